@@ -1,0 +1,68 @@
+"""The scenario catalogue: every drill drills knows, its service and its parameters.
+
+The plan may only name scenarios listed here, and only with the parameters listed here;
+the procedures themselves live in ``scenarios/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Param:
+    """A scenario parameter: its type, default and meaning."""
+
+    type: type
+    default: float | int | str
+    help: str
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    """What a scenario drills, on which service."""
+
+    name: str
+    service: str
+    summary: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+
+CATALOGUE: Mapping[str, ScenarioInfo] = {
+    s.name: s
+    for s in (
+        ScenarioInfo(
+            "postgres-kill", "postgres",
+            "SIGKILL PostgreSQL (postmaster and children) under load with synchronous_commit "
+            "on; the supervisor restarts it. No acknowledged write may be lost.",
+        ),
+        ScenarioInfo(
+            "postgres-kill-async-commit", "postgres",
+            "SIGKILL PostgreSQL under load with synchronous_commit off; the supervisor "
+            "restarts it. Acknowledged commits still in WAL buffers are lost and reported.",
+        ),
+        ScenarioInfo(
+            "redis-kill", "redis",
+            "SIGKILL Redis under load with AOF (appendfsync everysec); restart replays the AOF.",
+        ),
+        ScenarioInfo(
+            "redis-kill-rdb", "redis",
+            "SIGKILL Redis under load with RDB snapshots only; every write since the last "
+            "snapshot is lost and reported.",
+            {"snapshot_every_s": Param(int, 2, "RDB snapshot interval (save N 1) in seconds")},
+        ),
+        ScenarioInfo(
+            "postgres-freeze", "postgres",
+            "SIGSTOP PostgreSQL for freeze_s seconds, then SIGCONT, no restart. Calibrates the "
+            "RTO clock: the measured RTO must equal freeze_s within two probe intervals.",
+            {"freeze_s": Param(float, 3.0, "how long the server stays stopped, in seconds")},
+        ),
+        ScenarioInfo(
+            "silent-loss", "postgres",
+            "Delete delete_count acknowledged rows behind the workload's back. Calibrates the "
+            "checker: it must report exactly those ids as lost, and the window they span.",
+            {"delete_count": Param(int, 25, "how many acknowledged rows to delete")},
+        ),
+    )
+}

@@ -1,0 +1,139 @@
+"""PostgreSQL as a data store: the workload table, the probe table, read-back, identity."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from drills.datastore import NotSent, ProbeFailed, Rejected
+from drills.errors import StackError
+from drills.stack.service import Endpoint
+
+TABLE = "drill_writes"
+PROBE_TABLE = "drill_probe"
+SCHEMA_SQL = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigint PRIMARY KEY, value text NOT NULL, "
+    "written_at timestamptz NOT NULL DEFAULT clock_timestamp())",
+    f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (id bigint PRIMARY KEY, value text NOT NULL)",
+)
+_INSERT = f"INSERT INTO {TABLE} (id, value) VALUES (%s, %s)"
+# Server refusals that prove the write did not happen (SQLSTATE classes 22, 23, 42).
+_DEFINITE = (pg_errors.DataError, pg_errors.IntegrityError, pg_errors.ProgrammingError)
+
+
+def connect(endpoint: Endpoint, timeout_s: int = 2) -> psycopg.Connection[Any]:
+    return psycopg.connect(
+        host=endpoint.host, port=endpoint.port, user=endpoint.user, dbname=endpoint.database,
+        password=endpoint.password, autocommit=True, connect_timeout=timeout_s,
+        application_name="drills",
+    )
+
+
+def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Connect and prove identity: user, database and (if given) data directory."""
+    try:
+        with connect(endpoint) as conn:
+            row = conn.execute(
+                "SELECT current_user, current_database(), current_setting('data_directory'), "
+                "current_setting('server_version'), 1"
+            ).fetchone()
+    except psycopg.Error as exc:
+        raise StackError(f"postgres on {endpoint.host}:{endpoint.port}: {exc}".strip()) from exc
+    assert row is not None
+    found = {"user": row[0], "database": row[1], "data_directory": row[2], "version": row[3]}
+    wanted = {"user": endpoint.user, "database": endpoint.database, **(expect or {})}
+    for key, value in wanted.items():
+        if value is not None and found[key] != value:
+            raise StackError(
+                f"the server on {endpoint.host}:{endpoint.port} is not ours: {key} is "
+                f"{found[key]!r}, expected {value!r}. Another process holds the port."
+            )
+    return found
+
+
+def prepare(endpoint: Endpoint) -> None:
+    """Create the workload and probe tables."""
+    with connect(endpoint) as conn:
+        for sql in SCHEMA_SQL:
+            conn.execute(sql)  # type: ignore[arg-type]
+
+
+class PgWriter:
+    """One workload connection; reconnects after a failure."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.conn: psycopg.Connection[Any] | None = None
+
+    def write(self, op_id: int, value: str) -> None:
+        if self.conn is None or self.conn.closed or self.conn.broken:
+            try:
+                self.conn = connect(self.endpoint)
+            except psycopg.Error as exc:
+                self.conn = None
+                raise NotSent(str(exc).strip()) from exc
+        try:
+            self.conn.execute(_INSERT, (op_id, value), prepare=True)
+        except _DEFINITE as exc:
+            raise Rejected(str(exc).strip()) from exc
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except psycopg.Error:
+                pass
+            self.conn = None
+
+
+class PgProbe:
+    """The steady-state probe: insert a row, read it back."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.conn: psycopg.Connection[Any] | None = None
+
+    def attempt(self, seq: int) -> None:
+        value = f"probe-{seq}"
+        try:
+            if self.conn is None or self.conn.closed or self.conn.broken:
+                self.conn = connect(self.endpoint)
+            self.conn.execute(f"INSERT INTO {PROBE_TABLE} (id, value) VALUES (%s, %s)",
+                              (seq, value))
+            row = self.conn.execute(f"SELECT value FROM {PROBE_TABLE} WHERE id = %s",
+                                    (seq,)).fetchone()
+        except psycopg.Error as exc:
+            self.close()
+            raise ProbeFailed(f"{type(exc).__name__}: {str(exc).strip()}") from exc
+        if row is None or row[0] != value:
+            raise ProbeFailed(f"probe row {seq} read back as {row!r}")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except psycopg.Error:
+                pass
+            self.conn = None
+
+
+def read_back(endpoint: Endpoint) -> dict[int, str]:
+    """Every row of the workload table, id -> value."""
+    values: dict[int, str] = {}
+    with connect(endpoint, timeout_s=10) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY {TABLE} (id, value) TO STDOUT") as copy:
+            for row in copy.rows():
+                values[int(row[0])] = str(row[1])
+    return values
+
+
+def delete(endpoint: Endpoint, ids: list[int]) -> int:
+    with connect(endpoint) as conn:
+        cur = conn.execute(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", (ids,))
+        return cur.rowcount

@@ -1,0 +1,152 @@
+"""Redis as a data store: workload keys, probe keys, read-back, identity.
+
+Clients never retry: redis-py 8 retries three times by default, which would hide the
+outage and inflate the measured RTO by seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import redis
+from redis.backoff import NoBackoff
+from redis.connection import Connection
+from redis.retry import Retry
+
+from drills.datastore import NotSent, ProbeFailed, Rejected
+from drills.errors import StackError
+from drills.stack.service import Endpoint
+
+KEY_PREFIX = "w:"
+PROBE_PREFIX = "p:"
+
+
+def _no_retry() -> Retry:
+    return Retry(NoBackoff(), 0)
+
+
+def client(endpoint: Endpoint, timeout_s: float = 5.0) -> redis.Redis:
+    return redis.Redis(
+        host=endpoint.host, port=endpoint.port, password=endpoint.password,
+        socket_connect_timeout=2, socket_timeout=timeout_s, retry=_no_retry(),
+        decode_responses=True,
+    )
+
+
+def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dict[str, str]:
+    """AUTH with the run's password, PING, and (if given) check the data directory."""
+    try:
+        with client(endpoint, timeout_s=2) as r:
+            if not r.ping():
+                raise StackError(f"redis on {endpoint.host}:{endpoint.port}: PING failed")
+            info: dict[str, Any] = r.info("server")
+            directory = str(r.config_get("dir").get("dir", ""))
+            loading = r.info("persistence").get("loading", 0)
+    except redis.AuthenticationError as exc:
+        raise StackError(
+            f"the server on {endpoint.host}:{endpoint.port} is not ours: it refused this "
+            f"run's password ({exc}). Another process holds the port."
+        ) from exc
+    except redis.RedisError as exc:
+        raise StackError(f"redis on {endpoint.host}:{endpoint.port}: {exc}") from exc
+    if loading:
+        raise StackError(f"redis on {endpoint.host}:{endpoint.port} is still loading its data")
+    found = {"version": str(info.get("redis_version")), "dir": directory}
+    for key, value in (expect or {}).items():
+        if found.get(key) != value:
+            raise StackError(
+                f"the server on {endpoint.host}:{endpoint.port} is not ours: {key} is "
+                f"{found.get(key)!r}, expected {value!r}."
+            )
+    return found
+
+
+class RedisWriter:
+    """One workload connection: SET w:<id> <value>; connects explicitly so that a
+    refused connection is told apart from a lost answer."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.conn: Connection | None = None
+
+    def write(self, op_id: int, value: str) -> None:
+        if self.conn is None:
+            conn = Connection(
+                host=self.endpoint.host, port=self.endpoint.port,
+                password=self.endpoint.password, socket_connect_timeout=2,
+                socket_timeout=30, retry=_no_retry(), decode_responses=True,
+            )
+            try:
+                conn.connect()
+            except redis.RedisError as exc:
+                conn.disconnect()
+                raise NotSent(str(exc)) from exc
+            self.conn = conn
+        try:
+            self.conn.send_command("SET", f"{KEY_PREFIX}{op_id}", value)
+            reply = self.conn.read_response()
+        except redis.ResponseError as exc:
+            raise Rejected(str(exc)) from exc
+        except BaseException:
+            self.close()
+            raise
+        if reply != "OK":
+            raise Rejected(f"SET answered {reply!r}")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.disconnect()
+            self.conn = None
+
+
+class RedisProbe:
+    """The steady-state probe: SET a key, GET it back."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.client: redis.Redis | None = None
+
+    def attempt(self, seq: int) -> None:
+        key, value = f"{PROBE_PREFIX}{seq}", f"probe-{seq}"
+        try:
+            if self.client is None:
+                self.client = client(self.endpoint)
+            self.client.set(key, value)
+            got = self.client.get(key)
+        except redis.RedisError as exc:
+            self.close()
+            raise ProbeFailed(f"{type(exc).__name__}: {exc}") from exc
+        if got != value:
+            raise ProbeFailed(f"probe key {key} read back as {got!r}")
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+
+def read_back(endpoint: Endpoint) -> dict[int, str]:
+    values: dict[int, str] = {}
+    with client(endpoint, timeout_s=30) as r:
+        batch: list[str] = []
+        for key in r.scan_iter(match=f"{KEY_PREFIX}*", count=2000):
+            batch.append(str(key))
+            if len(batch) >= 2000:
+                _fetch(r, batch, values)
+                batch = []
+        _fetch(r, batch, values)
+    return values
+
+
+def _fetch(r: redis.Redis, keys: list[str], into: dict[int, str]) -> None:
+    if not keys:
+        return
+    for key, value in zip(keys, r.mget(keys), strict=True):
+        if value is not None:
+            into[int(key[len(KEY_PREFIX):])] = str(value)
+
+
+def delete(endpoint: Endpoint, ids: list[int]) -> int:
+    with client(endpoint) as r:
+        return int(r.delete(*[f"{KEY_PREFIX}{i}" for i in ids])) if ids else 0

@@ -1,0 +1,130 @@
+"""The journal: a drill's saved record, from which every figure of the report is rebuilt.
+
+One directory per scenario and run::
+
+    journal.json    the timeline, the scenario's plan entry, runtime and environment
+    history.jsonl   the workload's op history (drills.history)
+    probes.jsonl    the steady-state probe attempts
+    readback.json   what the store held after recovery: id -> value
+    logs/           service logs
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drills.errors import HistoryError
+from drills.timeline import Timeline
+
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class ScenarioFiles:
+    """Where one scenario's records live."""
+
+    root: Path
+
+    @property
+    def journal(self) -> Path:
+        return self.root / "journal.json"
+
+    @property
+    def history(self) -> Path:
+        return self.root / "history.jsonl"
+
+    @property
+    def probes(self) -> Path:
+        return self.root / "probes.jsonl"
+
+    @property
+    def readback(self) -> Path:
+        return self.root / "readback.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+
+@dataclass(frozen=True)
+class ReadBack:
+    """What the store held after recovery, or why it could not be read."""
+
+    values: Mapping[int, str] | None
+    source: str = ""
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        values = None if self.values is None else {str(k): v for k, v in self.values.items()}
+        return {"source": self.source, "error": self.error, "values": values}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> ReadBack:
+        values = raw.get("values")
+        return cls(
+            values=None if values is None else {int(k): str(v) for k, v in values.items()},
+            source=str(raw.get("source", "")),
+            error=raw.get("error"),
+        )
+
+
+@dataclass
+class Journal:
+    """The journal.json of one scenario run."""
+
+    run_id: str
+    scenario: Mapping[str, Any]  # ScenarioPlan.to_dict()
+    service: str
+    runtime: str
+    timeline: Timeline
+    environment: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "run_id": self.run_id,
+            "scenario": dict(self.scenario),
+            "service": self.service,
+            "runtime": self.runtime,
+            "environment": self.environment,
+            "events": self.timeline.to_list(),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Journal:
+        if raw.get("schema") != SCHEMA:
+            raise HistoryError(f"journal schema {raw.get('schema')!r} is not {SCHEMA}")
+        return cls(
+            run_id=str(raw["run_id"]),
+            scenario=dict(raw["scenario"]),
+            service=str(raw["service"]),
+            runtime=str(raw["runtime"]),
+            timeline=Timeline.from_list(list(raw["events"])),
+            environment=dict(raw.get("environment", {})),
+        )
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically, so a reader never sees half a file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise HistoryError(f"cannot read {path}: {exc}") from exc
+
+
+def load_journal(files: ScenarioFiles) -> Journal:
+    try:
+        return Journal.from_dict(read_json(files.journal))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise HistoryError(f"{files.journal}: malformed journal ({exc})") from exc

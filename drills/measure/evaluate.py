@@ -1,0 +1,332 @@
+"""Evaluate a drill from its saved records: the one pure function behind every figure.
+
+``evaluate(ScenarioFiles(dir))`` reads journal.json, history.jsonl, probes.jsonl and
+readback.json and returns a DrillResult: RTO with phases, RPO, the write check, one
+verdict per target, and findings. The drill calls it at the end; ``drill report``
+calls it again on saved runs, so the report is always reproducible from the journal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from drills.errors import HistoryError
+from drills.history import Op, ProbeAttempt, read_history, read_probes
+from drills.journal import Journal, ReadBack, ScenarioFiles, load_journal, read_json
+from drills.measure.checker import WriteCheck, check_writes
+from drills.measure.findings import Finding
+from drills.measure.rpo import Rpo, measure_rpo
+from drills.measure.rto import Rto, measure_rto, probe_passed
+from drills.measure.verdict import TargetCheck, Verdict, fmt_s, overall
+from drills.plan import ProbeSpec
+from drills.timeline import Category, EventKind, Step
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    """Everything measured in one scenario run."""
+
+    scenario: str
+    service: str
+    runtime: str
+    run_id: str
+    verdict: Verdict
+    checks: tuple[TargetCheck, ...]
+    findings: tuple[Finding, ...]
+    rto: Rto | None
+    rpo: Rpo | None
+    writes: WriteCheck | None
+    probe: ProbeSpec
+    t_fault_mono: float | None
+    t_fault_wall: float | None
+    errors: tuple[str, ...] = ()
+    environment: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary.json entry for this scenario."""
+        return {
+            "name": self.scenario,
+            "service": self.service,
+            "runtime": self.runtime,
+            "run_id": self.run_id,
+            "verdict": str(self.verdict),
+            "targets": [c.to_dict() for c in self.checks],
+            "rto_s": self.rto.seconds if self.rto else None,
+            "rto_resolution_s": self.rto.resolution_s if self.rto else None,
+            "rpo_s": self.rpo.window_s if self.rpo else None,
+            "acked_writes": self.writes.acked if self.writes else None,
+            "lost_writes": self.writes and len(self.writes.lost),
+            "unknown_writes": self.writes.unknown if self.writes else None,
+            "probe_interval_s": self.probe.interval_s,
+            "probe_interval_achieved_s": self.rto.achieved_interval_s if self.rto else None,
+            "fault_at": self.t_fault_wall,
+            "rto": self.rto.to_dict() if self.rto else None,
+            "rpo": self.rpo.to_dict() if self.rpo else None,
+            "writes": self.writes.to_dict() if self.writes else None,
+            "findings": [f.to_dict() for f in self.findings],
+            "errors": list(self.errors),
+            "environment": self.environment,
+        }
+
+
+@dataclass
+class _Evidence:
+    """What could be read back from the files; None where it could not."""
+
+    journal: Journal
+    steps: list[Step]
+    ops: list[Op] | None
+    probes: list[ProbeAttempt] | None
+    readback: ReadBack | None
+    problems: list[str]
+
+
+def evaluate(files: ScenarioFiles) -> DrillResult:
+    """Rebuild a drill's result from its saved records."""
+    ev = _gather(files)
+    journal = ev.journal
+    scenario = journal.scenario
+    probe = ProbeSpec(**scenario["probe"])
+    targets = scenario["targets"]
+    fault_steps = [s for s in ev.steps if s.category == Category.FAULT]
+    fault = fault_steps[0] if fault_steps else None
+    if fault is None:
+        ev.problems.append("no fault was injected (the procedure stopped before the fault)")
+    errors = [str(e.data.get("error", e.name)) for e in journal.timeline.events
+              if e.kind == EventKind.ERROR]
+
+    writes: WriteCheck | None = None
+    rpo: Rpo | None = None
+    rto: Rto | None = None
+    if ev.ops is not None and ev.readback is not None and ev.readback.values is not None:
+        writes = check_writes(ev.ops, ev.readback.values)
+        if fault is not None:
+            rpo = measure_rpo(writes, {op.id: op for op in ev.ops}, fault.start.mono)
+    if fault is not None and ev.probes is not None:
+        fault_end = fault.end.mono if fault.end else fault.start.mono
+        rto = measure_rto(fault.start.mono, fault_end, ev.probes, ev.steps, probe)
+
+    judge = _Judge(ev, fault, writes, rpo, rto, probe, errors)
+    checks = judge.checks(targets)
+    return DrillResult(
+        scenario=str(scenario["name"]),
+        service=journal.service,
+        runtime=journal.runtime,
+        run_id=journal.run_id,
+        verdict=overall(checks),
+        checks=tuple(checks),
+        findings=tuple(judge.findings),
+        rto=rto,
+        rpo=rpo,
+        writes=writes,
+        probe=probe,
+        t_fault_mono=fault.start.mono if fault else None,
+        t_fault_wall=fault.start.wall if fault else None,
+        errors=tuple(errors + ev.problems),
+        environment=journal.environment,
+    )
+
+
+def _gather(files: ScenarioFiles) -> _Evidence:
+    journal = load_journal(files)
+    problems: list[str] = []
+    ops: list[Op] | None = None
+    probes: list[ProbeAttempt] | None = None
+    readback: ReadBack | None = None
+    try:
+        ops = read_history(files.history) if files.history.exists() else None
+        if ops is None:
+            problems.append("no op history was recorded")
+    except HistoryError as exc:
+        problems.append(f"op history unreadable: {exc}")
+    try:
+        probes = read_probes(files.probes) if files.probes.exists() else None
+        if probes is None:
+            problems.append("no probe record was saved")
+    except HistoryError as exc:
+        problems.append(f"probe record unreadable: {exc}")
+    if files.readback.exists():
+        try:
+            readback = ReadBack.from_dict(read_json(files.readback))
+        except (HistoryError, ValueError, TypeError, AttributeError) as exc:
+            problems.append(f"read-back unreadable: {exc}")
+        if readback is not None and readback.values is None:
+            problems.append(f"read-back failed: {readback.error}")
+    else:
+        problems.append("the store was never read back after recovery")
+    return _Evidence(journal, journal.timeline.steps(), ops, probes, readback, problems)
+
+
+class _Judge:
+    """Turns measurements into verdict rows and findings."""
+
+    def __init__(
+        self, ev: _Evidence, fault: Step | None, writes: WriteCheck | None, rpo: Rpo | None,
+        rto: Rto | None, probe: ProbeSpec, errors: list[str],
+    ) -> None:
+        self.ev, self.fault, self.writes, self.rpo, self.rto = ev, fault, writes, rpo, rto
+        self.probe = probe
+        self.errors = errors
+        self.findings: list[Finding] = []
+
+    def cnv(self, key: str, title: str, target: str, reason: str,
+            target_value: float | None = None) -> TargetCheck:
+        self.findings.append(Finding("COULD_NOT_VERIFY", f"{title}: {reason}"))
+        return TargetCheck(key, title, target, "n/a", "", Verdict.COULD_NOT_VERIFY, reason,
+                           target_value=target_value)
+
+    def checks(self, targets: dict[str, Any]) -> list[TargetCheck]:
+        rows: list[TargetCheck] = []
+        if targets.get("rto_s") is not None:
+            rows.append(self.rto_check(float(targets["rto_s"])))
+        if targets.get("rpo_s") is not None:
+            rows.append(self.rpo_check(float(targets["rpo_s"])))
+        if targets.get("max_lost_writes") is not None:
+            rows.append(self.lost_check(int(targets["max_lost_writes"])))
+        rows.append(self.integrity_check())
+        rows.extend(self.calibration_checks())
+        if self.errors:
+            reason = "; ".join(self.errors)
+            rows.append(self.cnv("procedure", "drill procedure", "completes", reason))
+        if self.writes and self.writes.unknown and self.rpo:
+            self.findings.append(Finding(
+                "WRITES_IN_DOUBT",
+                f"{self.writes.unknown} writes got no answer; "
+                f"{len(self.writes.recovered)} of them are present.",
+            ))
+        return rows
+
+    def _data_problem(self) -> str | None:
+        """Why loss figures cannot be trusted, if they cannot."""
+        if self.writes is None or self.rpo is None:
+            return "; ".join(self.ev.problems) or "no write check was possible"
+        if self.rpo.acked_before_fault == 0:
+            return "no write was acknowledged before the fault, so none could be lost"
+        if self.writes.unexpected:
+            return (f"{len(self.writes.unexpected)} unexpected writes in the store: "
+                    "the loss count cannot be trusted")
+        return None
+
+    def rto_check(self, target: float) -> TargetCheck:
+        title, shown = "RTO", f"<= {fmt_s(target)}"
+        rto = self.rto
+        if rto is None:
+            return self.cnv("rto_s", title, shown,
+                            "; ".join(self.ev.problems) or "no probe record", target)
+        before = [p for p in (self.ev.probes or [])
+                  if self.fault and p.complete_mono < self.fault.start.mono]
+        if not any(probe_passed(p, self.probe) for p in before):
+            return self.cnv("rto_s", title, shown,
+                            "the steady-state probe never passed before the fault", target)
+        if rto.seconds is None:
+            if rto.observed_s >= target:
+                msg = f"no probe passed in the {fmt_s(rto.observed_s)} watched after the fault"
+                self.findings.append(Finding("NEVER_RECOVERED", msg))
+                self.findings.append(Finding("RTO_EXCEEDED", msg))
+                return TargetCheck("rto_s", title, shown, f"> {fmt_s(rto.observed_s)}", "",
+                                   Verdict.FAIL, msg, target, None)
+            return self.cnv("rto_s", title, shown,
+                            f"the probe was watched only {fmt_s(rto.observed_s)}", target)
+        resolution = f"+0/-{fmt_s(rto.resolution_s)}"
+        if rto.seconds <= target:
+            return TargetCheck("rto_s", title, shown, fmt_s(rto.seconds), resolution,
+                               Verdict.PASS, "", target, rto.seconds)
+        msg = f"service answered correctly again {fmt_s(rto.seconds)} after the fault"
+        self.findings.append(Finding("RTO_EXCEEDED", msg))
+        return TargetCheck("rto_s", title, shown, fmt_s(rto.seconds), resolution,
+                           Verdict.FAIL, msg, target, rto.seconds)
+
+    def rpo_check(self, target: float) -> TargetCheck:
+        title, shown = "RPO window", f"<= {fmt_s(target)}"
+        problem = self._data_problem()
+        if problem or self.rpo is None:
+            return self.cnv("rpo_s", title, shown, problem or "no RPO", target)
+        rpo = self.rpo
+        measured = f"{fmt_s(rpo.window_s)} ({rpo.lost_writes} lost, {rpo.unknown_writes} unknown)"
+        if rpo.window_s <= target:
+            return TargetCheck("rpo_s", title, shown, measured, "exact (per acknowledged write)",
+                               Verdict.PASS, "", target, rpo.window_s)
+        msg = f"the oldest lost write was acknowledged {fmt_s(rpo.window_s)} before the fault"
+        self.findings.append(Finding("RPO_EXCEEDED", msg))
+        return TargetCheck("rpo_s", title, shown, measured, "exact (per acknowledged write)",
+                           Verdict.FAIL, msg, target, rpo.window_s)
+
+    def lost_check(self, target: int) -> TargetCheck:
+        title, shown = "lost acknowledged writes", f"<= {target}"
+        problem = self._data_problem()
+        if problem or self.writes is None:
+            return self.cnv("max_lost_writes", title, shown, problem or "no write check", target)
+        lost = len(self.writes.lost)
+        measured = f"{lost} of {self.writes.acked} acknowledged"
+        if lost <= target:
+            return TargetCheck("max_lost_writes", title, shown, measured, "exact", Verdict.PASS,
+                               "", target, lost)
+        msg = f"{lost} acknowledged writes are gone (first ids: {list(self.writes.lost[:5])})"
+        self.findings.append(Finding("ACKED_WRITES_LOST", msg))
+        return TargetCheck("max_lost_writes", title, shown, measured, "exact", Verdict.FAIL, msg,
+                           target, lost)
+
+    def integrity_check(self) -> TargetCheck:
+        title, shown = "data integrity", "0 corrupted, 0 unexpected"
+        if self.writes is None:
+            return self.cnv("integrity", title, shown,
+                            "; ".join(self.ev.problems) or "no write check")
+        w = self.writes
+        measured = f"{len(w.corrupted)} corrupted, {len(w.unexpected)} unexpected"
+        if not w.corrupted and not w.unexpected:
+            return TargetCheck("integrity", title, shown, measured, "exact", Verdict.PASS)
+        if w.corrupted:
+            self.findings.append(Finding(
+                "WRITES_CORRUPTED", f"{len(w.corrupted)} writes changed value: {list(w.corrupted[:5])}"
+            ))
+        if w.unexpected:
+            self.findings.append(Finding(
+                "UNEXPECTED_WRITES", f"{len(w.unexpected)} unexpected: {list(w.unexpected[:5])}"
+            ))
+        return TargetCheck("integrity", title, shown, measured, "exact", Verdict.FAIL, measured)
+
+    def calibration_checks(self) -> list[TargetCheck]:
+        rows = []
+        for event in self.ev.journal.timeline.events:
+            if event.kind != EventKind.CALIBRATION:
+                continue
+            if event.data.get("check") == "rto":
+                rows.append(self.rto_calibration(float(event.data["expected_s"]),
+                                                 float(event.data["tolerance_s"])))
+            elif event.data.get("check") == "loss":
+                rows.append(self.loss_calibration([int(i) for i in event.data["expected_ids"]]))
+        return rows
+
+    def rto_calibration(self, expected: float, tolerance: float) -> TargetCheck:
+        title = "calibration: RTO clock"
+        shown = f"{fmt_s(expected)} +/- {fmt_s(tolerance)}"
+        if self.rto is None or self.rto.seconds is None:
+            return self.cnv("calibration.rto", title, shown, "no RTO was measured", expected)
+        error = self.rto.seconds - expected
+        measured = f"{fmt_s(self.rto.seconds)} (error {error * 1000:+.0f} ms)"
+        verdict = Verdict.PASS if abs(error) <= tolerance else Verdict.FAIL
+        reason = ""
+        if verdict == Verdict.FAIL:
+            reason = f"measured RTO is off the injected outage by {error * 1000:+.0f} ms"
+            self.findings.append(Finding("CALIBRATION_FAILED", reason))
+        return TargetCheck("calibration.rto", title, shown, measured,
+                           f"+0/-{fmt_s(self.rto.resolution_s)}", verdict, reason, expected,
+                           self.rto.seconds)
+
+    def loss_calibration(self, expected_ids: list[int]) -> TargetCheck:
+        title = "calibration: loss detection"
+        shown = f"exactly the {len(expected_ids)} deleted ids"
+        if self.writes is None:
+            return self.cnv("calibration.loss", title, shown,
+                            "; ".join(self.ev.problems) or "no write check", len(expected_ids))
+        found, wanted = set(self.writes.lost), set(expected_ids)
+        measured = f"{len(found & wanted)} found, {len(found - wanted)} extra, " \
+                   f"{len(wanted - found)} missed"
+        if found == wanted:
+            return TargetCheck("calibration.loss", title, shown, measured, "exact", Verdict.PASS,
+                               "", len(wanted), len(found))
+        reason = "the checker's lost ids differ from the ids deleted behind the workload's back"
+        self.findings.append(Finding("CALIBRATION_FAILED", reason))
+        return TargetCheck("calibration.loss", title, shown, measured, "exact", Verdict.FAIL,
+                           reason, len(wanted), len(found))

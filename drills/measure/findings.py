@@ -1,0 +1,96 @@
+"""The findings catalogue: each way a drill can fail, with a stable code and advice.
+
+Every finding tells the operator what to check next. Codes are stable: CI pipelines
+and dashboards may key on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class FindingKind:
+    """A catalogue entry."""
+
+    code: str
+    severity: Severity
+    advice: str
+
+
+CATALOGUE: dict[str, FindingKind] = {
+    k.code: k
+    for k in (
+        FindingKind(
+            "RTO_EXCEEDED", Severity.ERROR,
+            "The service answered correctly later than the plan allows. Look at the longest "
+            "RTO phase: detection (monitoring, restart policy), a recovery step, or verification.",
+        ),
+        FindingKind(
+            "NEVER_RECOVERED", Severity.CRITICAL,
+            "No steady-state probe passed after the fault while the drill watched. Check the "
+            "recovery procedure and the service log attached to the report.",
+        ),
+        FindingKind(
+            "RPO_EXCEEDED", Severity.ERROR,
+            "Acknowledged writes older than the RPO target are gone. Check the durability "
+            "settings (synchronous_commit, appendfsync, snapshot interval) and backup age.",
+        ),
+        FindingKind(
+            "ACKED_WRITES_LOST", Severity.CRITICAL,
+            "Writes the service acknowledged are gone after recovery. Check durability "
+            "settings and whether recovery restored an older state than the one acknowledged.",
+        ),
+        FindingKind(
+            "WRITES_CORRUPTED", Severity.CRITICAL,
+            "Rows came back with values other than those acknowledged. Check data checksums, "
+            "the storage layer, and any restore that mixes backups.",
+        ),
+        FindingKind(
+            "UNEXPECTED_WRITES", Severity.ERROR,
+            "The store holds writes the workload never made, or made and saw refused. Another "
+            "writer shares the drill's table, or the workload or checker has a bug: do not "
+            "trust this run's loss figures.",
+        ),
+        FindingKind(
+            "CALIBRATION_FAILED", Severity.ERROR,
+            "The drill's measurement disagrees with a value it injected itself. Do not trust "
+            "figures from this run; check the probe interval reached and machine load.",
+        ),
+        FindingKind(
+            "COULD_NOT_VERIFY", Severity.ERROR,
+            "A check could not run, so its target is not proven. The reason names what was "
+            "missing: a service that never started, an empty history, a failed read-back.",
+        ),
+        FindingKind(
+            "WRITES_IN_DOUBT", Severity.INFO,
+            "Some writes got no answer (connection lost mid-request). They may or may not "
+            "have happened; those present were counted as recovered, not as lost.",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding of one drill."""
+
+    code: str
+    message: str
+
+    @property
+    def kind(self) -> FindingKind:
+        return CATALOGUE[self.code]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": str(self.kind.severity),
+                "message": self.message, "advice": self.kind.advice}

@@ -1,0 +1,138 @@
+"""RTO as measured: time from the fault until the steady-state probe passes again.
+
+RTO = t_first_good - t_fault (DESIGN.md, rule 5). t_fault is the start of the fault
+step; t_first_good is the completion of the first probe that was invoked after the
+fault step ended and passed (answered, a write acknowledged and read back, within the
+probe timeout). The RTO is split into phases at the fault, revert and recovery steps.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from drills.history import ProbeAttempt
+from drills.plan import ProbeSpec
+from drills.timeline import Category, Step
+
+_PHASE_STEPS = (Category.FAULT, Category.REVERT, Category.RECOVERY)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A labelled slice of the outage, in seconds after t_fault."""
+
+    name: str
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "start_s": self.start_s, "end_s": self.end_s,
+                "duration_s": self.duration_s}
+
+
+@dataclass(frozen=True)
+class Rto:
+    """The downtime side of a drill."""
+
+    seconds: float | None  # None: no probe passed after the fault while we watched
+    resolution_s: float | None  # the service came back within this long before t_first_good
+    first_good_mono: float | None
+    observed_s: float  # how long after the fault the probe was watched
+    phases: tuple[Phase, ...]
+    probe_interval_s: float  # as configured
+    achieved_interval_s: float | None  # median gap between probe invocations
+    probes_after_fault: int
+    failed_probes_after_fault: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seconds": self.seconds,
+            "resolution_s": self.resolution_s,
+            "first_good_mono": self.first_good_mono,
+            "observed_s": self.observed_s,
+            "phases": [p.to_dict() for p in self.phases],
+            "probe_interval_s": self.probe_interval_s,
+            "achieved_interval_s": self.achieved_interval_s,
+            "probes_after_fault": self.probes_after_fault,
+            "failed_probes_after_fault": self.failed_probes_after_fault,
+        }
+
+
+def probe_passed(attempt: ProbeAttempt, spec: ProbeSpec) -> bool:
+    """A probe passes when it succeeded within the probe timeout."""
+    return attempt.ok and attempt.latency_s <= spec.timeout_s
+
+
+def achieved_interval(probes: Sequence[ProbeAttempt]) -> float | None:
+    """Median gap between consecutive probe invocations: the resolution reached."""
+    gaps = [b.invoke_mono - a.invoke_mono for a, b in zip(probes, probes[1:], strict=False)]
+    return statistics.median(gaps) if gaps else None
+
+
+def measure_rto(
+    t_fault: float,
+    fault_end: float,
+    probes: Sequence[ProbeAttempt],
+    steps: Sequence[Step],
+    spec: ProbeSpec,
+) -> Rto:
+    """Compute the RTO from the probe record and the fault and recovery steps."""
+    after = [p for p in probes if p.invoke_mono >= fault_end]
+    first_good = next((p for p in after if probe_passed(p, spec)), None)
+    observed = max((p.complete_mono for p in probes), default=t_fault) - t_fault
+    end = first_good.complete_mono if first_good else t_fault + max(observed, 0.0)
+    resolution = None
+    if first_good is not None:
+        earlier = [p.complete_mono for p in probes
+                   if p.complete_mono < first_good.complete_mono and p is not first_good]
+        floor = max([t_fault, *earlier])
+        resolution = first_good.complete_mono - floor
+    phase_steps = [s for s in steps if s.category in _PHASE_STEPS and s.start.mono >= t_fault]
+    return Rto(
+        seconds=None if first_good is None else first_good.complete_mono - t_fault,
+        resolution_s=resolution,
+        first_good_mono=first_good.complete_mono if first_good else None,
+        observed_s=max(observed, 0.0),
+        phases=tuple(split_phases(t_fault, end, phase_steps, reached=first_good is not None)),
+        probe_interval_s=spec.interval_s,
+        achieved_interval_s=achieved_interval(probes),
+        probes_after_fault=len(after),
+        failed_probes_after_fault=sum(
+            1 for p in after
+            if not probe_passed(p, spec)
+            and (first_good is None or p.invoke_mono < first_good.invoke_mono)
+        ),
+    )
+
+
+def split_phases(t_fault: float, end: float, steps: Sequence[Step], *, reached: bool) -> list[Phase]:
+    """Cut [t_fault, end] into phases: steps, and the gaps before and after them."""
+    phases: list[Phase] = []
+    cursor = t_fault
+    seen_recovery = False
+    for step in sorted(steps, key=lambda s: s.start.mono):
+        start = min(step.start.mono, end)
+        stop = min(step.end.mono if step.end else end, end)
+        if start > cursor:
+            if step.category == Category.REVERT:
+                gap = "fault active"
+            elif step.category == Category.RECOVERY and not seen_recovery:
+                gap = "detection"
+            else:
+                gap = "between steps"
+            phases.append(Phase(gap, cursor - t_fault, start - t_fault))
+        if stop > start or step.category == Category.FAULT:
+            phases.append(Phase(f"{step.category}: {step.name}", start - t_fault, stop - t_fault))
+        seen_recovery = seen_recovery or step.category == Category.RECOVERY
+        cursor = max(cursor, stop)
+    if end > cursor:
+        phases.append(Phase("verification" if reached else "not recovered", cursor - t_fault,
+                            end - t_fault))
+    return phases

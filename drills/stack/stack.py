@@ -1,0 +1,76 @@
+"""A stack: the services of one drill, brought up together and always torn down."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import Any, Protocol
+
+from drills.stack.service import Service
+
+log = logging.getLogger(__name__)
+
+
+class Runtime(Protocol):
+    """What brings services up: ``local`` processes or ``compose`` containers."""
+
+    name: str
+
+    def services(self, wanted: Mapping[str, Any]) -> dict[str, Service]:
+        """Create (not start) one service per name -> settings."""
+        ...
+
+    def close(self) -> None:
+        """Remove everything this runtime created for the run."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        ...
+
+
+class Stack:
+    """The services under drill, keyed by name ('postgres', 'redis')."""
+
+    def __init__(self, runtime: Runtime, services: Mapping[str, Service]) -> None:
+        self.runtime = runtime
+        self._services = dict(services)
+
+    def __getitem__(self, name: str) -> Service:
+        return self._services[name]
+
+    def __iter__(self) -> Iterator[Service]:
+        return iter(self._services.values())
+
+    def up(self, timeout: float = 60.0) -> None:
+        """Start every service and wait until each proves its identity."""
+        for service in self:
+            service.start()
+        for service in self:
+            service.wait_ready(timeout)
+
+    def close(self) -> None:
+        """Stop every service and remove what the runtime created; never raises."""
+        for service in self:
+            try:
+                service.stop()
+            except Exception:  # clean-up must go on; the original error matters more
+                log.exception("stopping %s failed", service.name)
+        try:
+            self.runtime.close()
+        except Exception:
+            log.exception("closing the %s runtime failed", self.runtime.name)
+
+    def __enter__(self) -> Stack:
+        try:
+            self.up()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

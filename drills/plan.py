@@ -11,7 +11,6 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +103,7 @@ class Plan:
 
 def default_plan_path() -> Path:
     """The plan that ships with drills and covers every scenario."""
-    return Path(str(resources.files("drills") / "plans" / "default.yaml"))
+    return Path(__file__).parent / "plans" / "default.yaml"
 
 
 def load_plan(path: Path | str | None = None) -> Plan:

@@ -56,7 +56,7 @@ class DrillResult:
             "rto_resolution_s": self.rto.resolution_s if self.rto else None,
             "rpo_s": self.rpo.window_s if self.rpo else None,
             "acked_writes": self.writes.acked if self.writes else None,
-            "lost_writes": self.writes and len(self.writes.lost),
+            "lost_writes": len(self.writes.lost) if self.writes else None,
             "unknown_writes": self.writes.unknown if self.writes else None,
             "probe_interval_s": self.probe.interval_s,
             "probe_interval_achieved_s": self.rto.achieved_interval_s if self.rto else None,

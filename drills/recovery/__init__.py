@@ -1,0 +1,5 @@
+"""Recovery procedures: what brings the service back after a fault."""
+
+from drills.recovery.restart import Restart, RecoveryStep
+
+__all__ = ["RecoveryStep", "Restart"]

@@ -1,0 +1,110 @@
+"""The Locust child process: write users that record every op to the history file.
+
+Run as ``python -m drills.workload.locust_child SPEC.json``; the endpoint (with its
+password) comes in the DRILLS_ENDPOINT environment variable, never in argv. Prints one
+JSON line of cumulative counts on stdout every ``stats_interval_s``; SIGTERM stops it.
+"""
+
+# Locust must be imported first: it monkey-patches the standard library for gevent.
+from locust import User, constant, constant_throughput, events, task  # isort: skip
+from locust.env import Environment  # isort: skip
+
+import ctypes
+import itertools
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+from gevent.event import Event as GEvent
+
+from drills.datastore import NotSent, Rejected, Writer, writer_for
+from drills.history import HistoryWriter, Outcome
+from drills.stack.service import Endpoint
+
+_FAIL_PAUSE_S = 0.01  # after a refused connection, so a down server is not hammered
+
+
+def _die_with_parent() -> None:
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+def main(spec_path: str) -> int:
+    spec: dict[str, Any] = json.loads(Path(spec_path).read_text())
+    endpoint = Endpoint.from_env(os.environ["DRILLS_ENDPOINT"])
+    history = HistoryWriter(Path(spec["history"]))
+    ids = itertools.count(1)
+    counts = {o: 0 for o in Outcome}
+    users, rate = int(spec["users"]), float(spec["rate"])
+
+    class WriteUser(User):  # type: ignore[misc]
+        wait_time = constant_throughput(rate / users) if rate > 0 else constant(0)
+
+        def on_start(self) -> None:
+            self.writer: Writer = writer_for(endpoint)
+
+        def on_stop(self) -> None:
+            self.writer.close()
+
+        @task
+        def write(self) -> None:
+            op_id, value = next(ids), os.urandom(8).hex()
+            t0 = time.monotonic()
+            history.invoke(op_id, "write", value, t0, time.time())
+            error: Exception | None = None
+            try:
+                self.writer.write(op_id, value)
+                outcome = Outcome.OK
+            except (NotSent, Rejected) as exc:
+                outcome, error = Outcome.FAIL, exc
+            except Exception as exc:  # sent, but no answer: it may have happened
+                outcome, error = Outcome.UNKNOWN, exc
+            t1 = time.monotonic()
+            history.complete(op_id, outcome, t1, time.time(),
+                             None if error is None else f"{type(error).__name__}: {error}")
+            counts[outcome] += 1
+            events.request.fire(
+                request_type=endpoint.kind, name="write", response_time=(t1 - t0) * 1000,
+                response_length=0, exception=error, context={},
+            )
+            if outcome == Outcome.FAIL:
+                gevent.sleep(_FAIL_PAUSE_S)
+
+    env = Environment(user_classes=[WriteUser], events=events, stop_timeout=5)
+    runner = env.create_local_runner()
+
+    def report(final: bool = False) -> None:
+        stats = env.stats.total
+        line = {
+            "t": time.monotonic(), **{str(o): n for o, n in counts.items()},
+            "p99_ms": stats.get_response_time_percentile(0.99) or 0,
+            "users": runner.user_count, "final": final,
+        }
+        sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.flush()
+
+    def reporter() -> None:
+        while True:
+            gevent.sleep(float(spec["stats_interval_s"]))
+            report()
+
+    stopping = GEvent()
+    gevent.signal_handler(signal.SIGTERM, stopping.set)
+    runner.start(users, spawn_rate=max(users, 1) * 100)
+    ticker = gevent.spawn(reporter)
+    stopping.wait()
+    runner.quit()
+    ticker.kill()
+    history.close()
+    report(final=True)
+    return 0
+
+
+if __name__ == "__main__":
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the drill's to handle
+    sys.exit(main(sys.argv[1]))

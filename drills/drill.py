@@ -247,10 +247,14 @@ class Drill:
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             time.sleep(min(left, 0.1))
+            line, self._pending_progress = self._pending_progress, None
+            if line:
+                self._progress(line)
             if self._workload is not None and not self._workload.running():
                 raise DrillError("the load generator died; see logs/workload.log")
 
     _last_stats: LoadStats | None = None
+    _pending_progress: str | None = None
 
     def _on_stats(self, stats: LoadStats) -> None:
         prev, self._last_stats = self._last_stats, stats
@@ -259,7 +263,7 @@ class Drill:
         dt = max(stats.t - prev.t, 1e-6)
         probe = self._probe.last if self._probe else None
         state = "n/a" if probe is None else ("up" if probe.ok else "DOWN")
-        self._progress(
+        self._pending_progress = (
             f"{self.scenario.name}: {self._phase:<9} "
             f"{(stats.ok - prev.ok) / dt:7.0f} ok/s {(stats.fail - prev.fail) / dt:6.0f} fail/s "
             f"{stats.unknown:5d} unknown  p99 {stats.p99_ms:5.0f} ms  probe {state}"

@@ -43,6 +43,9 @@ class DrillResult:
     errors: tuple[str, ...] = ()
     environment: dict[str, Any] = field(default_factory=dict)
 
+    def explain(self) -> str:
+        return explain(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The summary.json entry for this scenario."""
         return {
@@ -330,3 +333,13 @@ class _Judge:
         self.findings.append(Finding("CALIBRATION_FAILED", reason))
         return TargetCheck("calibration.loss", title, shown, measured, "exact", Verdict.FAIL,
                            reason, len(wanted), len(found))
+
+
+def explain(result: DrillResult) -> str:
+    """The verdict table as plain text, for assertion messages and terminals."""
+    lines = [f"{result.scenario} ({result.runtime}): {result.verdict}"]
+    for c in result.checks:
+        lines.append(f"  {c.verdict:<17} {c.title}: {c.measured} (target {c.target})"
+                     + (f" - {c.reason}" if c.reason else ""))
+    lines.extend(f"  error: {e}" for e in result.errors)
+    return "\n".join(lines)

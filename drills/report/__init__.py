@@ -1,0 +1,61 @@
+"""Reports of a run: index.html for people, summary.json and junit.xml for machines.
+
+Everything is rendered from the evaluated results and the scenario records saved in the
+run directory (DESIGN.md, rule 9), so ``write_reports`` can be run again on an old run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from drills.journal import write_json
+from drills.measure.evaluate import DrillResult
+from drills.report.charts import drill_chart
+from drills.report.html import ScenarioPage, render_html
+from drills.report.junit import write_junit
+from drills.report.records import Records, load_records
+from drills.report.summary import build_summary
+
+__all__ = ["ReportPaths", "write_reports"]
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where the three reports of a run were written."""
+
+    html: Path
+    summary: Path
+    junit: Path
+
+
+def _page(run_dir: Path, result: DrillResult, records: Records) -> ScenarioPage:
+    observed = result.rto.observed_s if result.rto else None
+    first_good = result.rto.first_good_mono if result.rto else None
+    chart = drill_chart(result.scenario, records.ops, records.steps, result.t_fault_mono,
+                        first_good, observed)
+    note = chart.note
+    if chart.svg is None and records.problems:
+        note += f" ({'; '.join(records.problems)})"
+    root = records.files.root
+    directory = str(root.relative_to(run_dir)) if root.is_relative_to(run_dir) else str(root)
+    return ScenarioPage(directory, chart.svg, note, records.duration_s)
+
+
+def write_reports(
+    run_dir: Path, results: Sequence[DrillResult], meta: Mapping[str, Any]
+) -> ReportPaths:
+    """Write index.html, summary.json and junit.xml into ``run_dir``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    records = [load_records(run_dir / r.scenario) for r in results]
+    paths = ReportPaths(run_dir / "index.html", run_dir / "summary.json", run_dir / "junit.xml")
+    write_json(paths.summary, build_summary(results, meta))
+    write_junit(paths.junit, results, [r.duration_s for r in records], meta)
+    pages = [_page(run_dir, r, rec) for r, rec in zip(results, records, strict=True)]
+    html = render_html(results, pages, meta)
+    tmp = paths.html.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(paths.html)
+    return paths

@@ -75,16 +75,16 @@ class _LocalService(Service):
         return self.proc.running()
 
     def kill(self) -> str:
-        self.proc.signal_group(signal.SIGKILL)
-        return f"SIGKILL to process group {self.proc.pid} (the server and its children)"
+        pids = self.proc.signal_tree(signal.SIGKILL)
+        return f"SIGKILL to pid {pids[0]} and its {len(pids) - 1} child processes"
 
     def freeze(self) -> str:
-        self.proc.signal_group(signal.SIGSTOP)
-        return f"SIGSTOP to process group {self.proc.pid}"
+        pids = self.proc.signal_tree(signal.SIGSTOP)
+        return f"SIGSTOP to pid {pids[0]} and its {len(pids) - 1} child processes"
 
     def thaw(self) -> str:
-        self.proc.signal_group(signal.SIGCONT)
-        return f"SIGCONT to process group {self.proc.pid}"
+        pids = self.proc.signal_tree(signal.SIGCONT)
+        return f"SIGCONT to pid {pids[0]} and its {len(pids) - 1} child processes"
 
     def wait_exit(self, timeout: float) -> bool:
         return self.proc.wait(timeout) is not None

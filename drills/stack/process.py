@@ -103,14 +103,21 @@ class SupervisedProcess:
     def returncode(self) -> int | None:
         return None if self._proc is None else self._proc.poll()
 
-    def signal_group(self, sig: signal.Signals) -> None:
-        """Send ``sig`` to the server and every process it started."""
+    def signal_tree(self, sig: signal.Signals) -> list[int]:
+        """Send ``sig`` to the server and every process it started; returns their pids.
+
+        Not ``killpg``: PostgreSQL backends call setsid(), so each one leads a process
+        group of its own and a group signal would reach the postmaster alone.
+        """
         if self._proc is None or self._proc.poll() is not None:
             raise StackError(f"{self.name} is not running; cannot send {sig.name}")
-        try:
-            os.killpg(self._proc.pid, sig)
-        except ProcessLookupError:
-            pass  # exited between the check and the signal
+        pids = [self._proc.pid, *descendants(self._proc.pid)]
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass  # exited between the listing and the signal
+        return pids
 
     def wait(self, timeout: float) -> int | None:
         """Wait for the process to exit (and reap it); None on timeout."""
@@ -125,16 +132,12 @@ class SupervisedProcess:
         """Stop politely, then by force; always leaves the process reaped."""
         if self._proc is None or self._proc.poll() is not None:
             return
-        try:
-            os.killpg(self._proc.pid, signal.SIGCONT)  # a frozen server cannot shut down
-            os.killpg(self._proc.pid, sig)
-        except ProcessLookupError:
-            pass
+        self.signal_tree(signal.SIGCONT)  # a frozen server cannot shut down
+        if self._proc.poll() is None:
+            os.kill(self._proc.pid, sig)
         if self.wait(grace_s) is None:
-            try:
-                os.killpg(self._proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            if self._proc.poll() is None:
+                self.signal_tree(signal.SIGKILL)
             self._proc.wait()
 
     def log_tail(self, lines: int = 20) -> str:
@@ -143,3 +146,26 @@ class SupervisedProcess:
         except OSError:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:]) or "(log is empty)"
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` in the process tree, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # the command name may contain spaces and parentheses: split after the last ")"
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if fields and fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found

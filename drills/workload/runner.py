@@ -109,6 +109,8 @@ class Workload:
                 proc.wait()
         if self._reader is not None:
             self._reader.join(5)
+        if proc.stdout is not None:
+            proc.stdout.close()
         return proc.returncode
 
     def _log_tail(self, lines: int = 20) -> str:

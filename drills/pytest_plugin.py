@@ -1,0 +1,210 @@
+"""The pytest plugin: drills as pytest tests (registered through the ``pytest11`` entry point).
+
+A scenario is a test marked ``@pytest.mark.drill("name")`` that takes the ``drill``
+fixture. The plugin reads the plan once, skips nothing silently (a scenario the plan
+does not list is deselected and reported), builds each Drill through the
+``drill_factory`` fixture, and writes the report (HTML, summary.json, junit.xml) when
+the session ends. It stays inert in sessions that collect no drill.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drills.config import RUNTIMES, RunConfig
+from drills.drill import Drill, RuntimeFactory
+from drills.errors import DrillError, PlanError
+from drills.measure.evaluate import DrillResult
+from drills.plan import Plan, load_plan
+from drills.stack.local import LocalRuntime
+
+_RESULTS = pytest.StashKey[list[DrillResult]]()
+_CONFIG = pytest.StashKey[RunConfig]()
+_PLAN = pytest.StashKey[Plan]()
+_STARTED = pytest.StashKey[float]()
+_REPORT = pytest.StashKey[Path]()
+_DESELECTED = pytest.StashKey[list[str]]()
+
+DrillFactory = Callable[..., Drill]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("drills", "disaster-recovery drills")
+    group.addoption("--drill-plan", help="plan file (default: the plan shipped with drills)")
+    group.addoption("--drill-out", help="report directory (default: reports/)")
+    group.addoption("--drill-runtime", choices=RUNTIMES, help="what brings the stack up")
+    group.addoption("--drill-run-id", help="run id (default: time plus random suffix)")
+    group.addoption("--drill-scenario", action="append", default=[],
+                    help="run only this scenario (repeatable)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "drill(name): a drill scenario of the plan")
+    config.stash[_RESULTS] = []
+    config.stash[_STARTED] = time.time()
+    config.stash[_CONFIG] = RunConfig.resolve(
+        plan=config.getoption("drill_plan"), out=config.getoption("drill_out"),
+        runtime=config.getoption("drill_runtime"), run_id=config.getoption("drill_run_id"),
+        scenarios=tuple(config.getoption("drill_scenario")),
+    )
+
+
+def _plan(config: pytest.Config) -> Plan:
+    if _PLAN not in config.stash:
+        try:
+            config.stash[_PLAN] = load_plan(config.stash[_CONFIG].plan_path)
+        except PlanError as exc:
+            raise pytest.UsageError(str(exc)) from exc
+    return config.stash[_PLAN]
+
+
+def _scenario_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("drill")
+    return str(marker.args[0]) if marker and marker.args else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    drills_items = [i for i in items if _scenario_of(i)]
+    if not drills_items:
+        return
+    plan = _plan(config)
+    wanted = config.stash[_CONFIG].scenarios
+    unknown = [s for s in wanted if s not in plan.scenarios]
+    if unknown:
+        raise pytest.UsageError(
+            f"{plan.path}: scenario {', '.join(unknown)} is not in the plan; it has: "
+            f"{', '.join(plan.scenarios)}"
+        )
+    keep, drop = [], []
+    for item in items:
+        name = _scenario_of(item)
+        if name is None or (name in plan.scenarios and (not wanted or name in wanted)):
+            keep.append(item)
+        else:
+            drop.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        config.stash[_DESELECTED] = [i.nodeid for i in drop]
+    items[:] = keep
+
+
+def runtime_factory(name: str) -> RuntimeFactory:
+    """The runtime a run asked for."""
+    if name == "local":
+        return LocalRuntime
+    raise DrillError(f"unknown runtime {name!r}; available: {', '.join(RUNTIMES)}")
+
+
+def _progress_writer(config: pytest.Config) -> Callable[[str], None]:
+    """Progress lines on the real terminal, past pytest's output capture."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+    main = threading.main_thread()
+
+    def write(line: str) -> None:
+        if reporter is None or threading.current_thread() is not main:
+            return
+        if capman is None:
+            reporter.write_line(line)
+            return
+        with capman.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    return write
+
+
+@pytest.fixture
+def drill_factory(request: pytest.FixtureRequest) -> Iterator[DrillFactory]:
+    """Make Drills for scenarios of the plan; each is closed (and recorded) at teardown."""
+    config = request.config
+    run = config.stash[_CONFIG]
+    made: list[Drill] = []
+
+    def make(scenario: str, out_dir: Path | None = None, runtime: str | None = None) -> Drill:
+        drill = Drill(
+            _plan(config).scenario(scenario), _plan(config), run.run_id,
+            out_dir or run.run_dir, runtime_factory(runtime or run.runtime),
+            progress=_progress_writer(config),
+        )
+        made.append(drill)
+        return drill
+
+    yield make
+    for drill in made:
+        result = drill.close(_call_error(request.node))
+        if out_dir_is_run_dir(drill, run):
+            config.stash[_RESULTS].append(result)
+
+
+def out_dir_is_run_dir(drill: Drill, run: RunConfig) -> bool:
+    return drill.files.root.parent == run.run_dir
+
+
+def _call_error(item: pytest.Item) -> BaseException | None:
+    report = getattr(item, "_drills_call_excinfo", None)
+    return report if isinstance(report, BaseException) else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    try:
+        return (yield)
+    except AssertionError:
+        raise  # a verdict assertion: the drill itself finished
+    except BaseException as exc:
+        item._drills_call_excinfo = exc  # type: ignore[attr-defined]
+        raise
+
+
+@pytest.fixture
+def drill(request: pytest.FixtureRequest, drill_factory: DrillFactory) -> Drill:
+    """The Drill for the scenario named by the test's ``drill`` marker."""
+    name = _scenario_of(request.node)
+    if name is None:
+        raise pytest.UsageError(f"{request.node.nodeid} uses the drill fixture without "
+                                "@pytest.mark.drill('<scenario>')")
+    made = drill_factory(name)
+    assert isinstance(made, Drill)
+    return made
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own teardown, even on Ctrl-C
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    results = config.stash.get(_RESULTS, [])
+    if not results:
+        return
+    from drills.report import write_reports
+
+    run = config.stash[_CONFIG]
+    plan = _plan(config)
+    paths = write_reports(run.run_dir, results, {
+        "run_id": run.run_id, "runtime": run.runtime,
+        "plan": {"path": str(plan.path), "sha256": plan.sha256, "name": plan.name},
+        "started_wall": config.stash[_STARTED], "finished_wall": time.time(),
+        "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+    })
+    config.stash[_REPORT] = paths.html
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    results = config.stash.get(_RESULTS, [])
+    if not results:
+        return
+    terminalreporter.section("drills")
+    for r in results:
+        rto = "n/a" if r.rto is None or r.rto.seconds is None else f"{r.rto.seconds:.3f} s"
+        lost = "n/a" if r.writes is None else str(len(r.writes.lost))
+        terminalreporter.write_line(
+            f"{r.scenario:<28} {r.verdict:<17} RTO {rto:<9} lost {lost:<6} ({r.runtime})"
+        )
+    if _REPORT in config.stash:
+        terminalreporter.write_line(f"report: {config.stash[_REPORT]}")

@@ -1,0 +1,233 @@
+"""The drill timeline chart: throughput, failures and p99 latency around the fault, as SVG."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from drills.history import Op, Outcome
+from drills.timeline import Category, Step
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+BIN_S = 0.1
+_SVG_START = re.compile(r"<svg\b")
+_STEP_COLOURS = {Category.RECOVERY: "#1f5fbf", Category.REVERT: "#7b3fa0"}
+
+
+@dataclass(frozen=True)
+class Bins:
+    """Op history in fixed bins; ``start_s`` is each bin's left edge, relative to t0."""
+
+    width_s: float
+    start_s: tuple[float, ...]
+    acked_per_s: tuple[float, ...]
+    bad_per_s: tuple[float, ...]  # failed + unknown
+    p99_ms: tuple[float | None, ...]  # of acknowledged ops completing in the bin
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A vertical line on the chart, at seconds relative to t0."""
+
+    label: str
+    at_s: float
+    colour: str
+    style: str = "-"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An SVG chart, or the reason there is none."""
+
+    svg: str | None
+    note: str
+
+
+def p99(values: Sequence[float]) -> float:
+    """Nearest-rank 99th percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+def bin_history(ops: Sequence[Op], t0: float, width_s: float = BIN_S) -> Bins:
+    """Count acknowledged and failed-or-unknown ops per bin; unknown ops count at invoke."""
+    acked: dict[int, int] = {}
+    bad: dict[int, int] = {}
+    latency: dict[int, list[float]] = {}
+    for op in ops:
+        if op.outcome == Outcome.OK and op.complete_mono is not None:
+            i = math.floor((op.complete_mono - t0) / width_s)
+            acked[i] = acked.get(i, 0) + 1
+            latency.setdefault(i, []).append(op.complete_mono - op.invoke_mono)
+        else:
+            at = op.complete_mono if op.complete_mono is not None else op.invoke_mono
+            i = math.floor((at - t0) / width_s)
+            bad[i] = bad.get(i, 0) + 1
+    used = acked.keys() | bad.keys()
+    if not used:
+        return Bins(width_s, (), (), (), ())
+    index = range(min(used), max(used) + 1)
+    return Bins(
+        width_s=width_s,
+        start_s=tuple(i * width_s for i in index),
+        acked_per_s=tuple(acked.get(i, 0) / width_s for i in index),
+        bad_per_s=tuple(bad.get(i, 0) / width_s for i in index),
+        p99_ms=tuple(p99(latency[i]) * 1000 if i in latency else None for i in index),
+    )
+
+
+def step_markers(steps: Sequence[Step], t0: float) -> list[Marker]:
+    """Fault start, and the start and end of every recovery and revert step."""
+    markers = []
+    for step in steps:
+        if step.category == Category.FAULT:
+            markers.append(Marker(f"fault start: {step.name}", step.start.mono - t0, "#c62828"))
+        elif step.category in _STEP_COLOURS:
+            colour = _STEP_COLOURS[step.category]
+            markers.append(Marker(f"{step.category} start: {step.name}",
+                                  step.start.mono - t0, colour, "--"))
+            if step.end is not None:
+                markers.append(Marker(f"{step.category} end: {step.name}",
+                                      step.end.mono - t0, colour, ":"))
+    return markers
+
+
+def _plain(text: str) -> str:
+    # A "$" would switch matplotlib into mathtext and fail on step names like "$PGDATA".
+    return text.replace("$", r"\$")
+
+
+def _window(bins: Bins, markers: Sequence[Marker], outage: tuple[float, float] | None,
+            ) -> tuple[tuple[float, float], tuple[float, float] | None]:
+    """The full x range, and a zoom on the fault and recovery when they are a thin slice."""
+    width = bins.width_s
+    events = [m.at_s for m in markers] + (list(outage) if outage else [])
+    lo = min([bins.start_s[0], *events]) - width
+    hi = max([bins.start_s[-1] + width, *events]) + width
+    if not events:
+        return (lo, hi), None
+    pad = max(0.5, 0.15 * (max(events) - min(events)))
+    zoom = (max(lo, min(events) - pad), min(hi, max(events) + pad))
+    return (lo, hi), zoom if zoom[1] - zoom[0] < 0.4 * (hi - lo) else None
+
+
+def _panel(ax: Axes, bins: Bins, markers: Sequence[Marker],
+           outage: tuple[float, float] | None, xlim: tuple[float, float]) -> Axes:
+    """Draw one panel: ops/s on the left axis, p99 latency on the right; returns the latter."""
+    width = bins.width_s
+    edges = [*bins.start_s, bins.start_s[-1] + width]
+    ax.stairs(bins.acked_per_s, edges, color="#2e7d32", linewidth=1.4,
+              label="acknowledged ops/s")
+    ax.stairs(bins.bad_per_s, edges, color="#e65100", linewidth=1.4,
+              label="failed + unknown ops/s")
+    if outage is not None:
+        ax.axvspan(outage[0], outage[1], color="#c62828", alpha=0.10, linewidth=0,
+                   label=f"outage: fault to first good probe ({outage[1] - outage[0]:.3f} s)")
+    for marker in markers:
+        ax.axvline(marker.at_s, color=marker.colour, linestyle=marker.style, linewidth=1.3,
+                   label=_plain(f"{marker.label} ({marker.at_s:+.3f} s)"))
+    inside = [i for i, s in enumerate(bins.start_s) if s + width >= xlim[0] and s <= xlim[1]]
+    top = max([1.0, *(max(bins.acked_per_s[i], bins.bad_per_s[i]) for i in inside)])
+    ax.set_xlim(*xlim)
+    ax.set_ylim(0, top * 1.08)
+    ax.set_ylabel("operations per second")
+    ax.grid(True, color="#e0e0e0", linewidth=0.6)
+    lat = ax.twinx()
+    # NaN where no write was acknowledged, so the line breaks across the outage.
+    ys = [math.nan if v is None else max(v, 0.001) for v in bins.p99_ms]
+    known = [v for v in ys if not math.isnan(v)]
+    lat.plot([s + width / 2 for s in bins.start_s], ys, color="#616161", linewidth=0.9,
+             marker=".", markersize=2.5, label="p99 latency of acknowledged ops (ms)")
+    if known and max(known) / min(known) > 50:
+        lat.set_yscale("log")
+    elif known:
+        lat.set_ylim(0, max(known) * 1.08)
+    lat.set_ylabel("p99 latency (ms)")
+    return lat
+
+
+def timeline_svg(
+    title: str,
+    bins: Bins,
+    markers: Sequence[Marker],
+    outage: tuple[float, float] | None,
+    x_label: str,
+    salt: str = "drills",
+) -> str:
+    """Render the chart; returns the <svg> element alone, ready to inline in HTML."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    full, zoom = _window(bins, markers, outage)
+    n_labels = 4 + len(markers) + (outage is not None)
+    legend_h = 0.22 * math.ceil(n_labels / 2) + 0.2
+    # Heights in inches, top to bottom: title, panel, axis label, [zoom title, panel, label].
+    blocks = [0.4, 3.0, 0.55] + ([0.4, 2.4, 0.55] if zoom else [])
+    height = sum(blocks) + legend_h
+    fig = Figure(figsize=(11, height))
+    left, right = 0.8 / 11, 1 - 0.85 / 11
+    panels = [(full, 0.4, 3.0, _plain(title))]
+    if zoom:
+        panels.append((zoom, 0.4 + 3.0 + 0.55 + 0.4, 2.4,
+                       f"zoom on the fault and recovery: {zoom[0]:+.2f} s to {zoom[1]:+.2f} s"))
+    legend: list[Axes] = []
+    for xlim, top_in, panel_h, panel_title in panels:
+        bottom = 1 - (top_in + panel_h) / height
+        ax = fig.add_axes((left, bottom, right - left, panel_h / height))
+        lat = _panel(ax, bins, markers, outage, xlim)
+        ax.set_title(panel_title, loc="left", fontsize=11)
+        ax.set_xlabel(x_label)
+        legend = legend or [ax, lat]
+    handles, labels = legend[0].get_legend_handles_labels()
+    more_handles, more_labels = legend[1].get_legend_handles_labels()
+    fig.legend(handles + more_handles, labels + more_labels, loc="lower center", ncols=2,
+               fontsize=8.5, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg",
+                    metadata={"Type": None, "Format": None, "Creator": None, "Date": None})
+    text = buf.getvalue()
+    start = _SVG_START.search(text)
+    return text[start.start():] if start else text
+
+
+def drill_chart(
+    scenario: str,
+    ops: Sequence[Op] | None,
+    steps: Sequence[Step],
+    t_fault: float | None,
+    first_good: float | None,
+    observed_s: float | None,
+) -> Chart:
+    """The timeline chart of one scenario, or why it cannot be drawn."""
+    if ops is None:
+        return Chart(None, "no op history could be read")
+    if not ops:
+        return Chart(None, "the op history is empty: the workload recorded no operation")
+    if t_fault is not None:
+        t0, x_label = t_fault, "seconds relative to the fault start"
+    else:
+        t0 = min(op.invoke_mono for op in ops)
+        x_label = "seconds since the first operation (no fault was injected)"
+    bins = bin_history(ops, t0)
+    markers = step_markers(steps, t0)
+    outage = None
+    if t_fault is not None and first_good is not None:
+        markers.append(Marker("first good probe", first_good - t0, "#2e7d32", "-."))
+        outage = (0.0, first_good - t0)
+    elif t_fault is not None and observed_s:
+        outage = (0.0, observed_s)
+    title = f"{scenario}: operations in {bins.width_s * 1000:.0f} ms bins"
+    if outage is not None and first_good is None:
+        title += " (no probe passed while watched)"
+    svg = timeline_svg(title, bins, markers, outage, x_label, salt=scenario)
+    return Chart(svg, f"{len(ops)} operations from history.jsonl, "
+                      f"{bins.width_s * 1000:.0f} ms bins")

@@ -1,0 +1,206 @@
+"""The HTML report for people: one self-contained page built from the evaluated results."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from drills.measure.evaluate import DrillResult
+from drills.measure.verdict import Verdict, fmt_s
+from drills.report.records import SOURCE_FILES
+from drills.report.summary import run_verdict
+
+_TEMPLATES = Path(__file__).with_name("templates")
+_CSS = {Verdict.PASS: "pass", Verdict.FAIL: "fail", Verdict.COULD_NOT_VERIFY: "cnv"}
+_KINDS = {"postgres": "PostgreSQL", "redis": "Redis", "mongo": "MongoDB",
+          "toxiproxy": "Toxiproxy", "app": "app"}
+_SECRET_KEY = re.compile(r"pass|secret|token", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(//[^:/@\s]+):[^@\s]*@")
+LOST_IDS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class ScenarioPage:
+    """What the page shows beside a result that the result itself does not hold."""
+
+    directory: str  # the scenario's records, relative to the run directory
+    chart_svg: str | None  # trusted: made by drills.report.charts from matplotlib
+    chart_note: str
+    duration_s: float | None = None
+
+
+def wall_utc(epoch: float | None) -> str:
+    if epoch is None:
+        return "n/a"
+    moment = datetime.fromtimestamp(float(epoch), tz=UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} UTC"
+
+
+def _verdict(verdict: Verdict) -> dict[str, str]:
+    return {"text": str(verdict), "css": _CSS.get(verdict, "cnv")}
+
+
+def _why(result: DrillResult, *keys: str) -> str:
+    """The reason a figure is missing: its check's reason, else the scenario's errors."""
+    for check in result.checks:
+        if check.key in keys and check.reason:
+            return check.reason
+    return "; ".join(result.errors) or "not measured"
+
+
+def _anchor(scenario: str) -> str:
+    return "s-" + re.sub(r"[^A-Za-z0-9_-]", "-", scenario)
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _rto_view(result: DrillResult) -> dict[str, Any]:
+    rto, probe = result.rto, result.probe
+    view: dict[str, Any] = {"interval": fmt_s(probe.interval_s), "timeout": fmt_s(probe.timeout_s)}
+    if rto is None:
+        return {**view, "measured": False, "why": _why(result, "rto_s"),
+                "achieved": "n/a", "phases": []}
+    if rto.seconds is None:
+        value = f"not recovered: no probe passed in the {fmt_s(rto.observed_s)} watched"
+    else:
+        value = f"{fmt_s(rto.seconds)} (resolution +0/-{fmt_s(rto.resolution_s)})"
+    return {
+        **view, "measured": True, "value": value,
+        "achieved": fmt_s(rto.achieved_interval_s),
+        "probes_after": rto.probes_after_fault,
+        "failed_probes": rto.failed_probes_after_fault,
+        "observed": fmt_s(rto.observed_s),
+        "phases": [{"name": p.name, "start": _num(p.start_s), "end": _num(p.end_s),
+                    "duration": _num(p.duration_s)} for p in rto.phases],
+    }
+
+
+def _writes_view(result: DrillResult) -> dict[str, Any]:
+    w, rpo = result.writes, result.rpo
+    if w is None:
+        return {"measured": False, "why": _why(result, "integrity", "max_lost_writes")}
+    counts = [("invoked", w.invoked), ("acknowledged", w.acked), ("failed", w.failed),
+              ("unknown", w.unknown), ("lost", len(w.lost)), ("recovered", len(w.recovered)),
+              ("unexpected", len(w.unexpected)), ("corrupted", len(w.corrupted))]
+    view: dict[str, Any] = {
+        "measured": True, "counts": counts,
+        "lost_ids": ", ".join(str(i) for i in w.lost[:LOST_IDS_SHOWN]) or "none",
+        "lost_more": max(0, len(w.lost) - LOST_IDS_SHOWN), "lost_shown": LOST_IDS_SHOWN,
+    }
+    if rpo is None:
+        view.update(window="n/a", span="n/a", acked_before="n/a", rpo_why=_why(result, "rpo_s"))
+    else:
+        view.update(window=fmt_s(rpo.window_s), span=fmt_s(rpo.lost_span_s),
+                    acked_before=str(rpo.acked_before_fault), rpo_why="")
+    return view
+
+
+def _endpoint(raw: Mapping[str, Any]) -> str:
+    parts = []
+    for key, value in raw.items():
+        if _SECRET_KEY.search(key) or key == "kind":
+            continue
+        shown = _URL_PASSWORD.sub(r"\1:<redacted>@", str(value))
+        parts.append(f"{key}={shown}")
+    return " ".join(parts)
+
+
+def _services(env: Mapping[str, Any]) -> list[dict[str, Any]]:
+    services = env.get("services") or {}
+    rows = []
+    for name, raw in services.items():
+        svc = raw if isinstance(raw, Mapping) else {}
+        kind = str(svc.get("kind", name))
+        settings = svc.get("settings") or {}
+        rows.append({
+            "name": name, "kind": _KINDS.get(kind, kind),
+            "version": str(svc.get("version", "unknown")),
+            "runtime": str(svc.get("runtime", "n/a")),
+            "endpoint": _endpoint(svc.get("endpoint") or {}),
+            "binary": str(svc.get("binary", svc.get("image", ""))),
+            "settings": [f"{k} = {v}" for k, v in settings.items()],
+        })
+    return rows
+
+
+def _environment(env: Mapping[str, Any]) -> dict[str, Any]:
+    plan = env.get("plan") or {}
+    facts = [("python", env.get("python")), ("drills", env.get("drills")),
+             ("host", env.get("host")), ("platform", env.get("platform")),
+             ("cpus", env.get("cpus")), ("plan", plan.get("path")),
+             ("plan sha256", plan.get("sha256"))]
+    return {"facts": [(k, "n/a" if v is None else str(v)) for k, v in facts],
+            "services": _services(env)}
+
+
+def _scenario(result: DrillResult, page: ScenarioPage) -> dict[str, Any]:
+    return {
+        "name": result.scenario, "anchor": _anchor(result.scenario),
+        "service": result.service, "runtime": result.runtime, "verdict": _verdict(result.verdict),
+        "fault_at": wall_utc(result.t_fault_wall), "directory": page.directory,
+        "duration": fmt_s(page.duration_s),
+        "chart": Markup(page.chart_svg) if page.chart_svg else None,
+        "chart_note": page.chart_note,
+        "rto": _rto_view(result), "writes": _writes_view(result),
+        "findings": [f.to_dict() for f in result.findings],
+        "errors": list(result.errors),
+        "environment": _environment(result.environment),
+    }
+
+
+def _versions(results: Sequence[DrillResult]) -> list[tuple[str, str]]:
+    seen: dict[tuple[str, str], None] = {}
+    for result in results:
+        for svc in _services(result.environment):
+            seen[(svc["kind"], svc["version"])] = None
+    return list(seen)
+
+
+def build_context(
+    results: Sequence[DrillResult], pages: Sequence[ScenarioPage], meta: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Everything the template shows, as plain strings and lists."""
+    plan = meta.get("plan") or {}
+    rows = [
+        {"scenario": r.scenario, "anchor": _anchor(r.scenario), "title": c.title,
+         "target": c.target, "measured": c.measured, "resolution": c.resolution or "n/a",
+         "verdict": _verdict(c.verdict), "reason": c.reason}
+        for r in results for c in r.checks
+    ]
+    rows += [
+        {"scenario": r.scenario, "anchor": _anchor(r.scenario), "title": "any target",
+         "target": "n/a", "measured": "n/a", "resolution": "n/a",
+         "verdict": _verdict(Verdict.COULD_NOT_VERIFY), "reason": "no target was checked"}
+        for r in results if not r.checks
+    ]
+    return {
+        "run_id": meta.get("run_id", "n/a"), "runtime": meta.get("runtime", "n/a"),
+        "plan": {"name": plan.get("name", "n/a"), "path": plan.get("path", "n/a"),
+                 "sha256": plan.get("sha256", "n/a")},
+        "started": wall_utc(meta.get("started_wall")),
+        "finished": wall_utc(meta.get("finished_wall")),
+        "command": meta.get("command", "n/a"),
+        "verdict": _verdict(run_verdict(results)),
+        "versions": _versions(results),
+        "rows": rows,
+        "scenarios": [_scenario(r, p) for r, p in zip(results, pages, strict=True)],
+    }
+
+
+def render_html(
+    results: Sequence[DrillResult], pages: Sequence[ScenarioPage], meta: Mapping[str, Any]
+) -> str:
+    env = Environment(loader=FileSystemLoader(_TEMPLATES),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("report.html.j2").render(
+        **build_context(results, pages, meta), source_files=SOURCE_FILES)

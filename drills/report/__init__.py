@@ -36,9 +36,8 @@ def _page(run_dir: Path, result: DrillResult, records: Records) -> ScenarioPage:
     first_good = result.rto.first_good_mono if result.rto else None
     chart = drill_chart(result.scenario, records.ops, records.steps, result.t_fault_mono,
                         first_good, observed)
-    note = chart.note
-    if chart.svg is None and records.problems:
-        note += f" ({'; '.join(records.problems)})"
+    # Where the history could not be read, its own problem says why better than the chart.
+    note = "; ".join(records.problems) if records.ops is None and records.problems else chart.note
     root = records.files.root
     directory = str(root.relative_to(run_dir)) if root.is_relative_to(run_dir) else str(root)
     return ScenarioPage(directory, chart.svg, note, records.duration_s)

@@ -168,7 +168,7 @@ def timeline_svg(
 
     full, zoom = _window(bins, markers, outage)
     n_labels = 4 + len(markers) + (outage is not None)
-    legend_h = 0.22 * math.ceil(n_labels / 2) + 0.2
+    legend_h = 0.19 * math.ceil(n_labels / 2) + 0.12
     # Heights in inches, top to bottom: title, panel, axis label, [zoom title, panel, label].
     blocks = [0.4, 3.0, 0.55] + ([0.4, 2.4, 0.55] if zoom else [])
     height = sum(blocks) + legend_h

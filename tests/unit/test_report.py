@@ -1,0 +1,323 @@
+"""Reports rendered from synthetic scenario directories: summary.json, junit.xml, index.html."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drills.clock import Instant
+from drills.history import HistoryWriter, Op, Outcome, ProbeAttempt
+from drills.journal import Journal, ReadBack, ScenarioFiles, write_json
+from drills.measure.evaluate import DrillResult, evaluate
+from drills.measure.verdict import Verdict
+from drills.report import ReportPaths, write_reports
+from drills.report.charts import bin_history
+from drills.timeline import Category, EventKind, Timeline
+
+MONO0 = 1000.0  # monotonic reading at t = 0 of a synthetic drill
+WALL0 = 1_763_700_000.0  # 2025-11-21T04:40:00Z
+T_FAULT = 10.0
+T_RECOVERED = 11.5  # end of the restart step; probes pass again from 11.55 s
+SECRET = "s3cret-pw"
+
+META: dict[str, Any] = {
+    "run_id": "r-test",
+    "runtime": "local",
+    "plan": {"path": "/plans/test.yaml", "sha256": "ab" * 32, "name": "test plan"},
+    "started_wall": WALL0,
+    "finished_wall": WALL0 + 20.0,
+    "command": "drill run --plan /plans/test.yaml --runtime local",
+}
+
+
+def _at(t: float) -> Instant:
+    return Instant(mono=MONO0 + t, wall=WALL0 + t)
+
+
+def _environment() -> dict[str, Any]:
+    return {
+        "python": "3.11.7", "drills": "0.1.0", "host": "testhost", "platform": "Linux-test",
+        "cpus": 2, "plan": dict(META["plan"]),
+        "services": {
+            "postgres": {
+                "service": "postgres", "kind": "postgres", "runtime": "local",
+                "version": "15.18",
+                "endpoint": {"kind": "postgres", "host": "127.0.0.1", "port": 5432,
+                             "password": SECRET, "user": "drills",
+                             "dsn": f"postgresql://drills:{SECRET}@127.0.0.1:5432/drills"},
+                "settings": {"fsync": "on", "synchronous_commit": "off"},
+            },
+            "redis": {"service": "redis", "kind": "redis", "runtime": "local",
+                      "version": "7.0.15", "endpoint": {"host": "127.0.0.1", "port": 6379}},
+        },
+    }
+
+
+def make_scenario_dir(
+    run_dir: Path,
+    name: str = "pg-kill",
+    *,
+    lost: int = 3,
+    targets: dict[str, Any] | None = None,
+    history: bool = True,
+    probes: bool = True,
+    readback: bool = True,
+    error: str | None = None,
+) -> ScenarioFiles:
+    """A recorded drill: load from 1 s, SIGKILL at 10 s, restart until 11.5 s, load to 14 s.
+
+    Writes every 50 ms; the ``lost`` last writes acknowledged before the fault are absent
+    from the read-back; writes in flight at the fault are ``unknown`` (the first of them is
+    present), and those during the outage ``fail``.
+    """
+    root = run_dir / name
+    root.mkdir(parents=True)
+    files = ScenarioFiles(root)
+    tl = Timeline()
+    tl.record(EventKind.STEP_START, "stack up", _at(0.0), category=str(Category.SETUP))
+    tl.record(EventKind.STEP_END, "stack up", _at(0.5), category=str(Category.SETUP), ok=True)
+    tl.record(EventKind.LOAD_START, "load start", _at(1.0))
+    tl.record(EventKind.STEP_START, "kill postgres", _at(T_FAULT), category=str(Category.FAULT))
+    tl.record(EventKind.STEP_END, "kill postgres", _at(T_FAULT + 0.02),
+              category=str(Category.FAULT), ok=True)
+    tl.record(EventKind.STEP_START, "restart postgres", _at(T_FAULT + 0.02),
+              category=str(Category.RECOVERY))
+    tl.record(EventKind.STEP_END, "restart postgres", _at(T_RECOVERED),
+              category=str(Category.RECOVERY), ok=True)
+    if error is not None:
+        tl.record(EventKind.ERROR, "scenario error", _at(12.0), error=error)
+    tl.record(EventKind.LOAD_STOP, "load stop", _at(14.0))
+    tl.record(EventKind.STEP_START, "read back", _at(14.0), category=str(Category.CHECK))
+    tl.record(EventKind.STEP_END, "read back", _at(14.2), category=str(Category.CHECK), ok=True)
+    scenario = {
+        "name": name,
+        "targets": targets or {"rto_s": 30.0, "rpo_s": 0.0, "max_lost_writes": 0},
+        "workload": {"users": 1, "rate": 20.0, "warmup_s": 9.0, "hold_s": 2.0},
+        "probe": {"interval_s": 0.1, "timeout_s": 1.0},
+        "recovery_timeout_s": 60.0,
+        "params": {},
+    }
+    journal = Journal("r-test", scenario, "postgres", "local", tl, _environment())
+    write_json(files.journal, journal.to_dict())
+
+    present: dict[int, str] = {}
+    acked_before: list[int] = []
+    writer = HistoryWriter(files.history) if history else None
+    for i in range(260):  # t = 1.00 .. 13.95
+        t = 1.0 + i * 0.05
+        op_id, value = i + 1, f"{i + 1:08x}"
+        if writer:
+            writer.invoke(op_id, "write", value, MONO0 + t, WALL0 + t)
+        if T_FAULT - 0.06 <= t < T_FAULT + 0.1:  # in flight at the fault: no answer
+            if t < T_FAULT:
+                present[op_id] = value  # it happened after all: recovered
+            continue
+        if T_FAULT + 0.1 <= t < T_RECOVERED:
+            if writer:
+                writer.complete(op_id, Outcome.FAIL, MONO0 + t + 0.001, WALL0 + t + 0.001,
+                                "connection refused")
+            continue
+        if writer:
+            writer.complete(op_id, Outcome.OK, MONO0 + t + 0.004, WALL0 + t + 0.004)
+        present[op_id] = value
+        if t < T_FAULT:
+            acked_before.append(op_id)
+    if writer:
+        writer.close()
+    for op_id in acked_before[len(acked_before) - lost:] if lost else []:
+        del present[op_id]
+
+    if probes:
+        lines = []
+        for i in range(130):
+            t = 1.0 + i * 0.1
+            ok = t < T_FAULT or t >= T_RECOVERED + 0.05
+            lines.append(ProbeAttempt(MONO0 + t, WALL0 + t, MONO0 + t + 0.01, WALL0 + t + 0.01,
+                                      ok, None if ok else "connection refused").to_json())
+        files.probes.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if readback:
+        write_json(files.readback, ReadBack(present, source="synthetic").to_dict())
+    return files
+
+
+def _run(tmp_path: Path, *specs: dict[str, Any]) -> tuple[list[DrillResult], ReportPaths]:
+    run_dir = tmp_path / "run"
+    results = [evaluate(make_scenario_dir(run_dir, **spec)) for spec in specs]
+    return results, write_reports(run_dir, results, META)
+
+
+PASSING: dict[str, Any] = {"name": "pg-pass", "lost": 0}
+FAILING: dict[str, Any] = {"name": "pg-lossy", "lost": 5}
+UNVERIFIED: dict[str, Any] = {"name": "pg-no-readback", "lost": 0, "readback": False}
+
+
+def _summary(paths: ReportPaths) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(paths.summary.read_text(encoding="utf-8"))
+    return data
+
+
+def test_synthetic_scenarios_get_the_intended_verdicts(tmp_path: Path) -> None:
+    results, _ = _run(tmp_path, PASSING, FAILING, UNVERIFIED)
+    assert [r.verdict for r in results] == [Verdict.PASS, Verdict.FAIL, Verdict.COULD_NOT_VERIFY]
+    assert results[1].writes is not None and len(results[1].writes.lost) == 5
+    assert results[0].rto is not None and results[0].rto.seconds == pytest.approx(1.61)
+
+
+def test_summary_of_a_passing_run(tmp_path: Path) -> None:
+    _, paths = _run(tmp_path, PASSING)
+    summary = _summary(paths)
+    assert summary["schema"] == 1
+    assert summary["verdict"] == "pass"
+    assert summary["exit_code"] == 0
+    assert summary["run_id"] == "r-test" and summary["runtime"] == "local"
+    assert summary["plan"]["sha256"] == "ab" * 32
+    assert summary["started_at"] == "2025-11-21T04:40:00.000Z"
+    assert summary["finished_at"] == "2025-11-21T04:40:20.000Z"
+    entry = summary["scenarios"][0]
+    for key in ("name", "runtime", "verdict", "targets", "rto_s", "rpo_s", "acked_writes",
+                "lost_writes", "unknown_writes", "probe_interval_s"):
+        assert key in entry
+    assert entry["name"] == "pg-pass" and entry["lost_writes"] == 0
+    assert entry["rto_s"] == pytest.approx(1.61)
+
+
+@pytest.mark.parametrize(
+    ("specs", "verdict"),
+    [
+        ((FAILING,), "fail"),
+        ((UNVERIFIED,), "could not verify"),
+        ((PASSING, UNVERIFIED), "could not verify"),
+        ((PASSING, UNVERIFIED, FAILING), "fail"),
+        ((), "could not verify"),
+    ],
+)
+def test_summary_verdict_order_and_exit_code(
+    tmp_path: Path, specs: tuple[dict[str, Any], ...], verdict: str
+) -> None:
+    _, paths = _run(tmp_path, *specs)
+    summary = _summary(paths)
+    assert summary["verdict"] == verdict
+    assert summary["exit_code"] == 1
+    assert [s["name"] for s in summary["scenarios"]] == [s["name"] for s in specs]
+
+
+def test_junit_marks_fail_and_could_not_verify(tmp_path: Path) -> None:
+    _, paths = _run(tmp_path, PASSING, FAILING, UNVERIFIED)
+    root = ET.parse(paths.junit).getroot()
+    suites = root.findall("testsuite") if root.tag == "testsuites" else [root]
+    assert len(suites) == 1
+    suite = suites[0]
+    assert suite.get("name") == "drills"
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "1", "1")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert set(cases) == {"pg-pass", "pg-lossy", "pg-no-readback"}
+    assert all(c.get("classname") == "drills.local" for c in cases.values())
+    # The journal runs from t = 0 to the read-back's end at 14.2 s.
+    assert float(cases["pg-pass"].get("time", "0")) == pytest.approx(14.2, abs=0.001)
+
+    passed = cases["pg-pass"]
+    assert passed.find("failure") is None and passed.find("error") is None
+
+    failure = cases["pg-lossy"].find("failure")
+    assert failure is not None and cases["pg-lossy"].find("error") is None
+    message = failure.get("message", "")
+    assert "lost acknowledged writes: measured 5 of" in message
+    assert "target <= 0" in message
+    assert "RPO window" in message  # both failed targets are listed
+    assert "RTO:" not in message  # the passing RTO is not
+
+    error = cases["pg-no-readback"].find("error")
+    assert error is not None and cases["pg-no-readback"].find("failure") is None
+    assert error.get("type") == "could-not-verify"
+    assert "never read back" in error.get("message", "")
+
+    props = {p.get("name"): p.get("value")
+             for p in cases["pg-lossy"].findall("properties/property")}
+    assert props["lost_writes"] == "5"
+    assert props["rpo_s"] is not None and float(props["rpo_s"]) > 0
+    assert float(props["rto_s"] or "nan") == pytest.approx(1.61)
+    no_readback = {p.get("name"): p.get("value")
+                   for p in cases["pg-no-readback"].findall("properties/property")}
+    assert no_readback["lost_writes"] == "n/a"
+
+
+def test_html_is_one_self_contained_file(tmp_path: Path) -> None:
+    _, paths = _run(tmp_path, PASSING, FAILING)
+    html = paths.html.read_text(encoding="utf-8")
+    assert html.count("<svg") == 2
+    without_ns = re.sub(r'xmlns(:\w+)?="http://www\.w3\.org/[^"]*"', "", html)
+    assert "http://" not in without_ns and "https://" not in without_ns
+    assert "<link" not in html and "<img" not in html and "@import" not in html
+    assert "<script" not in html.lower()
+
+
+def test_html_verdict_table_has_a_row_per_target(tmp_path: Path) -> None:
+    results, paths = _run(tmp_path, PASSING, FAILING)
+    html = paths.html.read_text(encoding="utf-8")
+    rows = re.findall(r'<tr class="verdict-row">(.*?)</tr>', html, re.S)
+    assert len(rows) == sum(len(r.checks) for r in results) == 8
+    lost_row = next(r for r in rows if "pg-lossy" in r and "lost acknowledged writes" in r)
+    assert "5 of" in lost_row and 'class="fail"' in lost_row and "fail</span>" in lost_row
+    assert html.index('id="verdicts"') < html.index("<svg")  # the verdict table comes first
+
+
+def test_html_shows_figures_versions_and_hides_passwords(tmp_path: Path) -> None:
+    results, paths = _run(tmp_path, FAILING)
+    html = paths.html.read_text(encoding="utf-8")
+    writes = results[0].writes
+    assert writes is not None
+    assert ", ".join(str(i) for i in writes.lost) in html  # the lost ids
+    assert "PostgreSQL 15.18" in html and "Redis 7.0.15" in html
+    assert "0.100 s configured" in html  # rule 6: the probe interval is stated
+    assert "recovery: restart postgres" in html  # an RTO phase
+    assert "ACKED_WRITES_LOST" in html
+    assert SECRET not in html
+    assert META["command"] in html and "ab" * 32 in html
+    assert "journal.json" in html.split("<footer>")[1]
+
+
+def test_html_escapes_scenario_errors(tmp_path: Path) -> None:
+    _, paths = _run(tmp_path, {"name": "pg-err", "error": "<script>alert('x')</script>"})
+    html = paths.html.read_text(encoding="utf-8")
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(" in html
+    assert "&lt;script&gt;" in paths.junit.read_text(encoding="utf-8")
+
+
+def test_missing_records_still_render(tmp_path: Path) -> None:
+    results, paths = _run(
+        tmp_path,
+        {"name": "no-history", "history": False, "probes": False, "readback": False},
+        {"name": "empty-history", "lost": 0},
+    )
+    (tmp_path / "run" / "empty-history" / "history.jsonl").write_text("", encoding="utf-8")
+    results[1] = evaluate(ScenarioFiles(tmp_path / "run" / "empty-history"))
+    paths = write_reports(tmp_path / "run", results, META)
+    assert results[0].rto is None and results[0].writes is None
+    html = paths.html.read_text(encoding="utf-8")
+    assert "<svg" not in html
+    assert "n/a: no op history was recorded (history.jsonl is missing)" in html
+    assert "n/a: the op history is empty" in html
+    assert "RTO: n/a" in html and "no probe record was saved" in html
+    assert "write check: n/a" in html
+    verdicts = [s["verdict"] for s in _summary(paths)["scenarios"]]
+    # The read-back still holds rows the (now empty) history never wrote: unexpected.
+    assert verdicts == ["could not verify", "fail"]
+
+
+def test_bins_count_outcomes_and_p99(tmp_path: Path) -> None:
+    ops = [Op(i, "write", "v", 0.01 * i, 0.0, Outcome.OK, 0.01 * i + 0.002) for i in range(5)]
+    ops.append(Op(9, "write", "v", 0.03, 0.0, Outcome.OK, 0.09))  # slow: 60 ms
+    ops.append(Op(10, "write", "v", 0.25, 0.0, Outcome.UNKNOWN))
+    ops.append(Op(11, "write", "v", 0.26, 0.0, Outcome.FAIL, 0.27))
+    bins = bin_history(ops, t0=0.0, width_s=0.1)
+    assert bins.start_s == pytest.approx((0.0, 0.1, 0.2))
+    assert bins.acked_per_s == pytest.approx((60.0, 0.0, 0.0))
+    assert bins.bad_per_s == pytest.approx((0.0, 0.0, 20.0))
+    assert bins.p99_ms[0] == pytest.approx(60.0)
+    assert bins.p99_ms[1:] == (None, None)

@@ -1,0 +1,117 @@
+"""Verdicts and findings from recorded drills: each way a drill can fail, and healthy cases."""
+
+from pathlib import Path
+
+from drills.journal import Journal, ReadBack, ScenarioFiles, load_journal, write_json
+from drills.measure.evaluate import evaluate
+from drills.measure.verdict import Verdict
+from drills.timeline import EventKind
+from tests.synthetic import MONO0, T_FAULT, make_scenario_dir
+
+
+def by_key(result, key):  # type: ignore[no-untyped-def]
+    return next(c for c in result.checks if c.key == key)
+
+
+def codes(result):  # type: ignore[no-untyped-def]
+    return {f.code for f in result.findings}
+
+
+def add_event(files: ScenarioFiles, kind: EventKind, name: str, **data: object) -> None:
+    journal = load_journal(files)
+    journal.timeline.record(kind, name, **data)
+    write_json(files.journal, Journal.to_dict(journal))
+
+
+def test_healthy_drill_passes_with_no_failure_findings(tmp_path: Path) -> None:
+    result = evaluate(make_scenario_dir(tmp_path, lost=0))
+    assert result.verdict == Verdict.PASS
+    assert codes(result) <= {"WRITES_IN_DOUBT"}
+
+
+def test_lost_writes_fail_rpo_and_count(tmp_path: Path) -> None:
+    result = evaluate(make_scenario_dir(tmp_path, lost=4))
+    assert by_key(result, "max_lost_writes").verdict == Verdict.FAIL
+    assert by_key(result, "rpo_s").verdict == Verdict.FAIL
+    assert {"ACKED_WRITES_LOST", "RPO_EXCEEDED"} <= codes(result)
+    assert result.rpo is not None and result.rpo.lost_writes == 4
+
+
+def test_rto_target_exceeded(tmp_path: Path) -> None:
+    result = evaluate(make_scenario_dir(tmp_path, lost=0, targets={"rto_s": 1.0}))
+    assert by_key(result, "rto_s").verdict == Verdict.FAIL
+    assert "RTO_EXCEEDED" in codes(result)
+
+
+def test_empty_history_could_not_verify(tmp_path: Path) -> None:
+    files = make_scenario_dir(tmp_path, lost=0, readback=False)
+    files.history.write_text("")
+    write_json(files.readback, ReadBack({}, source="empty").to_dict())
+    result = evaluate(files)
+    assert by_key(result, "rpo_s").verdict == Verdict.COULD_NOT_VERIFY
+    assert by_key(result, "max_lost_writes").verdict == Verdict.COULD_NOT_VERIFY
+    assert result.verdict == Verdict.COULD_NOT_VERIFY
+
+
+def test_missing_probe_record_could_not_verify_rto(tmp_path: Path) -> None:
+    result = evaluate(make_scenario_dir(tmp_path, lost=0, probes=False))
+    assert by_key(result, "rto_s").verdict == Verdict.COULD_NOT_VERIFY
+    assert result.verdict == Verdict.COULD_NOT_VERIFY
+
+
+def test_unhealthy_before_fault_could_not_verify(tmp_path: Path) -> None:
+    files = make_scenario_dir(tmp_path, lost=0)
+    lines = files.probes.read_text().splitlines()
+    files.probes.write_text("\n".join(ln.replace('"ok": true', '"ok": false') if i < 90 else ln
+                                      for i, ln in enumerate(lines)) + "\n")
+    check = by_key(evaluate(files), "rto_s")
+    assert check.verdict == Verdict.COULD_NOT_VERIFY
+    assert "never passed before the fault" in check.reason
+
+
+def test_procedure_error_never_passes(tmp_path: Path) -> None:
+    result = evaluate(make_scenario_dir(tmp_path, lost=0, error="stack did not start"))
+    assert result.verdict == Verdict.COULD_NOT_VERIFY
+    assert by_key(result, "procedure").verdict == Verdict.COULD_NOT_VERIFY
+
+
+def test_rto_calibration_pass_and_fail(tmp_path: Path) -> None:
+    good = make_scenario_dir(tmp_path, "good", lost=0)
+    rto = evaluate(good).rto
+    assert rto is not None and rto.seconds is not None
+    add_event(good, EventKind.CALIBRATION, "RTO clock", check="rto",
+              expected_s=rto.seconds - 0.05, tolerance_s=0.1)
+    assert by_key(evaluate(good), "calibration.rto").verdict == Verdict.PASS
+    bad = make_scenario_dir(tmp_path, "bad", lost=0)
+    add_event(bad, EventKind.CALIBRATION, "RTO clock", check="rto",
+              expected_s=rto.seconds + 0.5, tolerance_s=0.1)
+    result = evaluate(bad)
+    assert by_key(result, "calibration.rto").verdict == Verdict.FAIL
+    assert "CALIBRATION_FAILED" in codes(result)
+
+
+def test_loss_calibration_needs_exactly_the_deleted_ids(tmp_path: Path) -> None:
+    files = make_scenario_dir(tmp_path, "exact", lost=3, targets={"rto_s": 30.0})
+    lost = evaluate(files).writes
+    assert lost is not None and len(lost.lost) == 3
+    add_event(files, EventKind.CALIBRATION, "loss", check="loss", expected_ids=list(lost.lost))
+    assert evaluate(files).verdict == Verdict.PASS
+    other = make_scenario_dir(tmp_path, "missed", lost=3, targets={"rto_s": 30.0})
+    add_event(other, EventKind.CALIBRATION, "loss", check="loss",
+              expected_ids=list(lost.lost[:2]))
+    assert by_key(evaluate(other), "calibration.loss").verdict == Verdict.FAIL
+
+
+def test_unexpected_rows_make_loss_figures_unverifiable(tmp_path: Path) -> None:
+    files = make_scenario_dir(tmp_path, lost=0)
+    text = files.readback.read_text().replace('"values": {', '"values": {"999999": "ghost", ', 1)
+    files.readback.write_text(text)
+    result = evaluate(files)
+    assert by_key(result, "integrity").verdict == Verdict.FAIL
+    assert by_key(result, "max_lost_writes").verdict == Verdict.COULD_NOT_VERIFY
+    assert "UNEXPECTED_WRITES" in codes(result)
+
+
+def test_fault_time_is_the_fault_step_start(tmp_path: Path) -> None:
+    result = evaluate(make_scenario_dir(tmp_path, lost=0))
+    assert result.t_fault_mono == MONO0 + T_FAULT

@@ -1,0 +1,89 @@
+from pathlib import Path
+
+import pytest
+
+from drills.catalogue import CATALOGUE
+from drills.errors import PlanError
+from drills.plan import default_plan_path, load_plan
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "plan.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_default_plan_covers_every_scenario() -> None:
+    plan = load_plan()
+    assert set(plan.scenarios) == set(CATALOGUE)
+    assert plan.path == default_plan_path()
+    assert len(plan.sha256) == 64
+
+
+def test_durations_defaults_and_params(tmp_path: Path) -> None:
+    plan = load_plan(write(tmp_path, """
+defaults:
+  workload: {users: 3, warmup: 1500ms}
+  probe: {interval: 20ms}
+scenarios:
+  postgres-freeze:
+    params: {freeze_s: 2.5}
+    targets: {rto: 15m, rpo: 0, max_lost_writes: 0}
+    workload: {hold: 1m}
+"""))
+    sc = plan.scenario("postgres-freeze")
+    assert sc.targets.rto_s == 900.0
+    assert sc.targets.rpo_s == 0.0
+    assert sc.targets.max_lost_writes == 0
+    assert sc.workload.users == 3
+    assert sc.workload.warmup_s == 1.5
+    assert sc.workload.hold_s == 60.0
+    assert sc.probe.interval_s == pytest.approx(0.02)
+    assert sc.params == {"freeze_s": 2.5}
+
+
+def test_param_defaults_come_from_the_catalogue(tmp_path: Path) -> None:
+    plan = load_plan(write(tmp_path, "scenarios:\n  silent-loss: {}\n"))
+    assert plan.scenario("silent-loss").params == {"delete_count": 25}
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "hint"),
+    [
+        ("scenarios:\n  postgres-kill:\n    targets: {rto: 30s, rpo_s: 0}\n",
+         "scenarios.postgres-kill.targets.rpo_s", "allowed: rto, rpo, max_lost_writes"),
+        ("scenarios:\n  postgres-kil: {}\n", "scenarios.postgres-kil", "known: postgres-kill"),
+        ("scenarios:\n  postgres-kill:\n    targets: {rto: soon}\n",
+         "scenarios.postgres-kill.targets.rto", "cannot read duration"),
+        ("scenarios:\n  postgres-kill:\n    targets: {max_lost_writes: 1.5}\n",
+         "scenarios.postgres-kill.targets.max_lost_writes", "integer"),
+        ("scenarios:\n  silent-loss:\n    params: {freeze_s: 1}\n",
+         "scenarios.silent-loss.params.freeze_s", "allowed: delete_count"),
+        ("defaults:\n  workload: {users: 0}\nscenarios:\n  postgres-kill: {}\n",
+         "defaults.workload.users", "at least 1"),
+        ("version: 2\nscenarios:\n  postgres-kill: {}\n", "version", "allowed: 1"),
+        ("scenarioz:\n  postgres-kill: {}\n", "scenarioz", "unknown key"),
+        ("scenarios: {}\n", "scenarios", "at least one scenario"),
+        ("scenarios: [postgres-kill]\n", "scenarios", "at least one scenario"),
+    ],
+)
+def test_bad_plans_name_file_and_key(tmp_path: Path, text: str, key: str, hint: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(PlanError) as info:
+        load_plan(path)
+    assert info.value.key == key
+    assert str(path) in str(info.value)
+    assert hint in str(info.value)
+
+
+def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:
+    with pytest.raises(PlanError, match="cannot read the plan"):
+        load_plan(tmp_path / "missing.yaml")
+    with pytest.raises(PlanError, match="not valid YAML"):
+        load_plan(write(tmp_path, "scenarios: [\n"))
+
+
+def test_scenario_not_in_plan(tmp_path: Path) -> None:
+    plan = load_plan(write(tmp_path, "scenarios:\n  postgres-kill: {}\n"))
+    with pytest.raises(PlanError, match="it has: postgres-kill"):
+        plan.scenario("redis-kill")

@@ -1,0 +1,61 @@
+import pytest
+
+from drills.clock import Instant
+from drills.history import ProbeAttempt
+from drills.measure.rto import achieved_interval, measure_rto
+from drills.plan import ProbeSpec
+from drills.timeline import Category, Step
+
+SPEC = ProbeSpec(interval_s=0.05, timeout_s=1.0)
+
+
+def probe(t: float, ok: bool, latency: float = 0.001) -> ProbeAttempt:
+    return ProbeAttempt(t, t, t + latency, t + latency, ok, None if ok else "down")
+
+
+def step(name: str, cat: Category, start: float, end: float) -> Step:
+    return Step(name, cat, Instant(start, start), Instant(end, end), True, {})
+
+
+def test_kill_restart_phases_and_resolution() -> None:
+    probes = [probe(9.95, True), *[probe(10.0 + 0.05 * i, False) for i in range(1, 6)],
+              probe(10.30, True), probe(10.35, True)]
+    steps = [step("kill postgres", Category.FAULT, 10.0, 10.01),
+             step("restart postgres", Category.RECOVERY, 10.02, 10.28)]
+    rto = measure_rto(10.0, 10.01, probes, steps, SPEC)
+    assert rto.seconds == pytest.approx(0.301)
+    assert rto.resolution_s == pytest.approx(0.301 - 0.251)  # since the last failed probe
+    assert [p.name for p in rto.phases] == [
+        "fault: kill postgres", "detection", "recovery: restart postgres", "verification"]
+    assert sum(p.duration_s for p in rto.phases) == pytest.approx(rto.seconds)
+    assert rto.failed_probes_after_fault == 5
+
+
+def test_probe_invoked_before_fault_end_does_not_count() -> None:
+    probes = [probe(10.005, True), probe(10.2, True)]
+    rto = measure_rto(10.0, 10.01, probes, [], SPEC)
+    assert rto.seconds == pytest.approx(0.201)
+
+
+def test_slow_answer_counts_as_down_freeze() -> None:
+    # attempt blocked by a 3 s freeze: it answers, but slower than the probe timeout
+    probes = [probe(9.99, True), probe(10.04, True, latency=2.97), probe(13.011, True)]
+    steps = [step("freeze postgres", Category.FAULT, 10.0, 10.0),
+             step("thaw postgres", Category.REVERT, 13.0, 13.003)]
+    rto = measure_rto(10.0, 10.0, probes, steps, SPEC)
+    assert rto.seconds == pytest.approx(3.012)
+    assert [p.name for p in rto.phases][1:] == [
+        "fault active", "revert: thaw postgres", "verification"]
+
+
+def test_never_recovered() -> None:
+    probes = [probe(10.0 + 0.05 * i, False) for i in range(1, 20)]
+    rto = measure_rto(10.0, 10.0, probes, [], SPEC)
+    assert rto.seconds is None and rto.resolution_s is None
+    assert rto.observed_s == pytest.approx(0.951)
+    assert rto.phases[-1].name == "not recovered"
+
+
+def test_achieved_interval_is_the_median_gap() -> None:
+    assert achieved_interval([probe(t, True) for t in (0.0, 0.05, 0.1, 0.4)]) == pytest.approx(0.05)
+    assert achieved_interval([]) is None

@@ -86,7 +86,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     results = [evaluate(ScenarioFiles(run_dir / s["name"])) for s in old["scenarios"]]
     paths = write_reports(run_dir, results, {
         "run_id": old["run_id"], "runtime": old["runtime"], "plan": old["plan"],
-        "started_wall": old.get("started_wall", 0.0), "finished_wall": old.get("finished_wall", 0.0),
+        "started_wall": old.get("started_wall", 0.0),
+        "finished_wall": old.get("finished_wall", 0.0),
         "command": old.get("command", ""),
     })
     print(f"drill: report rebuilt from journals: {paths.html}")

@@ -23,11 +23,12 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from drills.clock import Instant
 from drills.datastore import postgres as pg_store
 from drills.datastore import read_back
 from drills.environment import host_facts
 from drills.errors import DrillError
-from drills.faults.base import Fault
+from drills.faults.base import Fault, Injected
 from drills.journal import Journal, ReadBack, ScenarioFiles, write_json
 from drills.measure.evaluate import DrillResult, evaluate
 from drills.plan import Plan, ScenarioPlan
@@ -110,7 +111,7 @@ class Drill:
         try:
             workload.start()
             self.timeline.record(EventKind.LOAD_START, "load start", service=service.name,
-                                 **self.scenario.workload.to_dict())
+                                 workload=self.scenario.workload.to_dict())
             yield workload
         finally:
             code = workload.stop()
@@ -129,16 +130,30 @@ class Drill:
     def fault(self, fault: Fault) -> Iterator[Fault]:
         """Inject ``fault``; revert it (if it can be) when the ``with`` ends, whatever happens."""
         self._set_phase("fault")
-        with self.timeline.step(fault.name, Category.FAULT, service=fault.service) as extra:
-            extra.update(fault.inject())
+        self._timed(fault.name, Category.FAULT, fault.service, fault.inject)
         self._fault_end = time.monotonic()
         try:
             yield fault
         finally:
             if fault.revertible:
-                with self.timeline.step(fault.revert_name, Category.REVERT,
-                                        service=fault.service) as extra:
-                    extra.update(fault.revert())
+                self._timed(fault.revert_name, Category.REVERT, fault.service, fault.revert)
+
+    def _timed(self, name: str, category: Category, service: str,
+               action: Callable[[], Injected]) -> None:
+        """Record a fault or revert step that starts when it took effect, not when asked."""
+        asked = Instant.now()
+        try:
+            done = action()
+        except BaseException as exc:
+            self.timeline.record(EventKind.STEP_START, name, at=asked,
+                                 category=str(category), service=service)
+            self.timeline.record(EventKind.STEP_END, name, category=str(category), ok=False,
+                                 error=f"{type(exc).__name__}: {exc}")
+            raise
+        self.timeline.record(EventKind.STEP_START, name, at=done.at, category=str(category),
+                             service=service, asked_mono=asked.mono)
+        self.timeline.record(EventKind.STEP_END, name, category=str(category), ok=True,
+                             mechanism=done.mechanism, **done.facts)
 
     def recover(self, step: RecoveryStep) -> None:
         """Run one recovery step, timed on the timeline."""
@@ -178,6 +193,12 @@ class Drill:
         """Declare the writes this drill destroyed; the checker must find exactly these."""
         self.timeline.record(EventKind.CALIBRATION, "loss detection", check="loss",
                              expected_ids=expected_ids)
+
+    def stack_service(self, name: str) -> Service:
+        """A service of the running stack (for checks made before teardown)."""
+        if self._stack is None:
+            raise DrillError("the stack is not up")
+        return self._stack[name]
 
     # -- ending ---------------------------------------------------------------------
 

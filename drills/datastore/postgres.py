@@ -58,7 +58,7 @@ def prepare(endpoint: Endpoint) -> None:
     """Create the workload and probe tables."""
     with connect(endpoint) as conn:
         for sql in SCHEMA_SQL:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
 
 class PgWriter:

@@ -63,8 +63,11 @@ def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dic
 
 
 class RedisWriter:
-    """One workload connection: SET w:<id> <value>; connects explicitly so that a
-    refused connection is told apart from a lost answer."""
+    """One workload connection: SET w:<id> <value>.
+
+    It connects explicitly, so that a refused connection (``fail``) is told apart from a
+    lost answer (``unknown``).
+    """
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint

@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from typing import Any
+
+from drills.clock import Instant
+
+
+@dataclass(frozen=True)
+class Injected:
+    """What a fault (or its revert) did. ``at`` is when it took effect: t_fault."""
+
+    mechanism: str
+    at: Instant
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 class Fault(ABC):
@@ -15,11 +27,11 @@ class Fault(ABC):
     revertible: bool = False
 
     @abstractmethod
-    def inject(self) -> dict[str, Any]:
-        """Apply the fault; returns what happened, with a ``mechanism`` key, for the journal."""
+    def inject(self) -> Injected:
+        """Apply the fault; say how, when it took effect, and any facts for the journal."""
 
-    def revert(self) -> dict[str, Any]:
-        """Undo the fault; returns what happened, with a ``mechanism`` key."""
+    def revert(self) -> Injected:
+        """Undo the fault."""
         raise NotImplementedError(f"{self.name} cannot be reverted")
 
     @property

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drills.errors import FaultError
-from drills.faults.base import Fault
+from drills.faults.base import Fault, Injected
 from drills.stack.service import Service
 
 
@@ -18,14 +16,14 @@ class Kill(Fault):
         self.name = f"kill {service.name}"
         self.confirm_timeout_s = confirm_timeout_s
 
-    def inject(self) -> dict[str, Any]:
-        mechanism = self.target.kill()
-        # the fault is in effect only once the process is gone: until then a probe could
-        # still be answered by the dying server
+    def inject(self) -> Injected:
+        effect = self.target.kill()
+        # the step ends only once the process is gone: until then a probe could still be
+        # answered by the dying server
         if not self.target.wait_exit(self.confirm_timeout_s):
             raise FaultError(f"{self.service} still runs {self.confirm_timeout_s:.0f} s after "
-                             f"{mechanism}")
-        return {"mechanism": mechanism}
+                             f"{effect.mechanism}")
+        return Injected(effect.mechanism, effect.at)
 
 
 class Freeze(Fault):
@@ -38,11 +36,13 @@ class Freeze(Fault):
         self.service = service.name
         self.name = f"freeze {service.name}"
 
-    def inject(self) -> dict[str, Any]:
-        return {"mechanism": self.target.freeze()}
+    def inject(self) -> Injected:
+        effect = self.target.freeze()
+        return Injected(effect.mechanism, effect.at)
 
-    def revert(self) -> dict[str, Any]:
-        return {"mechanism": self.target.thaw()}
+    def revert(self) -> Injected:
+        effect = self.target.thaw()
+        return Injected(effect.mechanism, effect.at)
 
     @property
     def revert_name(self) -> str:

@@ -281,7 +281,8 @@ class _Judge:
             return TargetCheck("integrity", title, shown, measured, "exact", Verdict.PASS)
         if w.corrupted:
             self.findings.append(Finding(
-                "WRITES_CORRUPTED", f"{len(w.corrupted)} writes changed value: {list(w.corrupted[:5])}"
+                "WRITES_CORRUPTED",
+                f"{len(w.corrupted)} writes changed value: {list(w.corrupted[:5])}",
             ))
         if w.unexpected:
             self.findings.append(Finding(

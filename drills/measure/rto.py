@@ -8,6 +8,7 @@ probe timeout). The RTO is split into phases at the fault, revert and recovery s
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ def probe_passed(attempt: ProbeAttempt, spec: ProbeSpec) -> bool:
 
 def achieved_interval(probes: Sequence[ProbeAttempt]) -> float | None:
     """Median gap between consecutive probe invocations: the resolution reached."""
-    gaps = [b.invoke_mono - a.invoke_mono for a, b in zip(probes, probes[1:], strict=False)]
+    gaps = [b.invoke_mono - a.invoke_mono for a, b in itertools.pairwise(probes)]
     return statistics.median(gaps) if gaps else None
 
 
@@ -112,7 +113,9 @@ def measure_rto(
     )
 
 
-def split_phases(t_fault: float, end: float, steps: Sequence[Step], *, reached: bool) -> list[Phase]:
+def split_phases(
+    t_fault: float, end: float, steps: Sequence[Step], *, reached: bool
+) -> list[Phase]:
     """Cut [t_fault, end] into phases: steps, and the gaps before and after them."""
     phases: list[Phase] = []
     cursor = t_fault

@@ -1,5 +1,5 @@
 """Recovery procedures: what brings the service back after a fault."""
 
-from drills.recovery.restart import Restart, RecoveryStep
+from drills.recovery.restart import RecoveryStep, Restart
 
 __all__ = ["RecoveryStep", "Restart"]

@@ -25,7 +25,7 @@ from drills.errors import StackError
 from drills.stack import binaries
 from drills.stack.ports import LOOPBACK, free_port
 from drills.stack.process import RunAs, SupervisedProcess
-from drills.stack.service import Endpoint, Service
+from drills.stack.service import Effect, Endpoint, Service
 from drills.stack.settings import PostgresSettings, RedisSettings
 
 WORKDIR_PREFIX = "drills-"
@@ -74,17 +74,17 @@ class _LocalService(Service):
     def alive(self) -> bool:
         return self.proc.running()
 
-    def kill(self) -> str:
-        pids = self.proc.signal_tree(signal.SIGKILL)
-        return f"SIGKILL to pid {pids[0]} and its {len(pids) - 1} child processes"
+    def kill(self) -> Effect:
+        pids, sent = self.proc.signal_tree(signal.SIGKILL)
+        return Effect(f"SIGKILL to pid {pids[0]} and its {len(pids) - 1} child processes", sent)
 
-    def freeze(self) -> str:
-        pids = self.proc.signal_tree(signal.SIGSTOP)
-        return f"SIGSTOP to pid {pids[0]} and its {len(pids) - 1} child processes"
+    def freeze(self) -> Effect:
+        pids, sent = self.proc.signal_tree(signal.SIGSTOP)
+        return Effect(f"SIGSTOP to pid {pids[0]} and its {len(pids) - 1} child processes", sent)
 
-    def thaw(self) -> str:
-        pids = self.proc.signal_tree(signal.SIGCONT)
-        return f"SIGCONT to pid {pids[0]} and its {len(pids) - 1} child processes"
+    def thaw(self) -> Effect:
+        pids, sent = self.proc.signal_tree(signal.SIGCONT)
+        return Effect(f"SIGCONT to pid {pids[0]} and its {len(pids) - 1} child processes", sent)
 
     def wait_exit(self, timeout: float) -> bool:
         return self.proc.wait(timeout) is not None

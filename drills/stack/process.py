@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from drills.clock import Instant
 from drills.errors import StackError
 
 _PR_SET_PDEATHSIG = 1
@@ -103,8 +104,11 @@ class SupervisedProcess:
     def returncode(self) -> int | None:
         return None if self._proc is None else self._proc.poll()
 
-    def signal_tree(self, sig: signal.Signals) -> list[int]:
-        """Send ``sig`` to the server and every process it started; returns their pids.
+    def signal_tree(self, sig: signal.Signals) -> tuple[list[int], Instant]:
+        """Send ``sig`` to the server and every process it started.
+
+        Returns their pids and the instant the first signal went out: listing the tree
+        takes milliseconds, during which the server still answers.
 
         Not ``killpg``: PostgreSQL backends call setsid(), so each one leads a process
         group of its own and a group signal would reach the postmaster alone.
@@ -112,12 +116,13 @@ class SupervisedProcess:
         if self._proc is None or self._proc.poll() is not None:
             raise StackError(f"{self.name} is not running; cannot send {sig.name}")
         pids = [self._proc.pid, *descendants(self._proc.pid)]
+        sent = Instant.now()
         for pid in pids:
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 pass  # exited between the listing and the signal
-        return pids
+        return pids, sent
 
     def wait(self, timeout: float) -> int | None:
         """Wait for the process to exit (and reap it); None on timeout."""

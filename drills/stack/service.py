@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from drills.clock import Instant
 from drills.errors import DrillError, ServiceNotReady
 
 
@@ -43,6 +44,14 @@ class Endpoint:
         return cls(**json.loads(raw))
 
 
+@dataclass(frozen=True)
+class Effect:
+    """What an action on a service did: how, and the instant it took effect."""
+
+    mechanism: str
+    at: Instant
+
+
 class ServiceState(StrEnum):
     STOPPED = "stopped"
     RUNNING = "running"
@@ -66,16 +75,16 @@ class Service(ABC):
         """Stop politely; the data stays."""
 
     @abstractmethod
-    def kill(self) -> str:
-        """Crash the server at once (SIGKILL); returns the mechanism used, for the journal."""
+    def kill(self) -> Effect:
+        """Crash the server at once (SIGKILL)."""
 
     @abstractmethod
-    def freeze(self) -> str:
-        """Suspend every process of the server (SIGSTOP / docker pause); returns mechanism."""
+    def freeze(self) -> Effect:
+        """Suspend every process of the server (SIGSTOP / docker pause)."""
 
     @abstractmethod
-    def thaw(self) -> str:
-        """Resume a frozen server; returns the mechanism used."""
+    def thaw(self) -> Effect:
+        """Resume a frozen server."""
 
     @abstractmethod
     def wait_exit(self, timeout: float) -> bool:

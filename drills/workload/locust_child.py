@@ -41,7 +41,7 @@ def main(spec_path: str) -> int:
     counts = {o: 0 for o in Outcome}
     users, rate = int(spec["users"]), float(spec["rate"])
 
-    class WriteUser(User):  # type: ignore[misc]
+    class WriteUser(User):
         wait_time = constant_throughput(rate / users) if rate > 0 else constant(0)
 
         def on_start(self) -> None:

@@ -1,0 +1,42 @@
+"""postgres-kill-async-commit: the drill's loss count against an independent count.
+
+The independent count reads the table with psql (not the drill's read-back code) and
+the raw ack records with plain json (not the drill's history reader).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from drills.pytest_plugin import DrillFactory
+from drills.stack.binaries import postgres_bindir
+from scenarios.test_postgres_kill import run_postgres_kill
+
+
+def test_lost_count_matches_independent_readback(
+    drill_factory: DrillFactory, tmp_path: Path
+) -> None:
+    drill = drill_factory("postgres-kill-async-commit", out_dir=tmp_path)
+    run_postgres_kill(drill, synchronous_commit=False)
+    result = drill.conclude()
+    pg = drill.stack_service("postgres")
+    ep = pg.endpoint
+    psql = subprocess.run(
+        [str(postgres_bindir() / "psql"), "-h", ep.host, "-p", str(ep.port), "-U", str(ep.user),
+         "-d", str(ep.database), "-At", "-c", "SELECT id FROM drill_writes"],
+        env={**os.environ, "PGPASSWORD": ep.password}, capture_output=True, text=True, check=True,
+    )
+    present = {int(line) for line in psql.stdout.split()}
+    acked = set()
+    for line in drill.files.history.read_text().splitlines():
+        record = json.loads(line)
+        if record["e"] == "ok":
+            acked.add(record["id"])
+    independent_lost = acked - present
+    assert result.writes is not None
+    assert len(independent_lost) > 0, "synchronous_commit=off lost nothing under SIGKILL"
+    assert set(result.writes.lost) == independent_lost
+    assert result.rpo is not None and result.rpo.lost_writes == len(independent_lost)

@@ -1,0 +1,121 @@
+"""The README's drill, for real: `drill run` over the whole default plan, then its evidence.
+
+Each scenario's claim is checked against the raw files, not just the summary.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drills.history import Outcome, read_history
+from drills.journal import ScenarioFiles, read_json
+from drills.plan import load_plan
+from tests.integration.conftest import drill_cli
+
+RUN_ID = "itest-default"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("reports")
+    done = drill_cli("run", "--out", str(out), "--run-id", RUN_ID)
+    run_dir = out / RUN_ID
+    assert (run_dir / "summary.json").exists(), done.stdout + done.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    return {"done": done, "dir": run_dir, "summary": summary,
+            "by_name": {s["name"]: s for s in summary["scenarios"]}}
+
+
+def scenario(run: dict[str, Any], name: str) -> dict[str, Any]:
+    result: dict[str, Any] = run["by_name"][name]
+    return result
+
+
+def test_every_scenario_ran_and_passed(run: dict[str, Any]) -> None:
+    assert set(run["by_name"]) == set(load_plan().scenarios)
+    failed = {n: s["verdict"] for n, s in run["by_name"].items() if s["verdict"] != "pass"}
+    assert failed == {}, run["done"].stdout[-3000:]
+    assert run["done"].returncode == 0
+    assert run["summary"]["exit_code"] == 0
+
+
+def test_summary_fields(run: dict[str, Any]) -> None:
+    for entry in run["summary"]["scenarios"]:
+        for key in ("name", "runtime", "verdict", "targets", "rto_s", "rpo_s", "acked_writes",
+                    "lost_writes", "unknown_writes", "probe_interval_s"):
+            assert key in entry, key
+        assert entry["runtime"] == "local"
+        assert entry["acked_writes"] > 1000
+
+
+def test_postgres_kill_loses_nothing(run: dict[str, Any]) -> None:
+    s = scenario(run, "postgres-kill")
+    assert s["lost_writes"] == 0
+    assert 0 < s["rto_s"] < 30
+
+
+def test_async_commit_loss_is_reported(run: dict[str, Any]) -> None:
+    s = scenario(run, "postgres-kill-async-commit")
+    assert s["lost_writes"] > 0
+    assert s["rpo_s"] < 1.0  # the lost writes are the newest ones
+
+
+def test_redis_aof_keeps_everything_rdb_does_not(run: dict[str, Any]) -> None:
+    assert scenario(run, "redis-kill")["lost_writes"] == 0
+    rdb = scenario(run, "redis-kill-rdb")
+    assert rdb["lost_writes"] > 0
+    assert rdb["rpo_s"] > 0
+
+
+def test_freeze_calibrates_the_rto_clock(run: dict[str, Any]) -> None:
+    s = scenario(run, "postgres-freeze")
+    freeze_s = load_plan().scenario("postgres-freeze").params["freeze_s"]
+    assert abs(s["rto_s"] - freeze_s) <= 2 * s["probe_interval_s"]
+
+
+def test_silent_loss_is_found_exactly(run: dict[str, Any]) -> None:
+    files = ScenarioFiles(run["dir"] / "silent-loss")
+    journal = read_json(files.journal)
+    fault_end = next(e for e in journal["events"]
+                     if e["kind"] == "step.end" and e["data"].get("deleted_ids"))
+    fault_start = next(e for e in journal["events"]
+                       if e["kind"] == "step.start" and e["name"] == fault_end["name"])
+    deleted = sorted(fault_end["data"]["deleted_ids"])
+    s = scenario(run, "silent-loss")
+    assert s["lost_writes"] == len(deleted) == 25
+    assert sorted(s["writes"]["lost_ids_first"]) == deleted[:20] or \
+        set(s["writes"]["lost_ids_first"]) <= set(deleted)
+    acks = {op.id: op.complete_mono for op in read_history(files.history)
+            if op.outcome == Outcome.OK}
+    oldest = min(acks[i] for i in deleted)
+    newest = max(acks[i] for i in deleted)
+    assert s["rpo_s"] == pytest.approx(fault_start["mono"] - oldest, abs=1e-9)
+    assert s["rpo"]["lost_span_s"] == pytest.approx(newest - oldest, abs=1e-9)
+
+
+def test_report_files(run: dict[str, Any]) -> None:
+    run_dir: Path = run["dir"]
+    html = (run_dir / "index.html").read_text()
+    assert "<svg" in html and "postgres-freeze" in html
+    suite = ET.parse(run_dir / "junit.xml").getroot()
+    cases = suite.findall(".//testcase")
+    assert {c.get("name") for c in cases} == set(run["by_name"])
+    assert not suite.findall(".//failure") and not suite.findall(".//error")
+    for name in run["by_name"]:
+        for f in ("journal.json", "history.jsonl", "probes.jsonl", "readback.json"):
+            assert (run_dir / name / f).exists(), (name, f)
+
+
+def test_report_is_reproducible_from_the_journals(run: dict[str, Any]) -> None:
+    before = json.loads((run["dir"] / "summary.json").read_text())
+    done = drill_cli("report", str(run["dir"]))
+    assert done.returncode == 0, done.stderr
+    after = json.loads((run["dir"] / "summary.json").read_text())
+    for old, new in zip(before["scenarios"], after["scenarios"], strict=True):
+        for key in ("verdict", "rto_s", "rpo_s", "acked_writes", "lost_writes", "unknown_writes"):
+            assert old[key] == new[key], (old["name"], key)

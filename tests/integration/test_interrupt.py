@@ -1,0 +1,42 @@
+"""Ctrl-C (SIGINT to the foreground process group) or SIGTERM mid-drill leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import REPO, processes_mentioning
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_mid_drill_cleans_up(sig: signal.Signals, tmp_path: Path) -> None:
+    run_id = f"itest-interrupt-{sig.name.lower()}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "drills.cli", "run", "--scenario", "postgres-kill",
+         "--out", str(tmp_path), "--run-id", run_id],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # its own process group, like a shell job
+    )
+    assert proc.stdout is not None
+    seen = []
+    deadline = time.monotonic() + 60
+    for line in proc.stdout:
+        seen.append(line)
+        if "warm-up" in line and "ok/s" in line:  # servers and load are up
+            break
+        assert time.monotonic() < deadline, "".join(seen)
+    assert processes_mentioning(f"drills-{run_id}-"), "no server was running to interrupt"
+    assert processes_mentioning("locust_child"), "no load generator was running"
+    os.killpg(proc.pid, sig)
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, "".join(seen) + rest
+    assert processes_mentioning(f"drills-{run_id}-") == []
+    assert processes_mentioning(str(tmp_path / run_id)) == []  # the Locust child
+    assert list(Path(tempfile.gettempdir()).glob(f"drills-{run_id}-*")) == []

@@ -1,35 +1,55 @@
 """drills: turn a disaster-recovery plan into measured drills.
 
-The public API a scenario needs; everything else is internal and may change.
+The public API a scenario needs; everything else is internal and may change. Names
+resolve lazily (PEP 562): importing ``drills`` must not import database drivers,
+because the Locust child process has to monkey-patch the standard library with gevent
+before psycopg or redis are imported (psycopg picks its wait function at import time,
+and a non-cooperative one serialises every write of the load generator).
 """
 
-from drills.drill import Drill
-from drills.errors import DrillError, PlanError
-from drills.faults import Fault, Freeze, Kill, SilentDelete
-from drills.history import Outcome
-from drills.measure.evaluate import DrillResult, evaluate
-from drills.measure.verdict import Verdict
-from drills.plan import Plan, ScenarioPlan, load_plan
-from drills.recovery import RecoveryStep, Restart
-from drills.stack.settings import PostgresSettings, RedisSettings
+from __future__ import annotations
 
-__all__ = [
-    "Drill",
-    "DrillError",
-    "DrillResult",
-    "Fault",
-    "Freeze",
-    "Kill",
-    "Outcome",
-    "Plan",
-    "PlanError",
-    "PostgresSettings",
-    "RecoveryStep",
-    "RedisSettings",
-    "Restart",
-    "ScenarioPlan",
-    "SilentDelete",
-    "Verdict",
-    "evaluate",
-    "load_plan",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "Drill": "drills.drill",
+    "DrillError": "drills.errors",
+    "PlanError": "drills.errors",
+    "Fault": "drills.faults",
+    "Freeze": "drills.faults",
+    "Kill": "drills.faults",
+    "SilentDelete": "drills.faults",
+    "Outcome": "drills.history",
+    "DrillResult": "drills.measure.evaluate",
+    "evaluate": "drills.measure.evaluate",
+    "Verdict": "drills.measure.verdict",
+    "Plan": "drills.plan",
+    "ScenarioPlan": "drills.plan",
+    "load_plan": "drills.plan",
+    "RecoveryStep": "drills.recovery",
+    "Restart": "drills.recovery",
+    "PostgresSettings": "drills.stack.settings",
+    "RedisSettings": "drills.stack.settings",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'drills' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+if TYPE_CHECKING:
+    from drills.drill import Drill
+    from drills.errors import DrillError, PlanError
+    from drills.faults import Fault, Freeze, Kill, SilentDelete
+    from drills.history import Outcome
+    from drills.measure.evaluate import DrillResult, evaluate
+    from drills.measure.verdict import Verdict
+    from drills.plan import Plan, ScenarioPlan, load_plan
+    from drills.recovery import RecoveryStep, Restart
+    from drills.stack.settings import PostgresSettings, RedisSettings

@@ -54,6 +54,8 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"scenarios: {', '.join(config.scenarios or tuple(plan.scenarios))}", flush=True)
     pytest_args = [
         str(where), "-p", "no:cacheprovider", "-q", "--rootdir", str(where.parent),
+        # a drill reports warnings; it does not die of them (the test suite's ini says error)
+        "-W", "default", "-W", "ignore::pytest.PytestAssertRewriteWarning",
         "--drill-plan", str(plan.path), "--drill-out", str(config.out_dir),
         "--drill-runtime", config.runtime, "--drill-run-id", config.run_id,
         *[f"--drill-scenario={s}" for s in config.scenarios], *args.pytest_args,

@@ -5,7 +5,14 @@ password) comes in the DRILLS_ENDPOINT environment variable, never in argv. Prin
 JSON line of cumulative counts on stdout every ``stats_interval_s``; SIGTERM stops it.
 """
 
-# Locust must be imported first: it monkey-patches the standard library for gevent.
+import sys  # isort: skip
+
+# Locust must be imported first: it monkey-patches the standard library for gevent, and
+# a driver imported earlier keeps a blocking wait that serialises every user's writes.
+_EARLY = sorted({"psycopg", "redis"} & sys.modules.keys())
+if _EARLY:
+    raise SystemExit(f"drills workload: {', '.join(_EARLY)} imported before gevent patching; "
+                     "keep driver imports out of drills/__init__.py")
 from locust import User, constant, constant_throughput, events, task  # isort: skip
 from locust.env import Environment  # isort: skip
 
@@ -14,7 +21,6 @@ import itertools
 import json
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -94,7 +100,7 @@ def main(spec_path: str) -> int:
 
     stopping = GEvent()
     gevent.signal_handler(signal.SIGTERM, stopping.set)
-    runner.start(users, spawn_rate=max(users, 1) * 100)
+    runner.start(users, spawn_rate=users)  # all users start within a second
     ticker = gevent.spawn(reporter)
     stopping.wait()
     runner.quit()

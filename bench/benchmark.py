@@ -1,0 +1,106 @@
+"""Benchmark: the workload's acknowledged write rate against pgbench on the same server.
+
+Run on demand (not a test): ``make bench`` or ``.venv/bin/python bench/benchmark.py``.
+For each N it starts one PostgreSQL (the local runtime, the drill's settings), runs
+pgbench single-row inserts with N clients, then the drills workload (Locust, every
+write recorded) with N users, for the same duration, and prints both rates and their
+ratio. Then it times `drill run --scenario postgres-kill` end to end (stack start
+included) and reads the probe interval reached from its journal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from drills.datastore import postgres as pg_store
+from drills.history import Outcome, read_history
+from drills.plan import WorkloadSpec
+from drills.stack.binaries import postgres_bindir
+from drills.stack.local import LocalRuntime
+from drills.stack.settings import PostgresSettings
+from drills.stack.stack import Stack
+from drills.workload.runner import Workload
+
+REPO = Path(__file__).resolve().parents[1]
+INSERT_SQL = "INSERT INTO bench_pgbench (value) VALUES (md5(random()::text));\n"
+
+
+def pgbench_rate(stack: Stack, clients: int, seconds: float, work: Path) -> float:
+    ep = stack["postgres"].endpoint
+    with pg_store.connect(ep) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_pgbench (id bigserial PRIMARY KEY, "
+                     "value text NOT NULL)")
+    script = work / "insert.sql"
+    script.write_text(INSERT_SQL)
+    done = subprocess.run(
+        [str(postgres_bindir() / "pgbench"), "-n", "-M", "prepared", "-c", str(clients),
+         "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(int(seconds)), "-f", str(script),
+         "-h", ep.host, "-p", str(ep.port), "-U", str(ep.user), str(ep.database)],
+        env={**os.environ, "PGPASSWORD": ep.password}, capture_output=True, text=True, check=True,
+    )
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("tps"))
+    return float(line.split("=")[1].split()[0])
+
+
+def workload_rate(stack: Stack, users: int, seconds: float, work: Path) -> float:
+    ep = stack["postgres"].endpoint
+    pg_store.prepare(ep)
+    with pg_store.connect(ep) as conn:  # ids restart at 1 in every run
+        conn.execute(f"TRUNCATE {pg_store.TABLE}")
+    history = work / f"history-{users}.jsonl"
+    with Workload(ep, WorkloadSpec(users=users), history, work):
+        time.sleep(1.0)  # spawn and connect
+        start = time.monotonic()
+        time.sleep(seconds)
+        end = time.monotonic()
+    acked = sum(1 for op in read_history(history) if op.outcome == Outcome.OK
+                and op.complete_mono is not None and start <= op.complete_mono <= end)
+    return acked / (end - start)
+
+
+def drill_wall_time(out: Path) -> dict[str, float]:
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "drills.cli", "run", "--scenario", "postgres-kill",
+                    "--out", str(out), "--run-id", "bench"], cwd=REPO, check=True,
+                   capture_output=True)
+    wall = time.monotonic() - started
+    result = json.loads((out / "bench" / "postgres-kill" / "result.json").read_text())
+    journal = json.loads((out / "bench" / "postgres-kill" / "journal.json").read_text())
+    up = [e for e in journal["events"] if e["name"] == "stack up" and e["kind"].startswith("step")]
+    return {"wall_s": wall, "stack_up_s": up[1]["mono"] - up[0]["mono"],
+            "rto_s": result["rto_s"], "probe_interval_s": result["probe_interval_s"],
+            "probe_interval_achieved_s": result["probe_interval_achieved_s"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    print(f"host: {os.uname().nodename}, {os.cpu_count()} cpus, {args.seconds:.0f} s per run")
+    with tempfile.TemporaryDirectory(prefix="drills-bench-") as tmp:
+        work = Path(tmp)
+        runtime = LocalRuntime("bench", work / "logs")
+        with Stack(runtime, runtime.services({"postgres": PostgresSettings()})) as stack:
+            print(f"{'N':>3} {'pgbench tps':>12} {'workload acked/s':>17} {'ratio':>6}")
+            for n in args.clients:
+                pgbench = pgbench_rate(stack, n, args.seconds, work)
+                ours = workload_rate(stack, n, args.seconds, work)
+                print(f"{n:>3} {pgbench:>12.0f} {ours:>17.0f} {ours / pgbench:>6.2f}", flush=True)
+        timing = drill_wall_time(work / "reports")
+    print(f"postgres-kill drill: {timing['wall_s']:.1f} s wall (stack up "
+          f"{timing['stack_up_s']:.2f} s), RTO {timing['rto_s']:.3f} s, probe interval "
+          f"{timing['probe_interval_s'] * 1000:.0f} ms configured, "
+          f"{timing['probe_interval_achieved_s'] * 1000:.1f} ms reached")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

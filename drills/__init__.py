@@ -33,7 +33,26 @@ _EXPORTS = {
     "RedisSettings": "drills.stack.settings",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Drill",
+    "DrillError",
+    "DrillResult",
+    "Fault",
+    "Freeze",
+    "Kill",
+    "Outcome",
+    "Plan",
+    "PlanError",
+    "PostgresSettings",
+    "RecoveryStep",
+    "RedisSettings",
+    "Restart",
+    "ScenarioPlan",
+    "SilentDelete",
+    "Verdict",
+    "evaluate",
+    "load_plan",
+]
 
 
 def __getattr__(name: str) -> Any:

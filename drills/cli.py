@@ -53,7 +53,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"drill: run {config.run_id}, plan {plan.path}, runtime {config.runtime}, "
           f"scenarios: {', '.join(config.scenarios or tuple(plan.scenarios))}", flush=True)
     pytest_args = [
-        str(where), "-p", "no:cacheprovider", "-q", "--rootdir", str(where.parent),
+        str(where), "-p", "no:cacheprovider", "-p", "no:locust", "-q",
+        "--rootdir", str(where.parent),
         # a drill reports warnings; it does not die of them (the test suite's ini says error)
         "-W", "default", "-W", "ignore::pytest.PytestAssertRewriteWarning",
         "--drill-plan", str(plan.path), "--drill-out", str(config.out_dir),

@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (the import order below is the point: gevent must patch first)
 """The Locust child process: write users that record every op to the history file.
 
 Run as ``python -m drills.workload.locust_child SPEC.json``; the endpoint (with its

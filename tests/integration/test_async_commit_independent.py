@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from drills.pytest_plugin import DrillFactory
@@ -40,3 +41,4 @@ def test_lost_count_matches_independent_readback(
     assert len(independent_lost) > 0, "synchronous_commit=off lost nothing under SIGKILL"
     assert set(result.writes.lost) == independent_lost
     assert result.rpo is not None and result.rpo.lost_writes == len(independent_lost)
+    assert "gevent" not in sys.modules, "Locust's gevent patching leaked into the drill process"

@@ -1,18 +1,27 @@
-# The two commands a newcomer needs; both install what is missing first (scripts/setup.sh).
+# The two commands a newcomer needs; both install what is missing first.
+#   scripts/setup.sh         Python environment, PostgreSQL and Redis servers (apt)
+#   scripts/setup_docker.sh  Docker engine, Compose v2, the stack's images (built offline)
 .PHONY: drill test setup lint bench
+
+# Images of the compose runtime. The defaults are the ones setup_docker.sh builds from
+# Debian packages (no registry needed); set them to postgres:15 / redis:7 to use the
+# official images instead.
+export DRILLS_POSTGRES_IMAGE ?= drills/postgres:15
+export DRILLS_REDIS_IMAGE ?= drills/redis:7
 
 setup:
 	@bash scripts/setup.sh
+	@bash scripts/setup_docker.sh
 
-drill: setup  ## run the default drill plan and leave a report in reports/
+drill: setup  ## run the default drill plan (runtime auto) and leave a report in reports/
 	.venv/bin/drill run
 
-test: setup lint  ## run every test: unit, and integration against real servers
+test: setup lint  ## every test: unit, and integration on both runtimes against real servers
 	.venv/bin/python -m pytest
 
 lint:
 	.venv/bin/ruff check drills scenarios tests bench
 	.venv/bin/mypy
 
-bench: setup  ## print the benchmark figures recorded in docs/benchmarks.md
+bench: setup  ## print the benchmark figures recorded in README.md
 	.venv/bin/python bench/benchmark.py

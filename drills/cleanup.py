@@ -1,9 +1,11 @@
 """``drill clean``: remove what crashed runs left behind, and nothing else.
 
-A local run owns exactly one directory, ``<tmp>/drills-<run id>-*``, holding an
-``owner.json`` with the pid of the drill process. When that process is gone, the run
-crashed: its servers (found by their command line naming that directory) are killed
-and the directory is removed. Live runs are left alone.
+Every run owns one directory, ``<tmp>/drills-<run id>-*``, holding an ``owner.json``
+with the pid of the drill process, and labels every container and volume it creates
+with ``io.drills.run-id`` and ``io.drills.owner-pid``. When the owner process is gone,
+the run crashed: its servers (found by their command line naming that directory), its
+directory, and its labelled containers and volumes are removed. Live runs, unlabelled
+containers and directories without an owner record are never touched.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from drills.stack.local import OWNER_FILE, WORKDIR_PREFIX
+from drills.stack.workdir import OWNER_FILE, WORKDIR_PREFIX
 
 
 def _alive(pid: int) -> bool:
@@ -82,4 +84,47 @@ def clean_local(tmp: Path | None = None, dry_run: bool = False) -> Iterator[str]
         if not dry_run:
             shutil.rmtree(workdir, ignore_errors=True)
     if not found:
-        yield "nothing to clean"
+        yield "local: nothing to clean"
+
+
+def clean_docker(dry_run: bool = False) -> Iterator[str]:
+    """Remove containers and volumes of crashed runs, found by label; nothing else."""
+    from drills.errors import StackError
+    from drills.stack.engine import RUN_LABEL, client
+
+    try:
+        docker_client = client(timeout=5)
+    except StackError:
+        yield "docker: no engine answers; nothing to clean there"
+        return
+    verb = "would remove" if dry_run else "removed"
+    found = False
+    try:
+        for container in docker_client.containers.list(all=True, filters={"label": RUN_LABEL}):
+            if _owner_alive(container.labels):
+                continue
+            found = True
+            if not dry_run:
+                container.remove(force=True, v=True)
+            yield f"{verb} container {container.name} (run {container.labels[RUN_LABEL]})"
+        for volume in docker_client.volumes.list(filters={"label": RUN_LABEL}):
+            labels = volume.attrs.get("Labels") or {}
+            if _owner_alive(labels):
+                continue
+            found = True
+            if not dry_run:
+                volume.remove(force=True)
+            yield f"{verb} volume {volume.name} (run {labels[RUN_LABEL]})"
+    finally:
+        docker_client.close()
+    if not found:
+        yield "docker: nothing to clean"
+
+
+def _owner_alive(labels: dict[str, str]) -> bool:
+    from drills.stack.engine import OWNER_LABEL
+
+    try:
+        return _alive(int(labels.get(OWNER_LABEL, "0")))
+    except ValueError:
+        return False

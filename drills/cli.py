@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from drills.config import RUNTIMES, RunConfig
+from drills.config import RunConfig
 from drills.errors import DrillError, PlanError
 from drills.plan import load_plan
+from drills.stack import runtimes
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -50,7 +51,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     for name in config.scenarios:
         plan.scenario(name)
     where = scenarios_dir(args.scenarios)
-    print(f"drill: run {config.run_id}, plan {plan.path}, runtime {config.runtime}, "
+    runtime, why = runtimes.resolve(config.runtime)
+    print(f"drill: runtime {runtime} ({why})")
+    print(f"drill: run {config.run_id}, plan {plan.path}, runtime {runtime}, "
           f"scenarios: {', '.join(config.scenarios or tuple(plan.scenarios))}", flush=True)
     pytest_args = [
         str(where), "-p", "no:cacheprovider", "-p", "no:locust", "-q",
@@ -58,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         # a drill reports warnings; it does not die of them (the test suite's ini says error)
         "-W", "default", "-W", "ignore::pytest.PytestAssertRewriteWarning",
         "--drill-plan", str(plan.path), "--drill-out", str(config.out_dir),
-        "--drill-runtime", config.runtime, "--drill-run-id", config.run_id,
+        "--drill-runtime", runtime, "--drill-run-id", config.run_id,
         *[f"--drill-scenario={s}" for s in config.scenarios], *args.pytest_args,
     ]
     _interrupt_on_sigterm()
@@ -98,9 +101,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from drills.cleanup import clean_local
+    from drills.cleanup import clean_docker, clean_local
 
-    for line in clean_local(dry_run=args.dry_run):
+    for line in [*clean_local(dry_run=args.dry_run), *clean_docker(dry_run=args.dry_run)]:
         print(line)
     return EXIT_OK
 
@@ -112,7 +115,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--plan", help="plan file (default: the plan shipped with drills)")
     run.add_argument("--scenario", action="append", metavar="NAME",
                      help="run only this scenario (repeatable; default: every one in the plan)")
-    run.add_argument("--runtime", choices=RUNTIMES, help="what brings the stack up")
+    run.add_argument("--runtime", choices=runtimes.RUNTIMES,
+                     help="local processes, compose containers, or auto (default): compose "
+                     "where a Docker engine answers with the images, else local")
     run.add_argument("--out", help="report directory (default: reports/)")
     run.add_argument("--run-id", help=argparse.SUPPRESS)
     run.add_argument("--scenarios", help="directory of scenario files (default: ./scenarios)")

@@ -11,8 +11,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-RUNTIMES = ("local",)
-
 
 def new_run_id() -> str:
     """Sortable and unique: UTC time plus a random suffix."""
@@ -47,7 +45,7 @@ class RunConfig:
         return cls(
             plan_path=Path(plan) if plan else None,
             out_dir=Path(out or env.get("DRILLS_OUT") or "reports"),
-            runtime=runtime or env.get("DRILLS_RUNTIME") or "local",
+            runtime=runtime or env.get("DRILLS_RUNTIME") or "auto",
             run_id=run_id or env.get("DRILLS_RUN_ID") or new_run_id(),
             scenarios=scenarios,
         )

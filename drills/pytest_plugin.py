@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from drills.config import RUNTIMES, RunConfig
+from drills.config import RunConfig
 from drills.drill import Drill, RuntimeFactory
-from drills.errors import DrillError, PlanError
+from drills.errors import PlanError
 from drills.measure.evaluate import DrillResult
 from drills.plan import Plan, load_plan
-from drills.stack.local import LocalRuntime
+from drills.stack import runtimes
 
 _RESULTS = pytest.StashKey[list[DrillResult]]()
 _CONFIG = pytest.StashKey[RunConfig]()
@@ -40,7 +40,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("drills", "disaster-recovery drills")
     group.addoption("--drill-plan", help="plan file (default: the plan shipped with drills)")
     group.addoption("--drill-out", help="report directory (default: reports/)")
-    group.addoption("--drill-runtime", choices=RUNTIMES, help="what brings the stack up")
+    group.addoption("--drill-runtime", choices=runtimes.RUNTIMES,
+                    help="what brings the stack up (default: auto)")
     group.addoption("--drill-run-id", help="run id (default: time plus random suffix)")
     group.addoption("--drill-scenario", action="append", default=[],
                     help="run only this scenario (repeatable)")
@@ -96,11 +97,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = keep
 
 
-def runtime_factory(name: str) -> RuntimeFactory:
-    """The runtime a run asked for."""
-    if name == "local":
-        return LocalRuntime
-    raise DrillError(f"unknown runtime {name!r}; available: {', '.join(RUNTIMES)}")
+_RUNTIME = pytest.StashKey[dict[str, str]]()
+
+
+def runtime_factory(config: pytest.Config, name: str) -> RuntimeFactory:
+    """The runtime a run asked for; ``auto`` is resolved once and said on the terminal."""
+    resolved = config.stash.setdefault(_RUNTIME, {})
+    if name not in resolved:
+        concrete, why = runtimes.resolve(name)
+        resolved[name] = concrete
+        if name == "auto":
+            _progress_writer(config)(f"drills: runtime {concrete} ({why})")
+    return runtimes.factory(resolved[name])
 
 
 def _progress_writer(config: pytest.Config) -> Callable[[str], None]:
@@ -131,7 +139,7 @@ def drill_factory(request: pytest.FixtureRequest) -> Iterator[DrillFactory]:
     def make(scenario: str, out_dir: Path | None = None, runtime: str | None = None) -> Drill:
         drill = Drill(
             _plan(config).scenario(scenario), _plan(config), run.run_id,
-            out_dir or run.run_dir, runtime_factory(runtime or run.runtime),
+            out_dir or run.run_dir, runtime_factory(config, runtime or run.runtime),
             progress=_progress_writer(config),
         )
         made.append(drill)

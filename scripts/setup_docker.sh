@@ -57,7 +57,8 @@ fi
 # --- 1. Debian packages --------------------------------------------------------------------
 step_packages() {
 	local missing=() t policy_created=
-	command -v dockerd >/dev/null || missing+=(docker.io)
+	# an engine that already answers (Docker Desktop, a remote DOCKER_HOST) needs no package
+	command -v dockerd >/dev/null || docker info >/dev/null 2>&1 || missing+=(docker.io)
 	command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
 	if [ "${#missing[@]}" = 0 ]; then
 		log "[1/4] packages: skipped (dockerd and mmdebstrap already installed)"
@@ -170,6 +171,13 @@ step_image() {
 	rootfs_key="$(short_hash "$src/build-rootfs.sh")"
 
 	local ours old_key old_id=
+	if [ "${name#drills/}" = "$name" ] && ! docker image inspect "$name" >/dev/null 2>&1; then
+		# not one of ours (e.g. the official postgres:15): fetch it, never build under its name
+		log "[4/4] image $name: pulling (not a drills/ image, so it is not built here)"
+		docker pull -q "$name" >"$logs/pull-$kind.log" 2>&1 \
+			|| die_with_log "$logs/pull-$kind.log" "image $name is absent and cannot be pulled; unset DRILLS_${kind^^}_IMAGE to build drills/$kind offline"
+		return
+	fi
 	if old_id="$(docker image inspect --format '{{.Id}}' "$name" 2>/dev/null)"; then
 		ours="$(docker image inspect --format '{{index .Config.Labels "io.drills.built-offline"}}' "$name")"
 		old_key="$(docker image inspect --format '{{index .Config.Labels "io.drills.source-hash"}}' "$name")"

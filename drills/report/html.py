@@ -126,7 +126,12 @@ def _services(env: Mapping[str, Any]) -> list[dict[str, Any]]:
             "version": str(svc.get("version", "unknown")),
             "runtime": str(svc.get("runtime", "n/a")),
             "endpoint": _endpoint(svc.get("endpoint") or {}),
-            "binary": str(svc.get("binary", svc.get("image", ""))),
+            "binary": str(svc.get("binary", "")),
+            "image": str(svc.get("image", "")),
+            "image_id": str(svc.get("image_id", "")),
+            "digests": [str(d) for d in svc.get("image_digests") or []],
+            "container": str(svc.get("container", "")),
+            "network": str(svc.get("network", "")),
             "settings": [f"{k} = {v}" for k, v in settings.items()],
         })
     return rows

@@ -1,20 +1,16 @@
 """The ``local`` runtime: the stack's servers as supervised child processes.
 
-Everything lives in one temporary directory per run (``drills-<run id>-*`` in the
-system temp dir), on free loopback ports chosen at run time. The directory holds an
-``owner.json`` so that ``drill clean`` can find what a crashed run left behind.
+Everything lives in one temporary directory per run (drills.stack.workdir), on free
+loopback ports chosen at run time.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
 import signal
 import subprocess
-import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,9 +23,7 @@ from drills.stack.ports import LOOPBACK, free_port
 from drills.stack.process import RunAs, SupervisedProcess
 from drills.stack.service import Effect, Endpoint, Service
 from drills.stack.settings import PostgresSettings, RedisSettings
-
-WORKDIR_PREFIX = "drills-"
-OWNER_FILE = "owner.json"
+from drills.stack.workdir import make_workdir
 
 
 class LocalRuntime:
@@ -40,12 +34,7 @@ class LocalRuntime:
     def __init__(self, run_id: str, logs_dir: Path) -> None:
         self.run_id = run_id
         self.logs_dir = logs_dir
-        self.workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{run_id}-"))
-        # servers may run as another account (postgres): let them traverse, not list
-        self.workdir.chmod(0o711)
-        (self.workdir / OWNER_FILE).write_text(
-            json.dumps({"pid": os.getpid(), "run_id": run_id, "created": time.time()})
-        )
+        self.workdir = make_workdir(run_id, self.name)
 
     def services(self, wanted: Mapping[str, Any]) -> dict[str, Service]:
         made: dict[str, Service] = {}

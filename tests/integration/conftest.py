@@ -41,3 +41,16 @@ def processes_mentioning(text: str) -> list[str]:
         if text in cmdline and state != "Z":
             found.append(f"{entry.name}: {cmdline}")
     return found
+
+
+def labelled(run_id: str) -> list[str]:
+    """Containers and volumes carrying the run's label."""
+    from drills.stack import engine
+
+    docker = engine.client()
+    try:
+        label = {"label": f"{engine.RUN_LABEL}={run_id}"}
+        return [c.name for c in docker.containers.list(all=True, filters=label)] + \
+               [v.name for v in docker.volumes.list(filters=label)]
+    finally:
+        docker.close()

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.integration.conftest import drill_cli, processes_mentioning
 
 
@@ -51,3 +53,37 @@ def test_clean_removes_only_crashed_runs(tmp_path: Path) -> None:
     finally:
         server.kill()
         server.wait()
+
+
+@pytest.mark.compose
+def test_clean_removes_labelled_leftovers_and_leaves_other_containers(tmp_path: Path) -> None:
+    from drills.stack import engine
+
+    docker = engine.client()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    image = engine.image_for("redis")
+    theirs = docker.containers.create(image, ["redis-server", "--port", "0"],
+                                      name="not-drills-itest", network_mode="none")
+    ours = docker.containers.create(
+        image, ["redis-server", "--port", "0"], name="drills-crashed-itest",
+        network_mode="none", labels={engine.RUN_LABEL: "crashed-itest",
+                                     engine.OWNER_LABEL: str(dead.pid)})
+    volume = docker.volumes.create("drills-crashed-itest-data", labels={
+        engine.RUN_LABEL: "crashed-itest", engine.OWNER_LABEL: str(dead.pid)})
+    try:
+        done = drill_cli("clean", env={"TMPDIR": str(tmp_path)})
+        assert done.returncode == 0, done.stderr
+        names = {c.name for c in docker.containers.list(all=True)}
+        assert "drills-crashed-itest" not in names
+        assert "not-drills-itest" in names
+        assert volume.name not in {v.name for v in docker.volumes.list()}
+        assert "removed container drills-crashed-itest" in done.stdout
+    finally:
+        theirs.remove(force=True, v=True)
+        for leftover in (ours,):
+            try:
+                leftover.remove(force=True, v=True)
+            except Exception:
+                pass
+        docker.close()

@@ -1,6 +1,7 @@
 """The README's drill, for real: `drill run` over the whole default plan, then its evidence.
 
-Each scenario's claim is checked against the raw files, not just the summary.
+It runs once per runtime (local processes, compose containers), and each scenario's
+claim is checked against the raw files, not just the summary.
 """
 
 from __future__ import annotations
@@ -17,17 +18,19 @@ from drills.journal import ScenarioFiles, read_json
 from drills.plan import load_plan
 from tests.integration.conftest import drill_cli
 
-RUN_ID = "itest-default"
+RUNTIMES = ["local", pytest.param("compose", marks=pytest.mark.compose)]
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+@pytest.fixture(scope="module", params=RUNTIMES)
+def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    runtime = request.param
+    run_id = f"itest-default-{runtime}"
     out = tmp_path_factory.mktemp("reports")
-    done = drill_cli("run", "--out", str(out), "--run-id", RUN_ID)
-    run_dir = out / RUN_ID
+    done = drill_cli("run", "--runtime", runtime, "--out", str(out), "--run-id", run_id)
+    run_dir = out / run_id
     assert (run_dir / "summary.json").exists(), done.stdout + done.stderr
     summary = json.loads((run_dir / "summary.json").read_text())
-    return {"done": done, "dir": run_dir, "summary": summary,
+    return {"done": done, "dir": run_dir, "summary": summary, "runtime": runtime,
             "by_name": {s["name"]: s for s in summary["scenarios"]}}
 
 
@@ -49,7 +52,7 @@ def test_summary_fields(run: dict[str, Any]) -> None:
         for key in ("name", "runtime", "verdict", "targets", "rto_s", "rpo_s", "acked_writes",
                     "lost_writes", "unknown_writes", "probe_interval_s"):
             assert key in entry, key
-        assert entry["runtime"] == "local"
+        assert entry["runtime"] == run["runtime"]
         assert entry["acked_writes"] > 1000
 
 
@@ -119,3 +122,14 @@ def test_report_is_reproducible_from_the_journals(run: dict[str, Any]) -> None:
     for old, new in zip(before["scenarios"], after["scenarios"], strict=True):
         for key in ("verdict", "rto_s", "rpo_s", "acked_writes", "lost_writes", "unknown_writes"):
             assert old[key] == new[key], (old["name"], key)
+
+
+def test_environment_names_versions_and_images(run: dict[str, Any]) -> None:
+    for entry in run["summary"]["scenarios"]:
+        services = entry["environment"]["services"]
+        assert services, entry["name"]
+        for described in services.values():
+            assert described["version"][0].isdigit()
+            assert described["runtime"] == run["runtime"]
+            if run["runtime"] == "compose":
+                assert described["image"] and described["image_id"].startswith("sha256:")

@@ -12,15 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import REPO, processes_mentioning
+from tests.integration.conftest import REPO, labelled, processes_mentioning
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_mid_drill_cleans_up(sig: signal.Signals, tmp_path: Path) -> None:
-    run_id = f"itest-interrupt-{sig.name.lower()}"
+@pytest.mark.parametrize(("runtime", "sig"), [
+    ("local", signal.SIGINT), ("local", signal.SIGTERM),
+    pytest.param("compose", signal.SIGINT, marks=pytest.mark.compose),
+])
+def test_interrupt_mid_drill_cleans_up(runtime: str, sig: signal.Signals, tmp_path: Path) -> None:
+    run_id = f"itest-interrupt-{runtime}-{sig.name.lower()}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "drills.cli", "run", "--scenario", "postgres-kill",
-         "--out", str(tmp_path), "--run-id", run_id],
+         "--runtime", runtime, "--out", str(tmp_path), "--run-id", run_id],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # its own process group, like a shell job
     )
@@ -32,7 +35,10 @@ def test_interrupt_mid_drill_cleans_up(sig: signal.Signals, tmp_path: Path) -> N
         if "warm-up" in line and "ok/s" in line:  # servers and load are up
             break
         assert time.monotonic() < deadline, "".join(seen)
-    assert processes_mentioning(f"drills-{run_id}-"), "no server was running to interrupt"
+    if runtime == "local":
+        assert processes_mentioning(f"drills-{run_id}-"), "no server was running to interrupt"
+    else:
+        assert labelled(run_id), "no container was running to interrupt"
     assert processes_mentioning("locust_child"), "no load generator was running"
     os.killpg(proc.pid, sig)
     rest, _ = proc.communicate(timeout=60)
@@ -40,3 +46,5 @@ def test_interrupt_mid_drill_cleans_up(sig: signal.Signals, tmp_path: Path) -> N
     assert processes_mentioning(f"drills-{run_id}-") == []
     assert processes_mentioning(str(tmp_path / run_id)) == []  # the Locust child
     assert list(Path(tempfile.gettempdir()).glob(f"drills-{run_id}-*")) == []
+    if runtime == "compose":
+        assert labelled(run_id) == []

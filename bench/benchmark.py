@@ -4,8 +4,10 @@ Run on demand (not a test): ``make bench`` or ``.venv/bin/python bench/benchmark
 For each N it starts one PostgreSQL (the local runtime, the drill's settings), runs
 pgbench single-row inserts with N clients, then the drills workload (Locust, every
 write recorded) with N users, for the same duration, and prints both rates and their
-ratio. Then it times `drill run --scenario postgres-kill` end to end (stack start
-included) and reads the probe interval reached from its journal.
+ratio. Then, per runtime (local processes, compose containers), it times bringing the
+stack (PostgreSQL + Redis) up and down, and `drill run --scenario postgres-kill` end to
+end, reading the RTO and the probe interval reached from its journal; and it prints the
+sizes of the compose images.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,9 +25,10 @@ from pathlib import Path
 from drills.datastore import postgres as pg_store
 from drills.history import Outcome, read_history
 from drills.plan import WorkloadSpec
+from drills.stack import engine, runtimes
 from drills.stack.binaries import postgres_bindir
 from drills.stack.local import LocalRuntime
-from drills.stack.settings import PostgresSettings
+from drills.stack.settings import PostgresSettings, RedisSettings
 from drills.stack.stack import Stack
 from drills.workload.runner import Workload
 
@@ -65,14 +69,39 @@ def workload_rate(stack: Stack, users: int, seconds: float, work: Path) -> float
     return acked / (end - start)
 
 
-def drill_wall_time(out: Path) -> dict[str, float]:
+def stack_up_down(runtime: str, work: Path, rounds: int = 3) -> tuple[float, float]:
+    """Median seconds to bring postgres + redis up (ready) and to tear them down."""
+    ups, downs = [], []
+    for i in range(rounds):
+        made = runtimes.factory(runtime)(f"bench-up-{runtime}-{i}", work / "logs")
+        stack = Stack(made, made.services({"postgres": PostgresSettings(),
+                                           "redis": RedisSettings()}))
+        started = time.monotonic()
+        with stack:
+            ups.append(time.monotonic() - started)
+            started = time.monotonic()
+        downs.append(time.monotonic() - started)
+    return statistics.median(ups), statistics.median(downs)
+
+
+def image_sizes() -> list[tuple[str, float]]:
+    docker = engine.client()
+    try:
+        return [(engine.image_for(k), docker.images.get(engine.image_for(k)).attrs["Size"] / 1e6)
+                for k in ("postgres", "redis")]
+    finally:
+        docker.close()
+
+
+def drill_wall_time(out: Path, runtime: str) -> dict[str, float]:
     started = time.monotonic()
+    run_id = f"bench-{runtime}"
     subprocess.run([sys.executable, "-m", "drills.cli", "run", "--scenario", "postgres-kill",
-                    "--out", str(out), "--run-id", "bench"], cwd=REPO, check=True,
-                   capture_output=True)
+                    "--runtime", runtime, "--out", str(out), "--run-id", run_id], cwd=REPO,
+                   check=True, capture_output=True)
     wall = time.monotonic() - started
-    result = json.loads((out / "bench" / "postgres-kill" / "result.json").read_text())
-    journal = json.loads((out / "bench" / "postgres-kill" / "journal.json").read_text())
+    result = json.loads((out / run_id / "postgres-kill" / "result.json").read_text())
+    journal = json.loads((out / run_id / "postgres-kill" / "journal.json").read_text())
     up = [e for e in journal["events"] if e["name"] == "stack up" and e["kind"].startswith("step")]
     return {"wall_s": wall, "stack_up_s": up[1]["mono"] - up[0]["mono"],
             "rto_s": result["rto_s"], "probe_interval_s": result["probe_interval_s"],
@@ -83,6 +112,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--runtimes", nargs="*", default=["local", "compose"],
+                        help="runtimes to time (none: only the rate comparison)")
     args = parser.parse_args()
     print(f"host: {os.uname().nodename}, {os.cpu_count()} cpus, {args.seconds:.0f} s per run")
     with tempfile.TemporaryDirectory(prefix="drills-bench-") as tmp:
@@ -94,11 +125,18 @@ def main() -> int:
                 pgbench = pgbench_rate(stack, n, args.seconds, work)
                 ours = workload_rate(stack, n, args.seconds, work)
                 print(f"{n:>3} {pgbench:>12.0f} {ours:>17.0f} {ours / pgbench:>6.2f}", flush=True)
-        timing = drill_wall_time(work / "reports")
-    print(f"postgres-kill drill: {timing['wall_s']:.1f} s wall (stack up "
-          f"{timing['stack_up_s']:.2f} s), RTO {timing['rto_s']:.3f} s, probe interval "
-          f"{timing['probe_interval_s'] * 1000:.0f} ms configured, "
-          f"{timing['probe_interval_achieved_s'] * 1000:.1f} ms reached")
+        if args.runtimes:
+            print(f"\n{'runtime':<8} {'stack up':>9} {'down':>6} {'postgres-kill wall':>19} "
+                  f"{'(its stack up)':>15} {'RTO':>8} {'probe reached':>14}")
+        for runtime in args.runtimes:
+            up, down = stack_up_down(runtime, work)
+            t = drill_wall_time(work / "reports", runtime)
+            print(f"{runtime:<8} {up:>8.2f}s {down:>5.2f}s {t['wall_s']:>18.1f}s "
+                  f"{t['stack_up_s']:>14.2f}s {t['rto_s']:>7.3f}s "
+                  f"{t['probe_interval_achieved_s'] * 1000:>11.1f} ms", flush=True)
+        if "compose" in args.runtimes:
+            for name, size in image_sizes():
+                print(f"image {name}: {size:.0f} MB")
     return 0
 
 

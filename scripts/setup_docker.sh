@@ -167,8 +167,8 @@ step_image() {
 	local kind="$1" name="$2" package="$3"
 	local src="$images_dir/$kind"
 	local image_key rootfs_key
-	image_key="$(short_hash "$src/build-rootfs.sh" "$src/Dockerfile" "$src/docker-entrypoint.sh")"
-	rootfs_key="$(short_hash "$src/build-rootfs.sh")"
+	image_key="$(short_hash "$images_dir/common.sh" "$src/build-rootfs.sh" "$src/Dockerfile" "$src/docker-entrypoint.sh")"
+	rootfs_key="$(short_hash "$images_dir/common.sh" "$src/build-rootfs.sh")"
 
 	local ours old_key old_id=
 	if [ "${name#drills/}" = "$name" ] && ! docker image inspect "$name" >/dev/null 2>&1; then

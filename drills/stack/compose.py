@@ -73,7 +73,7 @@ class ComposeRuntime:
         }
         self.run_file = self.workdir / "compose.run.yml"
         self._overrides: dict[str, dict[str, Any]] = {}
-        self._made: list[_ComposeService] = []
+        self._made: list[ComposeService] = []
 
     def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run ``docker compose`` for this project; secrets go by environment only."""
@@ -100,10 +100,10 @@ class ComposeRuntime:
             else:
                 raise StackError(f"the compose runtime cannot run service {name!r}")
         self.run_file.write_text(json.dumps({"services": self._overrides}, indent=1))
-        self._made.extend(s for s in made.values() if isinstance(s, _ComposeService))
+        self._made.extend(s for s in made.values() if isinstance(s, ComposeService))
         return made
 
-    def _postgres(self, name: str, settings: PostgresSettings) -> ComposePostgres:
+    def _postgres(self, name: str, settings: PostgresSettings) -> ComposeService:
         port = free_port()
         password = secrets.token_urlsafe(24)
         inner = port if self.hostnet else 5432
@@ -115,9 +115,9 @@ class ComposeRuntime:
             command += ["-c", f"{key}={value.strip(chr(39))}"]
         self._overrides[name] = {"command": command}
         endpoint = Endpoint("postgres", LOOPBACK, port, password, "drills", "drills")
-        return ComposePostgres(name, self, endpoint, settings)
+        return ComposeService(name, self, endpoint, settings)
 
-    def _redis(self, name: str, settings: RedisSettings) -> ComposeRedis:
+    def _redis(self, name: str, settings: RedisSettings) -> ComposeService:
         port = free_port()
         password = secrets.token_urlsafe(24)
         inner = port if self.hostnet else 6379
@@ -126,12 +126,18 @@ class ComposeRuntime:
                 "dir": "/data", "protected-mode": "no", "requirepass": password,
                 **settings.conf()}
         conf_path.write_text("".join(f"{k} {v}\n" for k, v in conf.items()))
-        conf_path.chmod(0o644)  # read inside the container by the redis user (uid 999)
+        # it holds the run's password: readable only by the redis user (uid 999 in both the
+        # official and drills' images), or by everyone where we cannot give it away
+        try:
+            os.chown(conf_path, 999, 999)
+            conf_path.chmod(0o600)
+        except PermissionError:
+            conf_path.chmod(0o644)
         self.env.update({"DRILLS_REDIS_PASSWORD": password, "DRILLS_REDIS_PORT": str(port),
                          "DRILLS_REDIS_CONTAINER_PORT": str(inner),
                          "DRILLS_REDIS_CONF": str(conf_path)})
         endpoint = Endpoint("redis", LOOPBACK, port, password)
-        return ComposeRedis(name, self, endpoint, settings)
+        return ComposeService(name, self, endpoint, settings)
 
     def describe(self) -> dict[str, Any]:
         return {"runtime": self.name, "project": self.project,
@@ -164,17 +170,33 @@ def remove_labelled(docker_client: Any, run_id: str) -> list[str]:
     return gone
 
 
-class _ComposeService(Service):
-    """What compose services share: one container of the project, driven by the API."""
+# How each kind of server proves it is ours: the data location its image uses.
+_IDENTITY = {
+    "postgres": (pg_store.identify, {"data_directory": "/var/lib/postgresql/data"}),
+    "redis": (redis_store.identify, {"dir": "/data"}),
+}
+
+
+class ComposeService(Service):
+    """One container of the project, driven through the Engine API."""
 
     runtime = "compose"
 
-    def __init__(self, name: str, runtime: ComposeRuntime, endpoint: Endpoint) -> None:
+    def __init__(self, name: str, runtime: ComposeRuntime, endpoint: Endpoint,
+                 settings: PostgresSettings | RedisSettings) -> None:
         self.name = name
+        self.kind = endpoint.kind
         self.rt = runtime
         self.endpoint = endpoint
+        self.settings = settings
         self.image = runtime.env[f"DRILLS_{self.kind.upper()}_IMAGE"]
         self._version: str | None = None
+
+    def identify(self) -> Mapping[str, str]:
+        check, expect = _IDENTITY[self.kind]
+        found = check(self.endpoint, expect)
+        self._version = found["version"]
+        return found
 
     def container(self) -> Any:
         found = self.rt.docker.containers.list(all=True, filters={"label": [
@@ -305,42 +327,5 @@ class _ComposeService(Service):
             "version": self._version or "unknown", "image": self.image,
             "image_id": image.id, "image_digests": image.attrs.get("RepoDigests") or [],
             "container": self.container().name, "network": self.rt.describe()["network"],
-            "endpoint": self.endpoint.public(), "settings": self.settings_conf(),
+            "endpoint": self.endpoint.public(), "settings": self.settings.conf(),
         }
-
-    def settings_conf(self) -> dict[str, str]:
-        raise NotImplementedError
-
-
-class ComposePostgres(_ComposeService):
-    kind = "postgres"
-
-    def __init__(self, name: str, runtime: ComposeRuntime, endpoint: Endpoint,
-                 settings: PostgresSettings) -> None:
-        super().__init__(name, runtime, endpoint)
-        self.settings = settings
-
-    def identify(self) -> Mapping[str, str]:
-        found = pg_store.identify(self.endpoint, {"data_directory": "/var/lib/postgresql/data"})
-        self._version = found["version"]
-        return found
-
-    def settings_conf(self) -> dict[str, str]:
-        return self.settings.conf()
-
-
-class ComposeRedis(_ComposeService):
-    kind = "redis"
-
-    def __init__(self, name: str, runtime: ComposeRuntime, endpoint: Endpoint,
-                 settings: RedisSettings) -> None:
-        super().__init__(name, runtime, endpoint)
-        self.settings = settings
-
-    def identify(self) -> Mapping[str, str]:
-        found = redis_store.identify(self.endpoint, {"dir": "/data"})
-        self._version = found["version"]
-        return found
-
-    def settings_conf(self) -> dict[str, str]:
-        return self.settings.conf()

@@ -7,32 +7,9 @@
 # Slim: Debian bookworm "essential" + postgresql-15, without docs, man pages, translations,
 # LLVM JIT and perl. The entrypoint is not part of the rootfs (the Dockerfile copies it), so
 # editing it never re-runs this script. scripts/setup_docker.sh caches OUTPUT.tar keyed by
-# this file's content. Mirrors: DRILLS_DEBIAN_MIRROR, DRILLS_DEBIAN_SECURITY_MIRROR.
-set -euo pipefail
-
-out="${1:?usage: build-rootfs.sh OUTPUT.tar}"
-[ "$(id -u)" = 0 ] || { echo "build-rootfs.sh: must run as root (mmdebstrap root mode)" >&2; exit 1; }
-mirror="${DRILLS_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-security="${DRILLS_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
-partial="${out%.tar}.partial.tar"   # mmdebstrap picks the format from the extension
-trap 'rm -f "$partial"' EXIT
-
-# Options shared with images/redis/build-rootfs.sh: keep the two lists in step.
-slim_opts=(
-  --variant=essential
-  # bookworm's init-system-helpers pulls usrmerge and with it perl (~47 MB); merge /usr ourselves
-  --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr
-  --aptopt='Apt::Install-Recommends "false"'
-  --dpkgopt='path-exclude=/usr/share/man/*'
-  --dpkgopt='path-exclude=/usr/share/doc/*'
-  --dpkgopt='path-include=/usr/share/doc/*/copyright'
-  --dpkgopt='path-exclude=/usr/share/info/*'
-  --dpkgopt='path-exclude=/usr/share/locale/*'
-  --dpkgopt='path-exclude=/usr/share/lintian/*'
-  --dpkgopt='path-exclude=/usr/share/i18n/*'
-  --dpkgopt='path-exclude=/usr/share/bash-completion/*'
-  --customize-hook='rm -rf "$1"/var/cache/debconf/*-old "$1"/var/lib/dpkg/*-old "$1"/var/log/* "$1"/var/cache/ldconfig/aux-cache'
-)
+# this file and ../common.sh.
+# shellcheck source=../common.sh
+. "$(dirname "$(readlink -f "$0")")/../common.sh" "$@"  # out, partial, sources, slim_opts
 
 # uid/gid 999 as in the official image; created before the packages so that their
 # maintainer scripts find the user instead of allocating another id.
@@ -69,8 +46,5 @@ customize_hooks=(
 mmdebstrap "${slim_opts[@]}" "${essential_hooks[@]}" \
   --include=postgresql-15,libnss-wrapper \
   "${customize_hooks[@]}" \
-  bookworm "$partial" \
-  "deb $mirror bookworm main" \
-  "deb $mirror bookworm-updates main" \
-  "deb $security bookworm-security main"
+  bookworm "$partial" "${sources[@]}"
 mv -f "$partial" "$out"

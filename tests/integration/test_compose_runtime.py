@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pytest
 from drills.datastore import postgres as pg_store
 from drills.datastore import redis_store
 from drills.stack import engine
-from drills.stack.compose import ComposeRuntime, _ComposeService
+from drills.stack.compose import ComposeRuntime, ComposeService
 from drills.stack.settings import PostgresSettings, RedisSettings
 from drills.stack.stack import Stack
 from tests.integration.conftest import labelled
@@ -32,13 +33,13 @@ def stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
     assert not runtime.workdir.exists()
 
 
-def pg(stack: Stack) -> _ComposeService:
+def pg(stack: Stack) -> ComposeService:
     service = stack["postgres"]
-    assert isinstance(service, _ComposeService)
+    assert isinstance(service, ComposeService)
     return service
 
 
-def write_rows(service: _ComposeService, n: int) -> None:
+def write_rows(service: ComposeService, n: int) -> None:
     pg_store.prepare(service.endpoint)
     with pg_store.connect(service.endpoint) as conn:
         conn.execute("INSERT INTO drill_writes (id, value) SELECT g, 'v' || g "
@@ -84,7 +85,7 @@ def test_pause_blocks_until_unpause(stack: Stack) -> None:
 
 def test_stop_start_and_docker_kill(stack: Stack) -> None:
     redis = stack["redis"]
-    assert isinstance(redis, _ComposeService)
+    assert isinstance(redis, ComposeService)
     writer = redis_store.RedisWriter(redis.endpoint)
     writer.write(1, "one")
     writer.close()
@@ -130,7 +131,7 @@ def test_restart_policy_fires_on_crash_not_on_docker_kill(
     runtime = ComposeRuntime("itest-compose-policy", tmp_path / "logs")
     with Stack(runtime, runtime.services({"redis": RedisSettings()})) as s:
         redis = s["redis"]
-        assert isinstance(redis, _ComposeService)
+        assert isinstance(redis, ComposeService)
         redis.kill()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -144,3 +145,31 @@ def test_restart_policy_fires_on_crash_not_on_docker_kill(
         container = redis.container()
         assert container.status == "exited", "docker kill was restarted"
     assert labelled("itest-compose-policy") == []
+
+
+@pytest.mark.parametrize("hostnet", [False, True])
+def test_compose_file_renders_for_bridge_and_host_networking(
+    tmp_path: Path, hostnet: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Bridge networking cannot run on an engine started with --bridge=none, so at least
+    # check what compose would create: published on 127.0.0.1 only, or host networking.
+    monkeypatch.setenv("DRILLS_NETWORK", "host" if hostnet else "bridge")
+    runtime = ComposeRuntime("itest-render", tmp_path / "logs")
+    try:
+        runtime.hostnet = hostnet
+        runtime.services({"postgres": PostgresSettings(), "redis": RedisSettings()})
+        config = json.loads(runtime.compose("config", "--format", "json").stdout)
+    finally:
+        runtime.close()
+    for name in ("postgres", "redis"):
+        service = config["services"][name]
+        assert service["labels"][engine.RUN_LABEL] == "itest-render"
+        if hostnet:
+            assert service["network_mode"] == "host"
+            assert not service.get("ports")
+        else:
+            assert "network_mode" not in service
+            assert [p["host_ip"] for p in service["ports"]] == ["127.0.0.1"]
+    assert config["volumes"]["pgdata"]["labels"][engine.RUN_LABEL] == "itest-render"
+    command = config["services"]["postgres"]["command"]
+    assert ("listen_addresses=127.0.0.1" if hostnet else "listen_addresses=*") in command

@@ -73,6 +73,8 @@ class Drill:
         self._probe: SteadyStateProbe | None = None
         self._workload: Workload | None = None
         self._fault_end: float | None = None
+        self._last_stats: LoadStats | None = None
+        self._pending_progress: str | None = None  # from the stats thread, printed by main
         self._environment: dict[str, Any] = {
             **host_facts(),
             "plan": {"path": str(plan.path), "sha256": plan.sha256, "name": plan.name},
@@ -273,9 +275,6 @@ class Drill:
                 self._progress(line)
             if self._workload is not None and not self._workload.running():
                 raise DrillError("the load generator died; see logs/workload.log")
-
-    _last_stats: LoadStats | None = None
-    _pending_progress: str | None = None
 
     def _on_stats(self, stats: LoadStats) -> None:
         prev, self._last_stats = self._last_stats, stats

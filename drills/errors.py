@@ -3,7 +3,8 @@
     DrillError
     ├── PlanError            the plan file is invalid (unknown key, wrong type): exit 2
     ├── StackError           a service could not be started, reached or identified
-    │   └── ServiceNotReady  a service did not pass its ready check in time
+    │   ├── ServiceNotReady  a service did not pass its ready check in time
+    │   └── NotOurServer     the server on our port is someone else's: never wait or act on it
     ├── FaultError           a fault could not be injected or reverted
     ├── RecoveryError        a recovery step failed
     ├── WorkloadError        the load generator failed to start or died
@@ -48,6 +49,10 @@ class ServiceNotReady(StackError):
             f"{service} was not ready after {waited_s:.1f} s (last check: {last_error}).\n"
             f"Last lines of the {service} log:\n{log_tail}"
         )
+
+
+class NotOurServer(StackError):
+    """The server that answered on our port is not the one this run started."""
 
 
 class FaultError(DrillError):

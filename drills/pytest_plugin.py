@@ -32,6 +32,7 @@ _PLAN = pytest.StashKey[Plan]()
 _STARTED = pytest.StashKey[float]()
 _REPORT = pytest.StashKey[Path]()
 _DESELECTED = pytest.StashKey[list[str]]()
+_CALL_ERROR = pytest.StashKey[BaseException]()
 
 DrillFactory = Callable[..., Drill]
 
@@ -157,8 +158,7 @@ def out_dir_is_run_dir(drill: Drill, run: RunConfig) -> bool:
 
 
 def _call_error(item: pytest.Item) -> BaseException | None:
-    report = getattr(item, "_drills_call_excinfo", None)
-    return report if isinstance(report, BaseException) else None
+    return item.stash.get(_CALL_ERROR, None)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -168,7 +168,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     except AssertionError:
         raise  # a verdict assertion: the drill itself finished
     except BaseException as exc:
-        item._drills_call_excinfo = exc  # type: ignore[attr-defined]
+        item.stash[_CALL_ERROR] = exc
         raise
 
 

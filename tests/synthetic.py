@@ -15,6 +15,7 @@ WALL0 = 1_763_700_000.0  # 2025-11-21T04:40:00Z
 T_FAULT = 10.0
 T_RECOVERED = 11.5  # end of the restart step; probes pass again from 11.55 s
 SECRET = "s3cret-pw"
+KILL_MECHANISM = "SIGKILL to pid 4242 and its 7 child processes"
 
 META: dict[str, Any] = {
     "run_id": "r-test",
@@ -75,7 +76,7 @@ def make_scenario_dir(
     tl.record(EventKind.LOAD_START, "load start", _at(1.0))
     tl.record(EventKind.STEP_START, "kill postgres", _at(T_FAULT), category=str(Category.FAULT))
     tl.record(EventKind.STEP_END, "kill postgres", _at(T_FAULT + 0.02),
-              category=str(Category.FAULT), ok=True)
+              category=str(Category.FAULT), ok=True, mechanism=KILL_MECHANISM)
     tl.record(EventKind.STEP_START, "restart postgres", _at(T_FAULT + 0.02),
               category=str(Category.RECOVERY))
     tl.record(EventKind.STEP_END, "restart postgres", _at(T_RECOVERED),

@@ -9,7 +9,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from drills.datastore import NotSent, ProbeFailed, Rejected
-from drills.errors import StackError
+from drills.errors import NotOurServer, StackError
 from drills.stack.service import Endpoint
 
 TABLE = "drill_writes"
@@ -47,7 +47,7 @@ def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dic
     wanted = {"user": endpoint.user, "database": endpoint.database, **(expect or {})}
     for key, value in wanted.items():
         if value is not None and found[key] != value:
-            raise StackError(
+            raise NotOurServer(
                 f"the server on {endpoint.host}:{endpoint.port} is not ours: {key} is "
                 f"{found[key]!r}, expected {value!r}. Another process holds the port."
             )

@@ -15,7 +15,7 @@ from redis.connection import Connection
 from redis.retry import Retry
 
 from drills.datastore import NotSent, ProbeFailed, Rejected
-from drills.errors import StackError
+from drills.errors import NotOurServer, StackError
 from drills.stack.service import Endpoint
 
 KEY_PREFIX = "w:"
@@ -44,7 +44,7 @@ def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dic
             directory = str(r.config_get("dir").get("dir", ""))
             loading = r.info("persistence").get("loading", 0)
     except redis.AuthenticationError as exc:
-        raise StackError(
+        raise NotOurServer(
             f"the server on {endpoint.host}:{endpoint.port} is not ours: it refused this "
             f"run's password ({exc}). Another process holds the port."
         ) from exc
@@ -55,7 +55,7 @@ def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dic
     found = {"version": str(info.get("redis_version")), "dir": directory}
     for key, value in (expect or {}).items():
         if found.get(key) != value:
-            raise StackError(
+            raise NotOurServer(
                 f"the server on {endpoint.host}:{endpoint.port} is not ours: {key} is "
                 f"{found.get(key)!r}, expected {value!r}."
             )

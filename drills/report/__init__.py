@@ -40,7 +40,7 @@ def _page(run_dir: Path, result: DrillResult, records: Records) -> ScenarioPage:
     note = "; ".join(records.problems) if records.ops is None and records.problems else chart.note
     root = records.files.root
     directory = str(root.relative_to(run_dir)) if root.is_relative_to(run_dir) else str(root)
-    return ScenarioPage(directory, chart.svg, note, records.duration_s)
+    return ScenarioPage(directory, chart.svg, note, records.duration_s, tuple(records.steps))
 
 
 def write_reports(

@@ -16,6 +16,7 @@ from drills.measure.evaluate import DrillResult
 from drills.measure.verdict import Verdict, fmt_s
 from drills.report.records import SOURCE_FILES
 from drills.report.summary import run_verdict
+from drills.timeline import Step
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _CSS = {Verdict.PASS: "pass", Verdict.FAIL: "fail", Verdict.COULD_NOT_VERIFY: "cnv"}
@@ -34,6 +35,7 @@ class ScenarioPage:
     chart_svg: str | None  # trusted: made by drills.report.charts from matplotlib
     chart_note: str
     duration_s: float | None = None
+    steps: tuple[Step, ...] = ()
 
 
 def wall_utc(epoch: float | None) -> str:
@@ -147,6 +149,32 @@ def _environment(env: Mapping[str, Any]) -> dict[str, Any]:
             "services": _services(env)}
 
 
+_SKIPPED_DATA = {"ok", "error", "mechanism", "service", "asked_mono"}
+
+
+def _steps_view(result: DrillResult, steps: Sequence[Step]) -> list[dict[str, str]]:
+    """Every step of the drill with its mechanism: what was done, how, and how long it took."""
+    origin = result.t_fault_mono
+    rows = []
+    for step in steps:
+        start = step.start.mono - origin if origin is not None else None
+        facts = {k: v for k, v in step.data.items() if k not in _SKIPPED_DATA}
+        rows.append({
+            "category": str(step.category), "name": step.name,
+            "start": "n/a" if start is None else f"{start:+.3f} s",
+            "duration": fmt_s(step.duration_s),
+            "how": str(step.data.get("mechanism", "")),
+            "outcome": "ok" if step.ok else f"failed: {step.data.get('error', 'did not finish')}",
+            "facts": ", ".join(f"{k}={_short(v)}" for k, v in facts.items()),
+        })
+    return rows
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _scenario(result: DrillResult, page: ScenarioPage) -> dict[str, Any]:
     return {
         "name": result.scenario, "anchor": _anchor(result.scenario),
@@ -156,6 +184,7 @@ def _scenario(result: DrillResult, page: ScenarioPage) -> dict[str, Any]:
         "chart": Markup(page.chart_svg) if page.chart_svg else None,
         "chart_note": page.chart_note,
         "rto": _rto_view(result), "writes": _writes_view(result),
+        "steps": _steps_view(result, page.steps),
         "findings": [f.to_dict() for f in result.findings],
         "errors": list(result.errors),
         "environment": _environment(result.environment),

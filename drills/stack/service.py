@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from drills.clock import Instant
-from drills.errors import DrillError, ServiceNotReady
+from drills.errors import DrillError, NotOurServer, ServiceNotReady
 
 
 @dataclass(frozen=True)
@@ -110,10 +110,10 @@ class Service(ABC):
             try:
                 self.identify()
                 return time.monotonic() - start
+            except NotOurServer:
+                raise  # waiting longer cannot make someone else's server ours
             except DrillError as exc:
                 last = str(exc)
-                if "not ours" in last:
-                    raise
             waited = time.monotonic() - start
             if waited >= timeout or not self.alive():
                 raise ServiceNotReady(self.name, waited, last, self.log_tail())

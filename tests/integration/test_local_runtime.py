@@ -11,7 +11,7 @@ import pytest
 
 from drills.datastore import postgres as pg_store
 from drills.datastore import redis_store
-from drills.errors import ServiceNotReady, StackError
+from drills.errors import NotOurServer, ServiceNotReady
 from drills.stack.local import LocalPostgres, LocalRuntime
 from drills.stack.settings import PostgresSettings, RedisSettings
 from drills.stack.stack import Stack
@@ -31,10 +31,10 @@ def test_identity_is_proved_not_assumed(stack: Stack) -> None:
     pg, redis = stack["postgres"], stack["redis"]
     found = pg.identify()
     assert (found["user"], found["database"]) == ("drills", "drills")
-    with pytest.raises(StackError, match="not ours"):
+    with pytest.raises(NotOurServer, match="not ours"):
         pg_store.identify(pg.endpoint, {"data_directory": "/somewhere/else"})
     assert redis.identify()["dir"].startswith(str(stack.runtime.workdir))  # type: ignore[attr-defined]
-    with pytest.raises(StackError, match="not ours"):
+    with pytest.raises(NotOurServer, match="not ours"):
         redis_store.identify(redis.endpoint, {"dir": "/somewhere/else"})
 
 

@@ -16,7 +16,7 @@ from drills.measure.evaluate import DrillResult, evaluate
 from drills.measure.verdict import Verdict
 from drills.report import ReportPaths, write_reports
 from drills.report.charts import bin_history
-from tests.synthetic import META, SECRET, make_scenario_dir
+from tests.synthetic import KILL_MECHANISM, META, SECRET, make_scenario_dir
 
 
 def _run(tmp_path: Path, *specs: dict[str, Any]) -> tuple[list[DrillResult], ReportPaths]:
@@ -195,3 +195,11 @@ def test_bins_count_outcomes_and_p99(tmp_path: Path) -> None:
     assert bins.bad_per_s == pytest.approx((0.0, 0.0, 20.0))
     assert bins.p99_ms[0] == pytest.approx(60.0)
     assert bins.p99_ms[1:] == (None, None)
+
+
+def test_html_lists_each_step_with_its_mechanism(tmp_path: Path) -> None:
+    _, paths = _run(tmp_path, PASSING)
+    html = paths.html.read_text(encoding="utf-8")
+    steps = html[html.index("<h3>Steps</h3>"):html.index("<h3>Recovery time (RTO)</h3>")]
+    assert KILL_MECHANISM in steps
+    assert "restart postgres" in steps and "+0.000 s" in steps

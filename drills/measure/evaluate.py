@@ -192,6 +192,12 @@ class _Judge:
         if self.errors:
             reason = "; ".join(self.errors)
             rows.append(self.cnv("procedure", "drill procedure", "completes", reason))
+        if self.rpo and self.rpo.lost_after_fault:
+            self.findings.append(Finding(
+                "LOST_AFTER_FAULT_BEGAN",
+                f"{self.rpo.lost_after_fault} of the {self.rpo.lost_writes} lost writes were "
+                "acknowledged after the fault began; they add nothing to the RPO window.",
+            ))
         if self.writes and self.writes.unknown and self.rpo:
             self.findings.append(Finding(
                 "WRITES_IN_DOUBT",
@@ -247,6 +253,8 @@ class _Judge:
             return self.cnv("rpo_s", title, shown, problem or "no RPO", target)
         rpo = self.rpo
         measured = f"{fmt_s(rpo.window_s)} ({rpo.lost_writes} lost, {rpo.unknown_writes} unknown)"
+        if rpo.lost_after_fault:
+            measured += f"; {rpo.lost_after_fault} lost were acknowledged after the fault began"
         if rpo.window_s <= target:
             return TargetCheck("rpo_s", title, shown, measured, "exact (per acknowledged write)",
                                Verdict.PASS, "", target, rpo.window_s)

@@ -72,6 +72,12 @@ CATALOGUE: dict[str, FindingKind] = {
             "missing: a service that never started, an empty history, a failed read-back.",
         ),
         FindingKind(
+            "LOST_AFTER_FAULT_BEGAN", Severity.WARNING,
+            "The server kept acknowledging writes for a moment after the fault began (a "
+            "container's other processes outlive its PID 1 by milliseconds) and then lost "
+            "them. The RPO window counts from the fault's first instant, so they add no window.",
+        ),
+        FindingKind(
             "WRITES_IN_DOUBT", Severity.INFO,
             "Some writes got no answer (connection lost mid-request). They may or may not "
             "have happened; those present were counted as recovered, not as lost.",

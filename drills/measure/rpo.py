@@ -24,6 +24,7 @@ class Rpo:
     oldest_lost_ack_mono: float | None
     newest_lost_ack_mono: float | None
     acked_before_fault: int  # how many acknowledged writes could have been lost
+    lost_after_fault: int = 0  # lost, yet acknowledged after t_fault (the fault took a while)
 
     @property
     def lost_span_s(self) -> float:
@@ -41,6 +42,7 @@ class Rpo:
             "oldest_lost_ack_mono": self.oldest_lost_ack_mono,
             "newest_lost_ack_mono": self.newest_lost_ack_mono,
             "acked_before_fault": self.acked_before_fault,
+            "lost_after_fault": self.lost_after_fault,
         }
 
 
@@ -54,8 +56,9 @@ def measure_rpo(check: WriteCheck, ops_by_id: Mapping[int, Op], t_fault: float) 
         1 for op in ops_by_id.values()
         if op.outcome == "ok" and op.complete_mono is not None and op.complete_mono <= t_fault
     )
-    # A write acknowledged after the fault and then lost still counts as lost; its
-    # window contribution is clamped at zero rather than made negative.
+    # A write acknowledged after the fault began (the server died over a few milliseconds,
+    # e.g. the rest of a container after its PID 1) and then lost still counts as lost and
+    # is counted apart; it adds nothing to the window, which is never negative.
     window = max(0.0, t_fault - oldest) if oldest is not None else 0.0
     return Rpo(
         window_s=window,
@@ -64,4 +67,5 @@ def measure_rpo(check: WriteCheck, ops_by_id: Mapping[int, Op], t_fault: float) 
         oldest_lost_ack_mono=oldest,
         newest_lost_ack_mono=newest,
         acked_before_fault=acked_before,
+        lost_after_fault=sum(1 for t in lost_acks if t > t_fault),
     )

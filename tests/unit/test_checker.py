@@ -60,9 +60,16 @@ def test_lost_ack_after_fault_clamps_window_to_zero() -> None:
     ops = [op(1, Outcome.OK, 11.0)]
     rpo = measure_rpo(check_writes(ops, {}), {1: ops[0]}, t_fault=10.0)
     assert rpo.window_s == 0.0 and rpo.lost_writes == 1 and rpo.acked_before_fault == 0
+    assert rpo.lost_after_fault == 1
 
 
 def test_empty_history() -> None:
     check = check_writes([], {})
     assert (check.invoked, check.acked, check.lost) == (0, 0, ())
     assert measure_rpo(check, {}, t_fault=1.0).acked_before_fault == 0
+
+
+def test_lost_after_fault_is_counted_apart() -> None:
+    ops = [op(1, Outcome.OK, 9.5), op(2, Outcome.OK, 10.002), op(3, Outcome.OK, 10.004)]
+    rpo = measure_rpo(check_writes(ops, {1: "v1"}), {o.id: o for o in ops}, t_fault=10.0)
+    assert (rpo.lost_writes, rpo.lost_after_fault, rpo.window_s) == (2, 2, 0.0)

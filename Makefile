@@ -20,7 +20,7 @@ test: setup lint  ## every test: unit, and integration on both runtimes against 
 	.venv/bin/python -m pytest
 
 lint:
-	.venv/bin/ruff check drills scenarios tests bench
+	.venv/bin/ruff check drills scenarios tests bench conftest.py
 	.venv/bin/mypy
 
 bench: setup  ## print the benchmark figures recorded in README.md

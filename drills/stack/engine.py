@@ -64,7 +64,9 @@ def check_engine(kinds: tuple[str, ...] = ("postgres", "redis")) -> EngineCheck:
     finally:
         docker_client.close()
     if missing:
-        return EngineCheck(False, f"engine {version} answers but image {', '.join(missing)} is "
-                           "not present (pull it, or run scripts/setup_docker.sh)")
+        which = f"image {missing[0]} is" if len(missing) == 1 else \
+            f"images {', '.join(missing)} are"
+        return EngineCheck(False, f"engine {version} answers but {which} not present (pull, "
+                           "or set DRILLS_<SERVICE>_IMAGE, or run scripts/setup_docker.sh)")
     return EngineCheck(True, f"engine {version} answers and has "
                        f"{', '.join(image_for(k) for k in kinds)}", bridge)

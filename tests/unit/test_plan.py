@@ -87,3 +87,13 @@ def test_scenario_not_in_plan(tmp_path: Path) -> None:
     plan = load_plan(write(tmp_path, "scenarios:\n  postgres-kill: {}\n"))
     with pytest.raises(PlanError, match="it has: postgres-kill"):
         plan.scenario("redis-kill")
+
+
+def test_example_plans_in_fixtures_load() -> None:
+    plans = sorted((Path(__file__).parents[2] / "fixtures" / "plans").glob("*.yaml"))
+    assert plans
+    for path in plans:
+        plan = load_plan(path)
+        assert plan.scenarios, path
+    bot = load_plan(plans[0])
+    assert bot.scenario("postgres-kill").targets.rpo_s == 900.0

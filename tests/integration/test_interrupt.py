@@ -28,20 +28,32 @@ def test_interrupt_mid_drill_cleans_up(runtime: str, sig: signal.Signals, tmp_pa
         start_new_session=True,  # its own process group, like a shell job
     )
     assert proc.stdout is not None
-    seen = []
-    deadline = time.monotonic() + 60
-    for line in proc.stdout:
-        seen.append(line)
-        if "warm-up" in line and "ok/s" in line:  # servers and load are up
-            break
-        assert time.monotonic() < deadline, "".join(seen)
-    if runtime == "local":
-        assert processes_mentioning(f"drills-{run_id}-"), "no server was running to interrupt"
-    else:
-        assert labelled(run_id), "no container was running to interrupt"
-    assert processes_mentioning("locust_child"), "no load generator was running"
-    os.killpg(proc.pid, sig)
-    rest, _ = proc.communicate(timeout=60)
+    try:
+        seen: list[str] = []
+        deadline = time.monotonic() + 60
+        for line in proc.stdout:
+            seen.append(line)
+            if "warm-up" in line and "ok/s" in line:  # servers and load are up
+                break
+            assert time.monotonic() < deadline, "".join(seen)
+        else:
+            pytest.fail("the drill ended before its warm-up:\n" + "".join(seen))
+        if runtime == "local":
+            assert processes_mentioning(f"drills-{run_id}-"), "no server was running to interrupt"
+        else:
+            assert labelled(run_id), "no container was running to interrupt"
+        assert processes_mentioning("locust_child"), "no load generator was running"
+        os.killpg(proc.pid, sig)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # a failed assertion above: still tear the drill down
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        proc.stdout.close()
     assert proc.returncode == 130, "".join(seen) + rest
     assert processes_mentioning(f"drills-{run_id}-") == []
     assert processes_mentioning(str(tmp_path / run_id)) == []  # the Locust child

@@ -8,8 +8,7 @@
     ├── FaultError           a fault could not be injected or reverted
     ├── RecoveryError        a recovery step failed
     ├── WorkloadError        the load generator failed to start or died
-    ├── HistoryError         an op history or journal file cannot be read
-    └── SafetyError          an action would touch something this run did not create
+    └── HistoryError         an op history or journal file cannot be read
 
 Third-party errors are wrapped once, at the boundary, with ``raise ... from exc``.
 """
@@ -70,6 +69,3 @@ class WorkloadError(DrillError):
 class HistoryError(DrillError):
     """An op history, probe record or journal cannot be read."""
 
-
-class SafetyError(DrillError):
-    """An action would touch a resource this run did not create."""

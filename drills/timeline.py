@@ -127,12 +127,6 @@ class Timeline:
         with self._lock:
             return tuple(self._events)
 
-    def first(self, kind: EventKind, name: str | None = None) -> Event | None:
-        return next(
-            (e for e in self.events if e.kind == kind and (name is None or e.name == name)),
-            None,
-        )
-
     def steps(self, category: Category | None = None) -> list[Step]:
         return steps_of(self.events, category)
 

@@ -1,6 +1,6 @@
 """The stack: the services under drill and how to reach them, on any runtime."""
 
-from drills.stack.service import Endpoint, Service, ServiceState
+from drills.stack.service import Endpoint, Service
 from drills.stack.stack import Stack
 
-__all__ = ["Endpoint", "Service", "ServiceState", "Stack"]
+__all__ = ["Endpoint", "Service", "Stack"]

@@ -107,8 +107,7 @@ class LocalPostgres(_LocalService):
 
     def _as_server(self, argv: list[str], stdin: str | None = None) -> None:
         if self.run_as is not None:
-            argv = ["setpriv", f"--reuid={self.run_as.uid}", f"--regid={self.run_as.gid}",
-                    "--init-groups", *argv]
+            argv = self.run_as.wrap(argv)
         done = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise StackError(f"{self.name}: {argv[-1] if stdin else ' '.join(argv)} failed "

@@ -47,9 +47,14 @@ class RunAs:
             ) from None
         return cls(account, entry.pw_uid, entry.pw_gid)
 
+    def wrap(self, argv: Sequence[str], *extra: str) -> list[str]:
+        """``argv`` run as this account, through util-linux setpriv."""
+        return ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--init-groups",
+                *extra, *argv]
 
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGKILL if the drill process dies."""
+
+def die_with_parent() -> None:
+    """In a child (before exec, or first thing): get SIGKILL if the drill process dies."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
@@ -85,15 +90,14 @@ class SupervisedProcess:
         if self.run_as is not None:
             # setpriv drops privileges; --pdeathsig keep restores the parent-death signal
             # the kernel clears on a credential change.
-            argv = ["setpriv", f"--reuid={self.run_as.uid}", f"--regid={self.run_as.gid}",
-                    "--init-groups", "--pdeathsig=keep", *argv]
+            argv = self.run_as.wrap(argv, "--pdeathsig=keep")
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **self.env}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             try:
                 self._proc = subprocess.Popen(
                     argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-                    cwd=self.cwd, start_new_session=True, preexec_fn=_die_with_parent,
+                    cwd=self.cwd, start_new_session=True, preexec_fn=die_with_parent,
                 )
             except OSError as exc:
                 raise StackError(f"cannot start {self.name} ({argv[0]}): {exc}") from exc

@@ -11,7 +11,6 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from drills.clock import Instant
@@ -50,12 +49,6 @@ class Effect:
 
     mechanism: str
     at: Instant
-
-
-class ServiceState(StrEnum):
-    STOPPED = "stopped"
-    RUNNING = "running"
-    FROZEN = "frozen"
 
 
 class Service(ABC):

@@ -17,7 +17,6 @@ if _EARLY:
 from locust import User, constant, constant_throughput, events, task  # isort: skip
 from locust.env import Environment  # isort: skip
 
-import ctypes
 import itertools
 import json
 import os
@@ -31,13 +30,11 @@ from gevent.event import Event as GEvent
 
 from drills.datastore import NotSent, Rejected, Writer, writer_for
 from drills.history import HistoryWriter, Outcome
+from drills.stack.process import die_with_parent
 from drills.stack.service import Endpoint
 
 _FAIL_PAUSE_S = 0.01  # after a refused connection, so a down server is not hammered
 
-
-def _die_with_parent() -> None:
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 def main(spec_path: str) -> int:
@@ -112,6 +109,6 @@ def main(spec_path: str) -> int:
 
 
 if __name__ == "__main__":
-    _die_with_parent()
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the drill's to handle
     sys.exit(main(sys.argv[1]))

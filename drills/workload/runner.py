@@ -15,7 +15,7 @@ from types import TracebackType
 
 from drills.errors import WorkloadError
 from drills.plan import WorkloadSpec
-from drills.stack.process import _die_with_parent
+from drills.stack.process import die_with_parent
 from drills.stack.service import Endpoint
 
 
@@ -69,7 +69,7 @@ class Workload:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "drills.workload.locust_child", str(spec_path)],
                 stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env,
-                text=True, start_new_session=True, preexec_fn=_die_with_parent,
+                text=True, start_new_session=True, preexec_fn=die_with_parent,
             )
         self._reader = threading.Thread(target=self._read, name="workload-stats", daemon=True)
         self._reader.start()

@@ -3,11 +3,10 @@
 #   scripts/setup_docker.sh  Docker engine, Compose v2, the stack's images (built offline)
 .PHONY: drill test setup lint bench
 
-# Images of the compose runtime. The defaults are the ones setup_docker.sh builds from
-# Debian packages (no registry needed); set them to postgres:15 / redis:7 to use the
-# official images instead.
-export DRILLS_POSTGRES_IMAGE ?= drills/postgres:15
-export DRILLS_REDIS_IMAGE ?= drills/redis:7
+# Images of the compose runtime: the ones setup_docker.sh builds from Debian packages (no
+# registry needed: drills/postgres:15, drills/redis:7). DRILLS_IMAGES=official uses the
+# registry's images (postgres:15, redis:7); DRILLS_<KIND>_IMAGE names one explicitly.
+export DRILLS_IMAGES ?= offline
 
 setup:
 	@bash scripts/setup.sh
@@ -20,7 +19,7 @@ test: setup lint  ## every test: unit, and integration on both runtimes against 
 	.venv/bin/python -m pytest
 
 lint:
-	.venv/bin/ruff check drills scenarios tests bench conftest.py
+	.venv/bin/ruff check drills tests bench conftest.py
 	.venv/bin/mypy
 
 bench: setup  ## print the benchmark figures recorded in README.md

@@ -10,9 +10,10 @@ import pytest
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    from drills import kinds
     from drills.environment import drills_version
     from drills.errors import DrillError
-    from drills.stack import binaries, engine, runtimes
+    from drills.stack import runtimes
 
     lines = [f"drills {drills_version()}"]
     try:
@@ -20,10 +21,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         lines.append(f"drills runtime auto -> {concrete} ({why})")
     except DrillError as exc:
         lines.append(f"drills runtime auto: {exc}")
-    lines.append(f"drills images: {engine.image_for('postgres')}, {engine.image_for('redis')}")
-    try:
-        lines.append(f"drills local servers: PostgreSQL in {binaries.postgres_bindir()}, "
-                     f"{binaries.redis_server()}")
-    except DrillError as exc:
-        lines.append(f"drills local servers: {exc}")
+    lines.append("drills images: " + ", ".join(k.image() for k in kinds.all_kinds()))
+    for kind in kinds.all_kinds():
+        try:
+            found = ", ".join(f"{k} {v}" for k, v in kind.local_servers().items())
+            lines.append(f"drills local {kind.title}: {found}")
+        except DrillError as exc:
+            lines.append(f"drills local {kind.title}: {exc}")
     return lines

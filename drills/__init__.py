@@ -16,9 +16,13 @@ _EXPORTS = {
     "Drill": "drills.drill",
     "DrillError": "drills.errors",
     "PlanError": "drills.errors",
+    "Action": "drills.action",
+    "CapabilityMissing": "drills.errors",
+    "CorruptFile": "drills.faults",
     "Fault": "drills.faults",
     "Freeze": "drills.faults",
     "Kill": "drills.faults",
+    "LoseData": "drills.faults",
     "SilentDelete": "drills.faults",
     "Outcome": "drills.history",
     "DrillResult": "drills.measure.evaluate",
@@ -29,17 +33,21 @@ _EXPORTS = {
     "load_plan": "drills.plan",
     "RecoveryStep": "drills.recovery",
     "Restart": "drills.recovery",
-    "PostgresSettings": "drills.stack.settings",
-    "RedisSettings": "drills.stack.settings",
+    "PostgresSettings": "drills.kinds.postgres.settings",
+    "RedisSettings": "drills.kinds.redis.settings",
 }
 
 __all__ = [
+    "Action",
+    "CapabilityMissing",
+    "CorruptFile",
     "Drill",
     "DrillError",
     "DrillResult",
     "Fault",
     "Freeze",
     "Kill",
+    "LoseData",
     "Outcome",
     "Plan",
     "PlanError",
@@ -63,12 +71,14 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
+    from drills.action import Action
     from drills.drill import Drill
-    from drills.errors import DrillError, PlanError
-    from drills.faults import Fault, Freeze, Kill, SilentDelete
+    from drills.errors import CapabilityMissing, DrillError, PlanError
+    from drills.faults import CorruptFile, Fault, Freeze, Kill, LoseData, SilentDelete
     from drills.history import Outcome
+    from drills.kinds.postgres.settings import PostgresSettings
+    from drills.kinds.redis.settings import RedisSettings
     from drills.measure.evaluate import DrillResult, evaluate
     from drills.measure.verdict import Verdict
     from drills.plan import Plan, ScenarioPlan, load_plan
     from drills.recovery import RecoveryStep, Restart
-    from drills.stack.settings import PostgresSettings, RedisSettings

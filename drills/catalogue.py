@@ -1,4 +1,4 @@
-"""The scenario catalogue: every drill drills knows, its service and its parameters.
+"""The scenario catalogue: every drill drills knows, its kind of service and its parameters.
 
 The plan may only name scenarios listed here, and only with the parameters listed here;
 the procedures themselves live in ``scenarios/``.
@@ -12,19 +12,23 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Param:
-    """A scenario parameter: its type, default and meaning."""
+    """A scenario parameter: its type, default, meaning, and the values that make sense."""
 
     type: type
-    default: float | int | str
+    default: float | int
     help: str
+    minimum: float = 0.0
+    #: whether ``minimum`` itself is refused (a count of 0, a freeze of 0 s)
+    exclusive: bool = True
+    maximum: float = 1e6
 
 
 @dataclass(frozen=True)
 class ScenarioInfo:
-    """What a scenario drills, on which service."""
+    """What a scenario drills, on which kind of service."""
 
     name: str
-    service: str
+    kind: str
     summary: str
     params: Mapping[str, Param] = field(default_factory=dict)
 
@@ -50,19 +54,22 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "redis-kill-rdb", "redis",
             "SIGKILL Redis under load with RDB snapshots only; every write since the last "
             "snapshot is lost and reported.",
-            {"snapshot_every_s": Param(int, 2, "RDB snapshot interval (save N 1) in seconds")},
+            {"snapshot_every_s": Param(int, 2, "RDB snapshot interval (save N 1) in seconds",
+                                       maximum=86400)},
         ),
         ScenarioInfo(
             "postgres-freeze", "postgres",
             "SIGSTOP PostgreSQL for freeze_s seconds, then SIGCONT, no restart. Calibrates the "
             "RTO clock: the measured RTO must equal freeze_s within two probe intervals.",
-            {"freeze_s": Param(float, 3.0, "how long the server stays stopped, in seconds")},
+            {"freeze_s": Param(float, 3.0, "how long the server stays stopped, in seconds",
+                               maximum=3600)},
         ),
         ScenarioInfo(
             "silent-loss", "postgres",
             "Delete delete_count acknowledged rows behind the workload's back. Calibrates the "
             "checker: it must report exactly those ids as lost, and the window they span.",
-            {"delete_count": Param(int, 25, "how many acknowledged rows to delete")},
+            {"delete_count": Param(int, 25, "how many acknowledged rows to delete",
+                                   maximum=1_000_000)},
         ),
     )
 }

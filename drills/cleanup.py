@@ -1,11 +1,18 @@
 """``drill clean``: remove what crashed runs left behind, and nothing else.
 
-Every run owns one directory, ``<tmp>/drills-<run id>-*``, holding an ``owner.json``
-with the pid of the drill process, and labels every container and volume it creates
-with ``io.drills.run-id`` and ``io.drills.owner-pid``. When the owner process is gone,
-the run crashed: its servers (found by their command line naming that directory), its
-directory, and its labelled containers and volumes are removed. Live runs, unlabelled
-containers and directories without an owner record are never touched.
+It acts only on what it can prove a dead drills run created:
+
+- a working directory ``<tmp>/drills-<run id>-*`` that belongs to this user and that no
+  one else can write to (tmp is shared: anybody can create a directory there), whose
+  ``owner.json`` names a drill process that is provably gone (drills.ownership);
+- in such a directory, the server processes listed in ``processes.jsonl`` that are still
+  the very processes started (same pid and start time), with their children;
+- containers and volumes labelled with a run id and a complete owner identity whose
+  owner is provably gone.
+
+Everything else is kept and, when it looks like drills', said why: a live run, an owner
+on another machine or in another pid namespace, a directory of another user, a stack
+started by hand from the compose file (it carries no owner), an unreadable record.
 """
 
 from __future__ import annotations
@@ -14,73 +21,103 @@ import json
 import os
 import shutil
 import signal
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from drills.stack.workdir import OWNER_FILE, WORKDIR_PREFIX
+from drills.ownership import Owner, OwnerState, process_start_ticks, process_state
+from drills.stack.process import descendants
+from drills.stack.workdir import OWNER_FILE, PROCESSES_FILE, WORKDIR_PREFIX
+
+_MAX_RECORD = 1 << 20  # an owner or process record is a few hundred bytes
 
 
-def _alive(pid: int) -> bool:
+def _private(path: Path, *, directory: bool) -> str | None:
+    """Why ``path`` cannot be trusted as ours, or None if it can."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)
+        info = path.lstat()
+    except OSError as exc:
+        return f"cannot stat it ({exc.strerror})"
+    kind_ok = stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)
+    if not kind_ok:
+        return f"not a {'directory' if directory else 'regular file'} (a link?)"
+    if info.st_uid != os.geteuid():
+        return f"owned by uid {info.st_uid}, not by this user ({os.geteuid()})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "writable by other users"
+    return None
 
 
-def _state(pid: int) -> str:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat[stat.rfind(")") + 2 :].split()[0]
-    except (OSError, IndexError):
-        return "?"
+def _read_record(path: Path) -> Any:
+    """A JSON record of ours: a private regular file, read without following links."""
+    problem = _private(path, directory=False)
+    if problem:
+        raise ValueError(f"{path.name}: {problem}")
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        return f.read(_MAX_RECORD)
 
 
-def processes_using(directory: Path) -> list[int]:
-    """Pids whose command line names ``directory`` (our servers: -D DIR, DIR/redis.conf)."""
-    needle = str(directory).encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
+def _server_processes(workdir: Path) -> list[tuple[str, int]]:
+    """(name, pid) of the recorded server processes that are still the same processes."""
+    path = workdir / PROCESSES_FILE
+    if not path.exists():
+        return []
+    alive = []
+    for line in _read_record(path).decode(errors="replace").splitlines():
         try:
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
+            rec = json.loads(line)
+            name, pid, start = str(rec["name"]), int(rec["pid"]), int(rec["start"])
+        except (ValueError, KeyError, TypeError):
             continue
-        if needle in cmdline:
-            found.append(int(entry.name))
-    return found
+        if pid > 1 and process_start_ticks(pid) == start and process_state(pid) != "Z":
+            alive.append((name, pid))
+    return alive
 
 
 def clean_local(tmp: Path | None = None, dry_run: bool = False) -> Iterator[str]:
-    """Yield one line per thing removed (or that would be)."""
+    """Yield one line per thing removed (or that would be), and per thing kept and why."""
     root = tmp or Path(tempfile.gettempdir())
     found = False
     for workdir in sorted(root.glob(f"{WORKDIR_PREFIX}*")):
-        owner_file = workdir / OWNER_FILE
-        if not owner_file.is_file():
-            continue  # not made by drills: never touch it
-        try:
-            owner = json.loads(owner_file.read_text())
-            pid = int(owner["pid"])
-        except (OSError, ValueError, KeyError, TypeError):
-            yield f"skipped {workdir}: unreadable {OWNER_FILE}"
+        if not (workdir / OWNER_FILE).exists():
+            continue  # not made by drills: never touch it, nothing to say
+        problem = _private(workdir, directory=True)
+        if problem:
+            yield f"kept {workdir}: {problem}"
             continue
-        if _alive(pid):
-            yield f"kept {workdir}: run {owner.get('run_id')} is still running (pid {pid})"
+        try:
+            record = json.loads(_read_record(workdir / OWNER_FILE))
+        except (OSError, ValueError) as exc:
+            yield f"kept {workdir}: unreadable {OWNER_FILE} ({exc})"
+            continue
+        owner = Owner.from_dict(record.get("owner") if isinstance(record, dict) else None)
+        if owner is None:
+            yield f"kept {workdir}: {OWNER_FILE} does not identify its owner completely"
+            continue
+        state, why = owner.status()
+        if state != OwnerState.DEAD:
+            yield f"kept {workdir}: {why}"
             continue
         found = True
-        for server in processes_using(workdir):
-            yield f"{'would kill' if dry_run else 'killed'} pid {server} (server of {workdir})"
+        try:
+            servers = _server_processes(workdir)
+        except (OSError, ValueError) as exc:
+            yield f"kept {workdir}: unreadable {PROCESSES_FILE} ({exc})"
+            continue
+        for name, pid in servers:
+            tree = [pid, *descendants(pid)]
+            yield (f"{'would kill' if dry_run else 'killed'} {name} (pid {pid} and "
+                   f"{len(tree) - 1} children), a server of {workdir}")
             if not dry_run:
-                try:
-                    os.kill(server, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        yield f"{'would remove' if dry_run else 'removed'} {workdir}"
+                for member in tree:
+                    try:
+                        os.kill(member, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+        yield f"{'would remove' if dry_run else 'removed'} {workdir} ({why})"
         if not dry_run:
             shutil.rmtree(workdir, ignore_errors=True)
     if not found:
@@ -101,30 +138,33 @@ def clean_docker(dry_run: bool = False) -> Iterator[str]:
     found = False
     try:
         for container in docker_client.containers.list(all=True, filters={"label": RUN_LABEL}):
-            if _owner_alive(container.labels):
+            dead, why = _provably_dead(container.labels)
+            if not dead:
+                yield f"kept container {container.name}: {why}"
                 continue
             found = True
             if not dry_run:
                 container.remove(force=True, v=True)
-            yield f"{verb} container {container.name} (run {container.labels[RUN_LABEL]})"
+            yield f"{verb} container {container.name} (run {container.labels[RUN_LABEL]}: {why})"
         for volume in docker_client.volumes.list(filters={"label": RUN_LABEL}):
             labels = volume.attrs.get("Labels") or {}
-            if _owner_alive(labels):
+            dead, why = _provably_dead(labels)
+            if not dead:
+                yield f"kept volume {volume.name}: {why}"
                 continue
             found = True
             if not dry_run:
                 volume.remove(force=True)
-            yield f"{verb} volume {volume.name} (run {labels[RUN_LABEL]})"
+            yield f"{verb} volume {volume.name} (run {labels[RUN_LABEL]}: {why})"
     finally:
         docker_client.close()
     if not found:
         yield "docker: nothing to clean"
 
 
-def _owner_alive(labels: dict[str, str]) -> bool:
-    from drills.stack.engine import OWNER_LABEL
-
-    try:
-        return _alive(int(labels.get(OWNER_LABEL, "0")))
-    except ValueError:
-        return False
+def _provably_dead(labels: dict[str, str] | None) -> tuple[bool, str]:
+    owner = Owner.from_labels(labels)
+    if owner is None:
+        return False, "no complete owner label (started by hand, or by an older drills)"
+    state, why = owner.status()
+    return state == OwnerState.DEAD, why

@@ -1,37 +1,43 @@
-"""The ``drill`` command: run drills, re-render reports, clean up after crashed runs.
+"""The ``drill`` command: run drills, re-render reports, clean up, build offline images.
 
-Exit codes: 0 every target passed; 1 a target failed or could not be verified;
-2 bad input (plan, options); 130 interrupted.
+Exit codes: 0 every target passed; 1 a target failed or could not be verified; 2 bad
+input (plan, options, environment variables), before anything started; 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
+import subprocess
 import sys
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from types import FrameType
 
-from drills.config import RunConfig
-from drills.errors import DrillError, PlanError
+from drills.config import RunConfig, prepare_out_dir
+from drills.errors import DrillError, PlanError, UsageError, printable
 from drills.plan import load_plan
 from drills.stack import runtimes
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+def builtin_scenarios() -> Path:
+    """The scenarios that ship inside drills."""
+    return Path(str(resources.files("drills") / "scenarios"))
+
+
 def scenarios_dir(explicit: str | None) -> Path:
-    """Where the scenario files live: --scenarios, ./scenarios, or next to the package."""
-    candidates = [Path(explicit)] if explicit else [
-        Path.cwd() / "scenarios", Path(__file__).resolve().parent.parent / "scenarios",
-    ]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    raise DrillError(f"no scenarios directory found (looked in: "
-                     f"{', '.join(map(str, candidates))}); pass --scenarios DIR")
+    """Where the scenario files live: --scenarios, else the built-in ones."""
+    if explicit is None:
+        return builtin_scenarios()
+    where = Path(explicit)
+    if not where.is_dir():
+        raise UsageError(f"--scenarios {printable(explicit)}: no such directory")
+    return where
 
 
 def _interrupt_on_sigterm() -> None:
@@ -52,13 +58,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         plan.scenario(name)
     where = scenarios_dir(args.scenarios)
     runtime, why = runtimes.resolve(config.runtime)
+    prepare_out_dir(config.out_dir)
     print(f"drill: runtime {runtime} ({why})")
-    print(f"drill: run {config.run_id}, plan {plan.path}, runtime {runtime}, "
+    print(f"drill: run {config.run_id}, plan {printable(plan.path, 300)}, runtime {runtime}, "
           f"scenarios: {', '.join(config.scenarios or tuple(plan.scenarios))}", flush=True)
+    isolation = []
+    if where == builtin_scenarios():
+        # the built-in drills carry their own pytest settings: whatever pytest.ini or
+        # pyproject.toml sits above the installed package must not change how they run
+        isolation = ["-c", str(where / "pytest.ini"), "--rootdir", str(where)]
     pytest_args = [
-        str(where), "-p", "no:cacheprovider", "-p", "no:locust", "-q",
-        "--rootdir", str(where.parent),
-        # a drill reports warnings; it does not die of them (the test suite's ini says error)
+        str(where), "-p", "no:cacheprovider", "-p", "no:locust", "-q", *isolation,
+        # a drill reports warnings; it does not die of them (a test suite's ini may say error)
         "-W", "default", "-W", "ignore::pytest.PytestAssertRewriteWarning",
         "--drill-plan", str(plan.path), "--drill-out", str(config.out_dir),
         "--drill-runtime", runtime, "--drill-run-id", config.run_id,
@@ -88,10 +99,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     from drills.report import write_reports
 
     run_dir = Path(args.run_dir)
-    old = json.loads((run_dir / "summary.json").read_text())
-    results = [evaluate(ScenarioFiles(run_dir / s["name"])) for s in old["scenarios"]]
+    summary = run_dir / "summary.json"
+    if not run_dir.is_dir():
+        raise UsageError(f"{printable(run_dir)}: no such run directory")
+    try:
+        old = json.loads(summary.read_text())
+        names = [str(s["name"]) for s in old["scenarios"]]
+    except FileNotFoundError:
+        raise UsageError(f"{printable(run_dir)}: no summary.json; not a drills run directory "
+                         "(it is reports/<run id>/)") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{printable(summary)}: unreadable ({exc})") from exc
+    results = [evaluate(ScenarioFiles(run_dir / name)) for name in names]
     paths = write_reports(run_dir, results, {
-        "run_id": old["run_id"], "runtime": old["runtime"], "plan": old["plan"],
+        "run_id": old.get("run_id"), "runtime": old.get("runtime"), "plan": old.get("plan"),
         "started_wall": old.get("started_wall", 0.0),
         "finished_wall": old.get("finished_wall", 0.0),
         "command": old.get("command", ""),
@@ -108,6 +129,18 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_images(args: argparse.Namespace) -> int:
+    """Build the compose runtime's images offline, from Debian packages (needs root)."""
+    script = Path(str(resources.files("drills") / "images" / "build.sh"))
+    if args.action == "where":
+        print(script.parent)
+        return EXIT_OK
+    env = dict(os.environ)
+    if args.rebuild:
+        env["DRILLS_REBUILD_IMAGES"] = "1"
+    return subprocess.run(["bash", str(script)], env=env, check=False).returncode
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="drill", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True)
@@ -115,12 +148,13 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--plan", help="plan file (default: the plan shipped with drills)")
     run.add_argument("--scenario", action="append", metavar="NAME",
                      help="run only this scenario (repeatable; default: every one in the plan)")
-    run.add_argument("--runtime", choices=runtimes.RUNTIMES,
+    run.add_argument("--runtime",
                      help="local processes, compose containers, or auto (default): compose "
                      "where a Docker engine answers with the images, else local")
     run.add_argument("--out", help="report directory (default: reports/)")
     run.add_argument("--run-id", help=argparse.SUPPRESS)
-    run.add_argument("--scenarios", help="directory of scenario files (default: ./scenarios)")
+    run.add_argument("--scenarios", help="directory of your own scenario files (default: the "
+                     "built-in scenarios shipped with drills)")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)
     report = sub.add_parser("report", help="rebuild a run's report from its journals")
@@ -129,6 +163,14 @@ def parser() -> argparse.ArgumentParser:
     clean = sub.add_parser("clean", help="remove what crashed runs left behind")
     clean.add_argument("--dry-run", action="store_true", help="only list what would go")
     clean.set_defaults(func=cmd_clean)
+    images = sub.add_parser("images", help="build the compose images offline (root, "
+                            "mmdebstrap, a Docker engine)")
+    images.add_argument("action", choices=("build", "where"),
+                        help="build: every kind's image that is missing; where: print the "
+                        "directory of the build scripts")
+    images.add_argument("--rebuild", action="store_true",
+                        help="rebuild images drills built before (never a foreign image)")
+    images.set_defaults(func=cmd_images)
     return top
 
 
@@ -136,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except PlanError as exc:
+    except (PlanError, UsageError) as exc:
         print(f"drill: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DrillError as exc:

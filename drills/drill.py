@@ -3,41 +3,49 @@
 A scenario reads like its runbook::
 
     pg = drill.stack(postgres=PostgresSettings())["postgres"]
-    with drill.load(pg):
+    kill = Kill(pg)                 # refused here if pg cannot be killed on this runtime
+    with drill.load(pg):            # probe pg (RTO) and read its writes back (RPO)
         drill.warm_up()
-        with drill.fault(Kill(pg)):
+        with drill.fault(kill):
             drill.recover(Restart(pg))
         drill.wait_for_service()
         drill.hold()
     result = drill.conclude()
 
-``close()`` always tears down the stack, writes the journal and evaluates it, so even
-a drill that broke half-way leaves a result: ``could not verify``, with the reason.
+A drill may hold several services: ``drill.load(app, store=pg)`` probes one and reads
+the writes back from another. ``conclude()`` reads the store back and seals the result:
+the journal is written and evaluated once, and what happens afterwards (the stack going
+down, an error in code after the conclusion) is recorded without changing the verdict.
+``close()`` always tears everything down; a drill that broke before concluding is
+evaluated then, from whatever was recorded: ``could not verify``, with the reason.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from drills.action import Action
 from drills.clock import Instant
-from drills.datastore import postgres as pg_store
-from drills.datastore import read_back
+from drills.datastore import store_for
 from drills.environment import host_facts
 from drills.errors import DrillError
-from drills.faults.base import Fault, Injected
+from drills.faults.base import Fault
 from drills.journal import Journal, ReadBack, ScenarioFiles, write_json
 from drills.measure.evaluate import DrillResult, evaluate
 from drills.plan import Plan, ScenarioPlan
 from drills.probe import SteadyStateProbe
-from drills.recovery.restart import RecoveryStep
+from drills.recovery.base import RecoveryStep
 from drills.stack.service import Service
 from drills.stack.stack import Runtime, Stack
 from drills.timeline import Category, EventKind, Timeline
 from drills.workload.runner import LoadStats, Workload
+
+log = logging.getLogger(__name__)
 
 RuntimeFactory = Callable[[str, Path], Runtime]
 Progress = Callable[[str], None]
@@ -69,12 +77,14 @@ class Drill:
         self._resources = ExitStack()
         self._stack: Stack | None = None
         self._runtime_name = "unknown"
-        self._target: Service | None = None
+        self._probed: Service | None = None
+        self._store: Service | None = None
         self._probe: SteadyStateProbe | None = None
         self._workload: Workload | None = None
         self._fault_end: float | None = None
         self._last_stats: LoadStats | None = None
         self._pending_progress: str | None = None  # from the stats thread, printed by main
+        self._closed = False
         self._environment: dict[str, Any] = {
             **host_facts(),
             "plan": {"path": str(plan.path), "sha256": plan.sha256, "name": plan.name},
@@ -87,6 +97,8 @@ class Drill:
         self._set_phase("stack up")
         with self.timeline.step("stack up", Category.SETUP, services=list(settings)) as extra:
             runtime = self.runtime_factory(self.run_id, self.files.logs)
+            # registered before anything else can fail: building the services may raise
+            self._resources.callback(self._close_runtime, runtime)
             self._runtime_name = runtime.name
             stack = Stack(runtime, runtime.services(settings))
             self._resources.callback(self._teardown_stack, stack)
@@ -99,12 +111,19 @@ class Drill:
         return stack
 
     @contextmanager
-    def load(self, service: Service) -> Iterator[Workload]:
-        """Probe ``service`` and put it under load for the body of the ``with``."""
-        self._target = service
-        if service.kind == "postgres":
-            pg_store.prepare(service.endpoint)
-        probe = SteadyStateProbe(service.endpoint, self.scenario.probe, self.files.probes)
+    def load(self, service: Service, store: Service | None = None) -> Iterator[Workload]:
+        """Load and probe ``service`` for the body of the ``with``.
+
+        The probe at ``service`` measures the RTO; the writes are read back from ``store``
+        (default: the same service) to measure the RPO.
+        """
+        store = store or service
+        self._probed, self._store = service, store
+        for target in {service.name: service, store.name: store}.values():
+            store_for(target.kind).prepare(target.endpoint)
+        adapter = store_for(service.kind)
+        probe = SteadyStateProbe(lambda: adapter.probe(service.endpoint), self.scenario.probe,
+                                 self.files.probes)
         probe.start()
         self._probe = probe
         workload = Workload(service.endpoint, self.scenario.workload, self.files.history,
@@ -113,7 +132,7 @@ class Drill:
         try:
             workload.start()
             self.timeline.record(EventKind.LOAD_START, "load start", service=service.name,
-                                 workload=self.scenario.workload.to_dict())
+                                 store=store.name, workload=self.scenario.workload.to_dict())
             yield workload
         finally:
             code = workload.stop()
@@ -132,36 +151,44 @@ class Drill:
     def fault(self, fault: Fault) -> Iterator[Fault]:
         """Inject ``fault``; revert it (if it can be) when the ``with`` ends, whatever happens."""
         self._set_phase("fault")
-        self._timed(fault.name, Category.FAULT, fault.service, fault.inject)
+        self._act(fault.name, Category.FAULT, fault.service, fault.inject)
         self._fault_end = time.monotonic()
         try:
             yield fault
         finally:
             if fault.revertible:
-                self._timed(fault.revert_name, Category.REVERT, fault.service, fault.revert)
+                self._act(fault.revert_name, Category.REVERT, fault.service, fault.revert)
 
-    def _timed(self, name: str, category: Category, service: str,
-               action: Callable[[], Injected]) -> None:
-        """Record a fault or revert step that starts when it took effect, not when asked."""
+    def recover(self, step: RecoveryStep) -> None:
+        """Run one recovery step, timed on the timeline as an RTO phase."""
+        self._set_phase("recovery")
+        self._act(step.name, Category.RECOVERY, None,
+                  lambda: step.run(self.scenario.recovery_timeout_s))
+
+    def _act(self, name: str, category: Category, service: str | None,
+             action: Callable[[], Action]) -> Action:
+        """Run an action and record it as a step.
+
+        A fault or a revert starts when it took effect, not when it was asked for (t_fault,
+        DESIGN.md rule 5); a recovery step spans the whole procedure.
+        """
         asked = Instant.now()
+        where = {"service": service} if service else {}
         try:
             done = action()
         except BaseException as exc:
-            self.timeline.record(EventKind.STEP_START, name, at=asked,
-                                 category=str(category), service=service)
+            self.timeline.record(EventKind.STEP_START, name, at=asked, category=str(category),
+                                 **where)
             self.timeline.record(EventKind.STEP_END, name, category=str(category), ok=False,
                                  error=f"{type(exc).__name__}: {exc}")
             raise
-        self.timeline.record(EventKind.STEP_START, name, at=done.at, category=str(category),
-                             service=service, asked_mono=asked.mono)
+        effect_starts = category in (Category.FAULT, Category.REVERT)
+        self.timeline.record(EventKind.STEP_START, name, at=done.at if effect_starts else asked,
+                             category=str(category), asked_mono=asked.mono, **where)
         self.timeline.record(EventKind.STEP_END, name, category=str(category), ok=True,
-                             mechanism=done.mechanism, **done.facts)
-
-    def recover(self, step: RecoveryStep) -> None:
-        """Run one recovery step, timed on the timeline."""
-        self._set_phase("recovery")
-        with self.timeline.step(step.name, Category.RECOVERY) as extra:
-            extra.update(step.run(self.scenario.recovery_timeout_s))
+                             mechanism=done.mechanism, effect_mono=done.at.mono,
+                             effect_wall=done.at.wall, **done.facts)
+        return done
 
     def wait(self, seconds: float, why: str) -> None:
         """Let time pass inside the drill (a fault's duration), showing progress."""
@@ -186,10 +213,15 @@ class Drill:
         self._set_phase("hold")
         self._sleep(self.scenario.workload.hold_s)
 
-    def calibrate_rto(self, expected_s: float, tolerance_s: float) -> None:
-        """Declare the outage this drill injected; the RTO must match it."""
+    def calibrate_rto(self, tolerance_s: float) -> None:
+        """Declare that this drill's outage is exactly its fault, and check the RTO clock.
+
+        The outage runs from the instant the fault took effect to the instant its revert
+        did, as the timeline records them; the measured RTO must match it within
+        ``tolerance_s``.
+        """
         self.timeline.record(EventKind.CALIBRATION, "RTO clock", check="rto",
-                             expected_s=expected_s, tolerance_s=tolerance_s)
+                             outage="fault to revert", tolerance_s=tolerance_s)
 
     def calibrate_loss(self, expected_ids: list[int]) -> None:
         """Declare the writes this drill destroyed; the checker must find exactly these."""
@@ -197,7 +229,7 @@ class Drill:
                              expected_ids=expected_ids)
 
     def stack_service(self, name: str) -> Service:
-        """A service of the running stack (for checks made before teardown)."""
+        """A service of the running stack (for checks made before close())."""
         if self._stack is None:
             raise DrillError("the stack is not up")
         return self._stack[name]
@@ -205,15 +237,22 @@ class Drill:
     # -- ending ---------------------------------------------------------------------
 
     def conclude(self) -> DrillResult:
-        """Read the store back, save the journal, and evaluate it."""
+        """Read the store back, save the journal and evaluate it: the sealed result."""
         if self.result is not None:
             return self.result
         self._set_phase("check")
         self._read_back()
-        return self._finish()
+        return self._seal()
 
     def close(self, error: BaseException | None = None) -> DrillResult:
-        """Tear everything down; evaluate whatever was recorded. Never hides ``error``."""
+        """Tear everything down; never hides ``error``.
+
+        Before a conclusion, evaluate what was recorded; after it, keep the sealed result
+        and only add the teardown to the journal.
+        """
+        if self._closed and self.result is not None:
+            return self.result
+        self._closed = True
         if error is not None:
             self.timeline.record(EventKind.ERROR, "drill error",
                                  error=f"{type(error).__name__}: {error}")
@@ -222,7 +261,10 @@ class Drill:
                 self._read_back()
         finally:
             self._resources.close()
-        return self._finish()
+        if self.result is None:
+            return self._seal()
+        self._write_journal()  # the teardown, after the sealed conclusion
+        return self.result
 
     def __enter__(self) -> Drill:
         return self
@@ -233,30 +275,44 @@ class Drill:
     # -- internals ------------------------------------------------------------------
 
     def _read_back(self) -> None:
-        if self.files.readback.exists() or self._target is None:
+        if self.files.readback.exists() or self._store is None:
             return
-        with self.timeline.step("read back", Category.CHECK) as extra:
+        store = self._store
+        with self.timeline.step("read back", Category.CHECK, service=store.name) as extra:
             try:
-                values, source = read_back(self._target.endpoint)
-                readback = ReadBack(values=values, source=source)
+                adapter = store_for(store.kind)
+                values = adapter.read_back(store.endpoint)
+                readback = ReadBack(values=values, source=f"{store.name}: {adapter.source}")
                 extra["rows"] = len(values)
             except Exception as exc:  # a failed read-back is "could not verify", not a crash
                 readback = ReadBack(values=None, error=f"{type(exc).__name__}: {exc}")
                 extra["error"] = readback.error
         write_json(self.files.readback, readback.to_dict())
 
-    def _finish(self) -> DrillResult:
+    def _write_journal(self) -> None:
         journal = Journal(
             run_id=self.run_id, scenario=self.scenario.to_dict(),
-            service=self._target.name if self._target else "n/a",
+            probed_service=self._probed.name if self._probed else None,
+            store_service=self._store.name if self._store else None,
             runtime=self._runtime_name, timeline=self.timeline, environment=self._environment,
         )
-        if self.result is None:
-            self.timeline.record(EventKind.CHECK_DONE, "check done")
         write_json(self.files.journal, journal.to_dict())
+
+    def _seal(self) -> DrillResult:
+        """Record the conclusion, write the journal, evaluate it once, keep the result."""
+        self.timeline.record(EventKind.CHECK_DONE, "check done")
+        self._write_journal()
         self.result = evaluate(self.files)
         write_json(self.files.root / "result.json", self.result.to_dict())
         return self.result
+
+    def _close_runtime(self, runtime: Runtime) -> None:
+        try:
+            runtime.close()
+        except Exception as exc:  # logged, never hiding the drill's own error
+            log.exception("closing the %s runtime failed", runtime.name)
+            self.timeline.record(EventKind.NOTE, "runtime clean-up failed",
+                                 error=f"{type(exc).__name__}: {exc}")
 
     def _teardown_stack(self, stack: Stack) -> None:
         with self.timeline.step("stack down", Category.TEARDOWN):
@@ -281,8 +337,7 @@ class Drill:
         if prev is None:
             return
         dt = max(stats.t - prev.t, 1e-6)
-        probe = self._probe.last if self._probe else None
-        state = "n/a" if probe is None else ("up" if probe.ok else "DOWN")
+        state = self._probe.status().text if self._probe else "n/a"
         self._pending_progress = (
             f"{self.scenario.name}: {self._phase:<9} "
             f"{(stats.ok - prev.ok) / dt:7.0f} ok/s {(stats.fail - prev.fail) / dt:6.0f} fail/s "

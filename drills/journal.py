@@ -21,7 +21,7 @@ from typing import Any
 from drills.errors import HistoryError
 from drills.timeline import Timeline
 
-SCHEMA = 1
+SCHEMA = 2  # 2: the probed service and the store are named apart (1: one "service")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,8 @@ class Journal:
 
     run_id: str
     scenario: Mapping[str, Any]  # ScenarioPlan.to_dict()
-    service: str
+    probed_service: str | None  # where the steady-state probe ran: the RTO
+    store_service: str | None  # whose writes were read back: the RPO
     runtime: str
     timeline: Timeline
     environment: dict[str, Any] = field(default_factory=dict)
@@ -89,7 +90,7 @@ class Journal:
             "schema": SCHEMA,
             "run_id": self.run_id,
             "scenario": dict(self.scenario),
-            "service": self.service,
+            "services": {"probed": self.probed_service, "store": self.store_service},
             "runtime": self.runtime,
             "environment": self.environment,
             "events": self.timeline.to_list(),
@@ -97,12 +98,19 @@ class Journal:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Journal:
-        if raw.get("schema") != SCHEMA:
-            raise HistoryError(f"journal schema {raw.get('schema')!r} is not {SCHEMA}")
+        schema = raw.get("schema")
+        if schema == 1:  # one service, probed and read back
+            probed = store = raw.get("service")
+        elif schema == SCHEMA:
+            services = raw.get("services") or {}
+            probed, store = services.get("probed"), services.get("store")
+        else:
+            raise HistoryError(f"journal schema {schema!r} is not one of 1, {SCHEMA}")
         return cls(
             run_id=str(raw["run_id"]),
             scenario=dict(raw["scenario"]),
-            service=str(raw["service"]),
+            probed_service=None if probed in (None, "n/a") else str(probed),
+            store_service=None if store in (None, "n/a") else str(store),
             runtime=str(raw["runtime"]),
             timeline=Timeline.from_list(list(raw["events"])),
             environment=dict(raw.get("environment", {})),

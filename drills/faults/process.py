@@ -2,47 +2,48 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from drills.action import Action
 from drills.errors import FaultError
-from drills.faults.base import Fault, Injected
+from drills.faults.base import Fault
+from drills.stack.capabilities import Killable, Pausable
 from drills.stack.service import Service
 
 
 class Kill(Fault):
     """SIGKILL the server and everything it started; done once the process is gone."""
 
+    needs = (Killable,)
+
     def __init__(self, service: Service, confirm_timeout_s: float = 10.0) -> None:
-        self.target = service
-        self.service = service.name
-        self.name = f"kill {service.name}"
+        super().__init__(service, f"kill {service.name}")
         self.confirm_timeout_s = confirm_timeout_s
 
-    def inject(self) -> Injected:
-        effect = self.target.kill()
+    def inject(self) -> Action:
+        action = cast(Killable, self.target).kill()
         # the step ends only once the process is gone: until then a probe could still be
         # answered by the dying server
         if not self.target.wait_exit(self.confirm_timeout_s):
             raise FaultError(f"{self.service} still runs {self.confirm_timeout_s:.0f} s after "
-                             f"{effect.mechanism}")
-        return Injected(effect.mechanism, effect.at)
+                             f"{action.mechanism}")
+        return action
 
 
 class Freeze(Fault):
-    """SIGSTOP every process of the server; revert sends SIGCONT. No restart."""
+    """Suspend every process of the server; revert resumes them. No restart."""
 
+    needs = (Pausable,)
     revertible = True
 
     def __init__(self, service: Service) -> None:
-        self.target = service
-        self.service = service.name
-        self.name = f"freeze {service.name}"
+        super().__init__(service, f"freeze {service.name}")
 
-    def inject(self) -> Injected:
-        effect = self.target.freeze()
-        return Injected(effect.mechanism, effect.at)
+    def inject(self) -> Action:
+        return cast(Pausable, self.target).freeze()
 
-    def revert(self) -> Injected:
-        effect = self.target.thaw()
-        return Injected(effect.mechanism, effect.at)
+    def revert(self) -> Action:
+        return cast(Pausable, self.target).thaw()
 
     @property
     def revert_name(self) -> str:

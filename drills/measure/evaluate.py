@@ -20,7 +20,7 @@ from drills.measure.rpo import Rpo, measure_rpo
 from drills.measure.rto import Rto, measure_rto, probe_passed
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s, overall
 from drills.plan import ProbeSpec
-from drills.timeline import Category, EventKind, Step
+from drills.timeline import Category, Event, EventKind, Step, steps_of
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class DrillResult:
     """Everything measured in one scenario run."""
 
     scenario: str
-    service: str
+    probed_service: str | None  # where the probe ran (RTO)
+    store_service: str | None  # whose writes were read back (RPO)
     runtime: str
     run_id: str
     verdict: Verdict
@@ -50,7 +51,8 @@ class DrillResult:
         """The summary.json entry for this scenario."""
         return {
             "name": self.scenario,
-            "service": self.service,
+            "probed_service": self.probed_service,
+            "store_service": self.store_service,
             "runtime": self.runtime,
             "run_id": self.run_id,
             "verdict": str(self.verdict),
@@ -78,6 +80,7 @@ class _Evidence:
     """What could be read back from the files; None where it could not."""
 
     journal: Journal
+    concluded: tuple[Event, ...]  # the events up to the conclusion; the rest is teardown
     steps: list[Step]
     ops: list[Op] | None
     probes: list[ProbeAttempt] | None
@@ -96,7 +99,7 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
     fault = fault_steps[0] if fault_steps else None
     if fault is None:
         ev.problems.append("no fault was injected (the procedure stopped before the fault)")
-    errors = [str(e.data.get("error", e.name)) for e in journal.timeline.events
+    errors = [str(e.data.get("error", e.name)) for e in ev.concluded
               if e.kind == EventKind.ERROR]
 
     writes: WriteCheck | None = None
@@ -114,7 +117,8 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
     checks = judge.checks(targets)
     return DrillResult(
         scenario=str(scenario["name"]),
-        service=journal.service,
+        probed_service=journal.probed_service,
+        store_service=journal.store_service,
         runtime=journal.runtime,
         run_id=journal.run_id,
         verdict=overall(checks),
@@ -158,7 +162,10 @@ def _gather(files: ScenarioFiles) -> _Evidence:
             problems.append(f"read-back failed: {readback.error}")
     else:
         problems.append("the store was never read back after recovery")
-    return _Evidence(journal, journal.timeline.steps(), ops, probes, readback, problems)
+    events = journal.timeline.events
+    done = next((i for i, e in enumerate(events) if e.kind == EventKind.CHECK_DONE), None)
+    concluded = events if done is None else events[: done + 1]
+    return _Evidence(journal, concluded, steps_of(concluded), ops, probes, readback, problems)
 
 
 class _Judge:
@@ -300,19 +307,30 @@ class _Judge:
 
     def calibration_checks(self) -> list[TargetCheck]:
         rows = []
-        for event in self.ev.journal.timeline.events:
+        for event in self.ev.concluded:
             if event.kind != EventKind.CALIBRATION:
                 continue
             if event.data.get("check") == "rto":
-                rows.append(self.rto_calibration(float(event.data["expected_s"]),
-                                                 float(event.data["tolerance_s"])))
+                rows.append(self.rto_calibration(float(event.data["tolerance_s"])))
             elif event.data.get("check") == "loss":
                 rows.append(self.loss_calibration([int(i) for i in event.data["expected_ids"]]))
         return rows
 
-    def rto_calibration(self, expected: float, tolerance: float) -> TargetCheck:
+    def injected_outage(self) -> float | None:
+        """From the instant the fault took effect to the instant its revert did."""
+        reverts = [s for s in self.ev.steps if s.category == Category.REVERT and s.ok]
+        if self.fault is None or not reverts:
+            return None
+        return reverts[0].start.mono - self.fault.start.mono
+
+    def rto_calibration(self, tolerance: float) -> TargetCheck:
         title = "calibration: RTO clock"
-        shown = f"{fmt_s(expected)} +/- {fmt_s(tolerance)}"
+        expected = self.injected_outage()
+        if expected is None:
+            return self.cnv("calibration.rto", title, f"the injected outage +/- "
+                            f"{fmt_s(tolerance)}", "the timeline holds no fault and revert "
+                            "that took effect, so the injected outage is unknown")
+        shown = f"{fmt_s(expected)} (fault to revert, as recorded) +/- {fmt_s(tolerance)}"
         if self.rto is None or self.rto.seconds is None:
             return self.cnv("calibration.rto", title, shown, "no RTO was measured", expected)
         error = self.rto.seconds - expected

@@ -1,5 +1,6 @@
 """Recovery procedures: what brings the service back after a fault."""
 
-from drills.recovery.restart import RecoveryStep, Restart
+from drills.recovery.base import RecoveryStep
+from drills.recovery.restart import Restart
 
 __all__ = ["RecoveryStep", "Restart"]

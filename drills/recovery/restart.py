@@ -1,22 +1,14 @@
-"""Restart: the supervisor starts the crashed server again on the same data."""
+"""Restart: start the crashed server again on the same data, and wait until it is ready."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from typing import Any
+import time
 
+from drills.action import Action
+from drills.clock import Instant
 from drills.errors import RecoveryError
+from drills.recovery.base import RecoveryStep
 from drills.stack.service import Service
-
-
-class RecoveryStep(ABC):
-    """One step of a recovery procedure."""
-
-    name: str
-
-    @abstractmethod
-    def run(self, timeout_s: float) -> dict[str, Any]:
-        """Do the step; returns facts for the journal."""
 
 
 class Restart(RecoveryStep):
@@ -26,10 +18,12 @@ class Restart(RecoveryStep):
         self.service = service
         self.name = f"restart {service.name}"
 
-    def run(self, timeout_s: float) -> dict[str, Any]:
+    def run(self, timeout_s: float) -> Action:
         if not self.service.wait_exit(timeout_s):
             raise RecoveryError(f"{self.service.name} did not exit; cannot restart it")
+        at = Instant.now()
         self.service.start()
+        started = time.monotonic()
         ready_after = self.service.wait_ready(timeout_s)
-        return {"mechanism": "supervisor restart (same data, same port)",
-                "ready_after_start_s": ready_after}
+        return Action(f"start again on the same data and port ({self.service.runtime} runtime)",
+                      at, {"start_s": started - at.mono, "ready_after_start_s": ready_after})

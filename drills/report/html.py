@@ -12,6 +12,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from drills import kinds
+from drills.errors import UnknownKind
 from drills.measure.evaluate import DrillResult
 from drills.measure.verdict import Verdict, fmt_s
 from drills.report.records import SOURCE_FILES
@@ -20,8 +22,6 @@ from drills.timeline import Step
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _CSS = {Verdict.PASS: "pass", Verdict.FAIL: "fail", Verdict.COULD_NOT_VERIFY: "cnv"}
-_KINDS = {"postgres": "PostgreSQL", "redis": "Redis", "mongo": "MongoDB",
-          "toxiproxy": "Toxiproxy", "app": "app"}
 _SECRET_KEY = re.compile(r"pass|secret|token", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"(//[^:/@\s]+):[^@\s]*@")
 LOST_IDS_SHOWN = 20
@@ -43,6 +43,14 @@ def wall_utc(epoch: float | None) -> str:
         return "n/a"
     moment = datetime.fromtimestamp(float(epoch), tz=UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} UTC"
+
+
+def kind_title(kind: str) -> str:
+    """A kind as people name it ("PostgreSQL"); a kind no longer registered, as recorded."""
+    try:
+        return kinds.get(kind).title
+    except UnknownKind:
+        return kind
 
 
 def _verdict(verdict: Verdict) -> dict[str, str]:
@@ -124,7 +132,7 @@ def _services(env: Mapping[str, Any]) -> list[dict[str, Any]]:
         kind = str(svc.get("kind", name))
         settings = svc.get("settings") or {}
         rows.append({
-            "name": name, "kind": _KINDS.get(kind, kind),
+            "name": name, "kind": kind_title(kind),
             "version": str(svc.get("version", "unknown")),
             "runtime": str(svc.get("runtime", "n/a")),
             "endpoint": _endpoint(svc.get("endpoint") or {}),
@@ -149,7 +157,7 @@ def _environment(env: Mapping[str, Any]) -> dict[str, Any]:
             "services": _services(env)}
 
 
-_SKIPPED_DATA = {"ok", "error", "mechanism", "service", "asked_mono"}
+_SKIPPED_DATA = {"ok", "error", "mechanism", "service", "asked_mono", "effect_mono", "effect_wall"}
 
 
 def _steps_view(result: DrillResult, steps: Sequence[Step]) -> list[dict[str, str]]:
@@ -178,7 +186,8 @@ def _short(value: Any) -> str:
 def _scenario(result: DrillResult, page: ScenarioPage) -> dict[str, Any]:
     return {
         "name": result.scenario, "anchor": _anchor(result.scenario),
-        "service": result.service, "runtime": result.runtime, "verdict": _verdict(result.verdict),
+        "probed": result.probed_service or "n/a", "store": result.store_service or "n/a",
+        "runtime": result.runtime, "verdict": _verdict(result.verdict),
         "fault_at": wall_utc(result.t_fault_wall), "directory": page.directory,
         "duration": fmt_s(page.duration_s),
         "chart": Markup(page.chart_svg) if page.chart_svg else None,

@@ -13,8 +13,9 @@ from drills.report.summary import iso_utc
 
 #: Scalar figures of DrillResult.to_dict() copied into each test case's <properties>.
 PROPERTIES = (
-    "verdict", "rto_s", "rto_resolution_s", "rpo_s", "acked_writes", "lost_writes",
-    "unknown_writes", "probe_interval_s", "probe_interval_achieved_s", "fault_at",
+    "verdict", "probed_service", "store_service", "rto_s", "rto_resolution_s", "rpo_s",
+    "acked_writes", "lost_writes", "unknown_writes", "probe_interval_s",
+    "probe_interval_achieved_s", "fault_at",
 )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from drills.measure.evaluate import DrillResult
 from drills.measure.verdict import Verdict, overall
 
-SCHEMA = 1
+SCHEMA = 2  # 2: scenarios name the probed service and the store apart
 
 
 def iso_utc(epoch: float | None) -> str | None:
@@ -35,7 +35,8 @@ def build_summary(results: Sequence[DrillResult], meta: Mapping[str, Any]) -> di
     return {
         "schema": SCHEMA,
         "run_id": meta.get("run_id"),
-        "runtime": meta.get("runtime"),
+        "runtime": meta.get("runtime"),  # as the scenarios ran: auto resolved
+        "runtime_requested": meta.get("runtime_requested", meta.get("runtime")),
         "plan": dict(meta.get("plan") or {}),
         "started_at": iso_utc(meta.get("started_wall")),
         "finished_at": iso_utc(meta.get("finished_wall")),

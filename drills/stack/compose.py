@@ -1,52 +1,48 @@
 """The ``compose`` runtime: the stack in containers, from docker-compose.drill.yml.
 
-Up and down go through the Docker Compose v2 CLI; faults and restarts go through the
-Docker Engine API (docker SDK), each saying which mechanism it used:
+Each run is its own Compose project, ``drills-<run id>``, from a file generated out of the
+kind templates (drills.stack.compose_file). Up and down go through the Docker Compose v2
+CLI; faults and restarts go through the Docker Engine API (docker SDK), each saying which
+mechanism it used. Every service offers the optional capabilities a container can:
 
-- ``kill()``: SIGKILL to the container's main process from the host: a crash, so
-  restart policies apply (falls back to ``docker kill`` where host pids are not ours)
-- ``docker_kill()``: ``docker kill``, which the engine counts as a manual stop
-- ``freeze()`` / ``thaw()``: ``docker pause`` / ``unpause`` (cgroup freezer)
-- ``stop()``, ``start()``, ``remove_with_volume()``, ``corrupt_file()``
+- Killable: SIGKILL to the container's main process from the host: a crash, so restart
+  policies apply (``docker kill`` where host pids are not ours: a manual stop)
+- Pausable: ``docker pause`` / ``unpause`` (cgroup freezer)
+- HasDataVolume: the container and its data volume removed (server loss); bytes
+  overwritten in a file of the volume, from a throwaway container
+- Exec: ``docker exec`` as the server's account, with the kind's connection settings
 
-Containers and volumes carry the run's labels; ``close()`` removes them all.
+and one more that only an engine has: ``docker_kill()``, which the engine counts as a
+manual stop (restart policies do not fire). Containers and volumes carry the run's id
+and the identity of its owner (drills.ownership); ``close()`` removes them all.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
+import posixpath
 import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from docker.errors import NotFound
+
+from drills import kinds
+from drills.action import Action
 from drills.clock import Instant
-from drills.datastore import postgres as pg_store
-from drills.datastore import redis_store
 from drills.errors import FaultError, StackError
-from drills.stack import engine
-from drills.stack.ports import LOOPBACK, free_port
-from drills.stack.service import Effect, Endpoint, Service
-from drills.stack.settings import PostgresSettings, RedisSettings
+from drills.kinds.base import ServiceKind
+from drills.ownership import Owner
+from drills.stack import compose_file, engine
+from drills.stack.capabilities import ExecResult, HasDataVolume
+from drills.stack.compose_spec import ComposeContext, ComposeSpec
+from drills.stack.service import Service, check_name
 from drills.stack.workdir import make_workdir
-
-REPO_FILES = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = "docker-compose.drill.yml"
-HOSTNET_FILE = "docker-compose.hostnet.yml"
-
-
-def compose_files(explicit: str | None = None) -> Path:
-    """The directory holding docker-compose.drill.yml: $DRILLS_COMPOSE_DIR, cwd, or the repo."""
-    for candidate in (explicit or os.environ.get("DRILLS_COMPOSE_DIR"), Path.cwd(), REPO_FILES):
-        if candidate and (Path(candidate) / COMPOSE_FILE).is_file():
-            return Path(candidate)
-    raise StackError(f"{COMPOSE_FILE} not found (looked in the current directory and "
-                     f"{REPO_FILES}); set DRILLS_COMPOSE_DIR to the directory that holds it")
 
 
 class ComposeRuntime:
@@ -58,103 +54,82 @@ class ComposeRuntime:
         self.run_id = run_id
         self.logs_dir = logs_dir
         self.project = "drills-" + "".join(c if c.isalnum() else "-" for c in run_id.lower())
-        self.files_dir = compose_files()
+        self.template_path = compose_file.template_path()
+        self.templates = compose_file.load_templates(self.template_path)
         self.docker = engine.client()
-        self.check = engine.check_engine()
-        self.hostnet = not self.check.bridge or os.environ.get("DRILLS_NETWORK") == "host"
-        self.workdir = make_workdir(run_id, self.name)
-        self.env: dict[str, str] = {
-            "DRILLS_PROJECT": self.project, "DRILLS_RUN_ID": run_id,
-            "DRILLS_OWNER_PID": str(os.getpid()), "DRILLS_PULL_POLICY": "missing",
-            "DRILLS_POSTGRES_IMAGE": engine.image_for("postgres"),
-            "DRILLS_REDIS_IMAGE": engine.image_for("redis"),
-            # placeholders: compose interpolates every service, even one not started
-            "DRILLS_PG_PASSWORD": "unused", "DRILLS_REDIS_CONF": str(self.workdir / "unused"),
-        }
-        self.run_file = self.workdir / "compose.run.yml"
-        self._overrides: dict[str, dict[str, Any]] = {}
+        self._closed = False
+        try:
+            self.check = engine.check_engine()
+            self.hostnet = not self.check.bridge or os.environ.get("DRILLS_NETWORK") == "host"
+            self.labels = {engine.RUN_LABEL: run_id, **Owner.current().to_labels()}
+            self.workdir = make_workdir(run_id, self.name)
+        except BaseException:
+            self.docker.close()
+            raise
+        self.secrets_dir = self.workdir / "secrets"
+        self.secrets_dir.mkdir(mode=0o700)
+        self.run_file = self.workdir / "compose.run.json"
+        self._definitions: dict[str, dict[str, Any]] = {}
         self._made: list[ComposeService] = []
 
     def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run ``docker compose`` for this project; secrets go by environment only."""
-        files = [self.files_dir / COMPOSE_FILE]
-        if self.hostnet:
-            files.append(self.files_dir / HOSTNET_FILE)
-        files.append(self.run_file)
+        """Run ``docker compose`` on this run's project file."""
         argv = ["docker", "compose", "-p", self.project, "--project-directory",
-                str(self.files_dir), *[a for f in files for a in ("-f", str(f))], *args]
-        done = subprocess.run(argv, env={**os.environ, **self.env}, capture_output=True,
-                              text=True, check=False, timeout=300)
+                str(self.workdir), "-f", str(self.run_file), *args]
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300)
         if check and done.returncode != 0:
             raise StackError(f"docker compose {' '.join(args)} failed (exit {done.returncode}):"
                              f"\n{done.stderr.strip()[-2000:]}")
         return done
 
     def services(self, wanted: Mapping[str, Any]) -> dict[str, Service]:
+        ctx = ComposeContext(self.hostnet, self.secrets_dir)
         made: dict[str, Service] = {}
         for name, settings in wanted.items():
-            if isinstance(settings, PostgresSettings):
-                made[name] = self._postgres(name, settings)
-            elif isinstance(settings, RedisSettings):
-                made[name] = self._redis(name, settings)
-            else:
-                raise StackError(f"the compose runtime cannot run service {name!r}")
-        self.run_file.write_text(json.dumps({"services": self._overrides}, indent=1))
-        self._made.extend(s for s in made.values() if isinstance(s, ComposeService))
+            check_name(name)
+            kind = kinds.of_settings(settings)
+            template = self.templates.get(kind.name)
+            if template is None:
+                raise StackError(f"{self.template_path}: no service '{kind.name}' to use as "
+                                 f"the template of kind {kind.name} (service {name})")
+            spec = kind.compose(name, settings, ctx)
+            self._definitions[name] = compose_file.service_definition(
+                template, kind, name, spec, hostnet=self.hostnet, secrets_dir=self.secrets_dir,
+                labels=self.labels,
+            )
+            service = ComposeService(name, kind, self, spec)
+            made[name] = service
+            self._made.append(service)
+        volumes = [compose_file.data_volume(s.name) for s in self._made if s.spec.data_path]
+        text = json.dumps(compose_file.project_file(self._definitions, volumes, self.labels),
+                          indent=1)
+        self.run_file.write_text(text)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        (self.logs_dir / "compose.run.json").write_text(text)  # evidence: no secret in it
         return made
-
-    def _postgres(self, name: str, settings: PostgresSettings) -> ComposeService:
-        port = free_port()
-        password = secrets.token_urlsafe(24)
-        inner = port if self.hostnet else 5432
-        self.env.update({"DRILLS_PG_PASSWORD": password, "DRILLS_POSTGRES_PORT": str(port),
-                         "DRILLS_PG_CONTAINER_PORT": str(inner)})
-        conf = {"listen_addresses": LOOPBACK if self.hostnet else "*", **settings.conf()}
-        command = ["postgres"]
-        for key, value in conf.items():
-            command += ["-c", f"{key}={value.strip(chr(39))}"]
-        self._overrides[name] = {"command": command}
-        endpoint = Endpoint("postgres", LOOPBACK, port, password, "drills", "drills")
-        return ComposeService(name, self, endpoint, settings)
-
-    def _redis(self, name: str, settings: RedisSettings) -> ComposeService:
-        port = free_port()
-        password = secrets.token_urlsafe(24)
-        inner = port if self.hostnet else 6379
-        conf_path = self.workdir / f"{name}.conf"
-        conf = {"port": str(inner), "bind": LOOPBACK if self.hostnet else "0.0.0.0",
-                "dir": "/data", "protected-mode": "no", "requirepass": password,
-                **settings.conf()}
-        conf_path.write_text("".join(f"{k} {v}\n" for k, v in conf.items()))
-        # it holds the run's password: readable only by the redis user (uid 999 in both the
-        # official and drills' images), or by everyone where we cannot give it away
-        try:
-            os.chown(conf_path, 999, 999)
-            conf_path.chmod(0o600)
-        except PermissionError:
-            conf_path.chmod(0o644)
-        self.env.update({"DRILLS_REDIS_PASSWORD": password, "DRILLS_REDIS_PORT": str(port),
-                         "DRILLS_REDIS_CONTAINER_PORT": str(inner),
-                         "DRILLS_REDIS_CONF": str(conf_path)})
-        endpoint = Endpoint("redis", LOOPBACK, port, password)
-        return ComposeService(name, self, endpoint, settings)
 
     def describe(self) -> dict[str, Any]:
         return {"runtime": self.name, "project": self.project,
                 "network": "host" if self.hostnet else "bridge", "engine": self.check.reason,
-                "compose_files": [COMPOSE_FILE, *([HOSTNET_FILE] if self.hostnet else [])]}
+                "compose_file": str(self.template_path)}
 
     def close(self) -> None:
         """Compose down -v, then anything else labelled with this run; then the workdir."""
+        if self._closed:
+            return
+        self._closed = True
         for service in self._made:
             service.save_log()
         try:
-            self.compose("down", "--volumes", "--remove-orphans", "--timeout", "10",
-                         check=False)
+            if self.run_file.exists():
+                self.compose("down", "--volumes", "--remove-orphans", "--timeout", "10",
+                             check=False)
         finally:
-            remove_labelled(self.docker, self.run_id)
-            self.docker.close()
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            try:
+                remove_labelled(self.docker, self.run_id)
+            finally:
+                self.docker.close()
+                shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def remove_labelled(docker_client: Any, run_id: str) -> list[str]:
@@ -170,32 +145,30 @@ def remove_labelled(docker_client: Any, run_id: str) -> list[str]:
     return gone
 
 
-# How each kind of server proves it is ours: the data location its image uses.
-_IDENTITY = {
-    "postgres": (pg_store.identify, {"data_directory": "/var/lib/postgresql/data"}),
-    "redis": (redis_store.identify, {"dir": "/data"}),
-}
-
-
 class ComposeService(Service):
     """One container of the project, driven through the Engine API."""
 
     runtime = "compose"
 
-    def __init__(self, name: str, runtime: ComposeRuntime, endpoint: Endpoint,
-                 settings: PostgresSettings | RedisSettings) -> None:
+    def __init__(self, name: str, kind: ServiceKind, runtime: ComposeRuntime,
+                 spec: ComposeSpec) -> None:
         self.name = name
-        self.kind = endpoint.kind
+        self.kind = kind.name
+        self._kind = kind
         self.rt = runtime
-        self.endpoint = endpoint
-        self.settings = settings
-        self.image = runtime.env[f"DRILLS_{self.kind.upper()}_IMAGE"]
+        self.spec = spec
+        self.endpoint = spec.endpoint
+        self.image = kind.image()
         self._version: str | None = None
 
+    def supports(self, capability: type) -> bool:
+        if capability is HasDataVolume and self.spec.data_path is None:
+            return False
+        return super().supports(capability)
+
     def identify(self) -> Mapping[str, str]:
-        check, expect = _IDENTITY[self.kind]
-        found = check(self.endpoint, expect)
-        self._version = found["version"]
+        found = self._kind.store().identify(self.endpoint, self.spec.identity)
+        self._version = found.get("version")
         return found
 
     def container(self) -> Any:
@@ -228,76 +201,19 @@ class ComposeService(Service):
             container.unpause()
         container.stop(timeout=10)
 
-    def kill(self) -> Effect:
-        container = self.container()
-        container.reload()
-        pid = int(container.attrs["State"]["Pid"])
-        at = Instant.now()
-        try:
-            os.kill(pid, signal.SIGKILL)
-            how = f"SIGKILL to the container's main process (host pid {pid}): a crash"
-        except (PermissionError, ProcessLookupError):
-            at = Instant.now()
-            container.kill()
-            how = "docker kill (host pid not reachable from here): a manual stop"
-        return Effect(how, at)
-
-    def docker_kill(self) -> Effect:
-        at = Instant.now()
-        self.container().kill()
-        return Effect("docker kill (SIGKILL; the engine counts it as a manual stop, so "
-                      "restart policies do not fire)", at)
-
-    def freeze(self) -> Effect:
-        at = Instant.now()
-        self.container().pause()
-        return Effect("docker pause (cgroup freezer)", at)
-
-    def thaw(self) -> Effect:
-        at = Instant.now()
-        self.container().unpause()
-        return Effect("docker unpause", at)
-
-    def remove_with_volume(self) -> Effect:
-        """Lose the server: its container and its data volume."""
-        container = self.container()
-        volumes = [m["Name"] for m in container.attrs["Mounts"] if m["Type"] == "volume"]
-        at = Instant.now()
-        container.remove(force=True, v=True)
-        for name in volumes:
-            self.rt.docker.volumes.get(name).remove(force=True)
-        return Effect(f"docker rm -f of the container and volume {', '.join(volumes)}", at)
-
-    def corrupt_file(self, path: str, offset: int, data: bytes) -> Effect:
-        """Overwrite bytes of a file in the data volume, from a throwaway container."""
-        container = self.container()
-        volume = next(m for m in container.attrs["Mounts"] if m["Type"] == "volume")
-        target = f"{volume['Destination']}/{path}"
-        octal = "".join(f"\\{b:03o}" for b in data)  # printf(1) escapes: any byte, no quoting
-        script = f"printf '{octal}' | dd of='{target}' bs=1 seek={offset} conv=notrunc"
-        at = Instant.now()
-        try:
-            self.rt.docker.containers.run(
-                self.image, ["sh", "-c", script], entrypoint=[], remove=True, user="0",
-                network_mode="none", volumes={volume["Name"]: {"bind": volume["Destination"],
-                                                               "mode": "rw"}},
-                labels={engine.RUN_LABEL: self.rt.run_id,
-                        engine.OWNER_LABEL: str(os.getpid())},
-            )
-        except Exception as exc:
-            raise FaultError(f"could not corrupt {target}: {exc}") from exc
-        return Effect(f"overwrote {len(data)} bytes at offset {offset} of {target} in volume "
-                      f"{volume['Name']}, from a throwaway container", at)
-
     def wait_exit(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            container = self.container()
-            container.reload()
+        while True:
+            try:
+                container = self.container()
+                container.reload()
+            except (StackError, NotFound):
+                return True  # removed: nothing of it runs any more
             if container.status not in ("running", "paused", "restarting"):
                 return True
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(0.01)
-        return False
 
     def alive(self) -> bool:
         try:
@@ -306,6 +222,108 @@ class ComposeService(Service):
             return False
         container.reload()
         return bool(container.status in ("running", "paused", "restarting", "created"))
+
+    # -- Killable, Pausable, and the engine's own kill -----------------------------------
+
+    def kill(self) -> Action:
+        container = self.container()
+        container.reload()
+        pid = int(container.attrs["State"].get("Pid") or 0)
+        if container.status != "running" or pid <= 1:
+            # Pid is 0 when the container is not running; os.kill(0, ...) would signal the
+            # drill's own process group
+            raise FaultError(f"{self.name}: container {container.name} is {container.status} "
+                             "and has no main process to kill")
+        at = Instant.now()
+        try:
+            os.kill(pid, signal.SIGKILL)
+            how = f"SIGKILL to the container's main process (host pid {pid}): a crash"
+        except (PermissionError, ProcessLookupError):
+            at = Instant.now()
+            container.kill()
+            how = "docker kill (host pid not reachable from here): a manual stop"
+        return Action(how, at)
+
+    def docker_kill(self) -> Action:
+        """``docker kill``: the engine counts it as a manual stop; restart policies do not fire."""
+        at = Instant.now()
+        self.container().kill()
+        return Action("docker kill (SIGKILL; the engine counts it as a manual stop, so "
+                      "restart policies do not fire)", at)
+
+    def freeze(self) -> Action:
+        at = Instant.now()
+        self.container().pause()
+        return Action("docker pause (cgroup freezer)", at)
+
+    def thaw(self) -> Action:
+        at = Instant.now()
+        self.container().unpause()
+        return Action("docker unpause", at)
+
+    # -- HasDataVolume -----------------------------------------------------------------
+
+    def _data_volume(self, container: Any) -> dict[str, Any]:
+        for mount in container.attrs["Mounts"]:
+            if mount["Type"] == "volume" and mount["Destination"] == self.spec.data_path:
+                return dict(mount)
+        raise FaultError(f"{self.name}: no data volume is mounted at {self.spec.data_path}")
+
+    def lose_data(self) -> Action:
+        """Lose the server: its container and its data volume."""
+        container = self.container()
+        volume = self._data_volume(container)["Name"]
+        at = Instant.now()
+        container.remove(force=True, v=True)
+        self.rt.docker.volumes.get(volume).remove(force=True)
+        return Action(f"docker rm -f of container {container.name} and removal of its data "
+                      f"volume {volume}", at, {"volume": volume})
+
+    def corrupt_file(self, path: str, offset: int, data: bytes) -> Action:
+        """Overwrite bytes of a file in the data volume, from a throwaway container."""
+        container = self.container()
+        volume = self._data_volume(container)
+        root = str(self.spec.data_path)
+        target = posixpath.normpath(posixpath.join(root, path))
+        if posixpath.isabs(path) or not target.startswith(root.rstrip("/") + "/"):
+            raise FaultError(f"{self.name}: {path!r} is not a path inside its data volume")
+        octal = "".join(f"\\{b:03o}" for b in data)  # printf(1) escapes: any byte, no quoting
+        script = f"printf '{octal}' | dd of='{target}' bs=1 seek={offset} conv=notrunc"
+        at = Instant.now()
+        try:
+            self.rt.docker.containers.run(
+                self.image, ["sh", "-c", script], entrypoint=[], remove=True, user="0",
+                network_mode="none", volumes={volume["Name"]: {"bind": root, "mode": "rw"}},
+                labels=self.rt.labels,
+            )
+        except Exception as exc:
+            raise FaultError(f"could not corrupt {target}: {exc}") from exc
+        return Action(f"overwrote {len(data)} bytes at offset {offset} of {target} in volume "
+                      f"{volume['Name']}, from a throwaway container", at,
+                      {"file": path, "offset": offset, "bytes": len(data)})
+
+    # -- Exec --------------------------------------------------------------------------
+
+    def exec(self, argv: Sequence[str], timeout_s: float = 60.0,
+             stdin: bytes | None = None) -> ExecResult:
+        if not argv:
+            raise StackError(f"{self.name}: exec needs a command")
+        container = self.container()
+        cli = ["docker", "exec", "-i"]
+        if self.spec.exec_user:
+            cli += ["--user", self.spec.exec_user]
+        for key in self.spec.exec_env:
+            cli += ["-e", key]  # the value comes from our environment, never argv
+        try:
+            done = subprocess.run([*cli, container.name, *argv], input=stdin or b"",
+                                  capture_output=True, timeout=timeout_s, check=False,
+                                  env={**os.environ, **self.spec.exec_env})
+        except subprocess.TimeoutExpired as exc:
+            raise StackError(f"{self.name}: {argv[0]} did not finish in {timeout_s:.0f} s") \
+                from exc
+        return ExecResult(tuple(argv), done.returncode, done.stdout, done.stderr)
+
+    # -- records -----------------------------------------------------------------------
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -327,5 +345,5 @@ class ComposeService(Service):
             "version": self._version or "unknown", "image": self.image,
             "image_id": image.id, "image_digests": image.attrs.get("RepoDigests") or [],
             "container": self.container().name, "network": self.rt.describe()["network"],
-            "endpoint": self.endpoint.public(), "settings": self.settings.conf(),
+            "endpoint": self.endpoint.public(), "settings": dict(self.spec.settings),
         }

@@ -1,25 +1,19 @@
 """The Docker engine as drills sees it: is one there, which images it has, its labels.
 
-Every container and volume a run creates carries ``io.drills.run-id`` and
-``io.drills.owner-pid``; clean-up and ``drill clean`` act only on those.
+Every container and volume a run creates carries ``io.drills.run-id`` and the identity
+of the drill process that owns it (drills.ownership); ``drill clean`` acts only on those
+whose owner it can prove gone.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
+from drills import kinds
 from drills.errors import StackError
 
 RUN_LABEL = "io.drills.run-id"
-OWNER_LABEL = "io.drills.owner-pid"
-DEFAULT_IMAGES = {"postgres": "postgres:15", "redis": "redis:7"}
-
-
-def image_for(kind: str) -> str:
-    """The image of a service: $DRILLS_<KIND>_IMAGE, else the official image."""
-    return os.environ.get(f"DRILLS_{kind.upper()}_IMAGE") or DEFAULT_IMAGES[kind]
 
 
 def client(timeout: int = 10) -> Any:
@@ -46,20 +40,21 @@ class EngineCheck:
     bridge: bool = False
 
 
-def check_engine(kinds: tuple[str, ...] = ("postgres", "redis")) -> EngineCheck:
-    """Can the compose runtime run: engine, compose plugin, images present."""
+def check_engine() -> EngineCheck:
+    """Can the compose runtime run: engine, images of every kind present."""
     try:
         docker_client = client(timeout=3)
     except StackError as exc:
         return EngineCheck(False, str(exc).split(". To fix")[0])
     try:
         version = docker_client.version().get("Version", "?")
+        images = [kind.image() for kind in kinds.all_kinds()]
         missing = []
-        for kind in kinds:
+        for image in images:
             try:
-                docker_client.images.get(image_for(kind))
+                docker_client.images.get(image)
             except Exception:
-                missing.append(image_for(kind))
+                missing.append(image)
         bridge = any(n.name == "bridge" for n in docker_client.networks.list(names=["bridge"]))
     finally:
         docker_client.close()
@@ -68,5 +63,4 @@ def check_engine(kinds: tuple[str, ...] = ("postgres", "redis")) -> EngineCheck:
             f"images {', '.join(missing)} are"
         return EngineCheck(False, f"engine {version} answers but {which} not present (pull, "
                            "or set DRILLS_<SERVICE>_IMAGE, or run scripts/setup_docker.sh)")
-    return EngineCheck(True, f"engine {version} answers and has "
-                       f"{', '.join(image_for(k) for k in kinds)}", bridge)
+    return EngineCheck(True, f"engine {version} answers and has {', '.join(images)}", bridge)

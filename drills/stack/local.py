@@ -1,29 +1,41 @@
 """The ``local`` runtime: the stack's servers as supervised child processes.
 
 Everything lives in one temporary directory per run (drills.stack.workdir), on free
-loopback ports chosen at run time.
+loopback ports chosen at run time. Each kind builds its own service class on
+``LocalService``, which gives every local server the optional capabilities a process
+in a directory can offer: killable and pausable (signals to its whole process tree),
+a data volume (its directory: lost, or a file of it overwritten), and exec (a command
+run as the server's account with the server's tools and connection settings).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import signal
 import subprocess
-from collections.abc import Mapping
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drills.datastore import postgres as pg_store
-from drills.datastore import redis_store
-from drills.errors import StackError
-from drills.stack import binaries
-from drills.stack.ports import LOOPBACK, free_port
+from drills import kinds
+from drills.action import Action
+from drills.clock import Instant
+from drills.errors import FaultError, StackError
+from drills.stack.capabilities import ExecResult
 from drills.stack.process import RunAs, SupervisedProcess
-from drills.stack.service import Effect, Endpoint, Service
-from drills.stack.settings import PostgresSettings, RedisSettings
+from drills.stack.service import Service, check_name
 from drills.stack.workdir import make_workdir
+
+
+@dataclass(frozen=True)
+class LocalContext:
+    """What the local runtime gives a kind building a service."""
+
+    workdir: Path  # the run's directory; a service keeps everything in workdir / name
+    logs_dir: Path  # the scenario's logs directory
 
 
 class LocalRuntime:
@@ -35,45 +47,50 @@ class LocalRuntime:
         self.run_id = run_id
         self.logs_dir = logs_dir
         self.workdir = make_workdir(run_id, self.name)
+        self._closed = False
 
     def services(self, wanted: Mapping[str, Any]) -> dict[str, Service]:
+        ctx = LocalContext(self.workdir, self.logs_dir)
         made: dict[str, Service] = {}
         for name, settings in wanted.items():
-            if isinstance(settings, PostgresSettings):
-                made[name] = LocalPostgres(name, self.workdir / name, self.logs_dir, settings)
-            elif isinstance(settings, RedisSettings):
-                made[name] = LocalRedis(name, self.workdir / name, self.logs_dir, settings)
-            else:
-                raise StackError(f"the local runtime cannot run service {name!r} ({settings!r})")
+            check_name(name)
+            made[name] = kinds.of_settings(settings).local(name, settings, ctx)
         return made
 
     def describe(self) -> dict[str, Any]:
         return {"runtime": self.name, "workdir": str(self.workdir)}
 
     def close(self) -> None:
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if not self._closed:
+            self._closed = True
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-class _LocalService(Service):
-    """What local services share: a supervised process and its log."""
+class LocalService(Service):
+    """A server run as a supervised process, keeping all its files in ``home``."""
 
     runtime = "local"
     proc: SupervisedProcess
+    home: Path
+    run_as: RunAs | None = None
+
+    @property
+    @abstractmethod
+    def data_dir(self) -> Path:
+        """Where the server keeps its data (the root of ``corrupt_file`` paths)."""
+
+    @abstractmethod
+    def exec_env(self) -> dict[str, str]:
+        """Connection settings for commands run in this server's environment."""
+
+    @abstractmethod
+    def exec_path(self) -> list[Path]:
+        """Directories of the server's own tools, searched first by ``exec``."""
+
+    # -- lifecycle -------------------------------------------------------------------
 
     def alive(self) -> bool:
         return self.proc.running()
-
-    def kill(self) -> Effect:
-        pids, sent = self.proc.signal_tree(signal.SIGKILL)
-        return Effect(f"SIGKILL to pid {pids[0]} and its {len(pids) - 1} child processes", sent)
-
-    def freeze(self) -> Effect:
-        pids, sent = self.proc.signal_tree(signal.SIGSTOP)
-        return Effect(f"SIGSTOP to pid {pids[0]} and its {len(pids) - 1} child processes", sent)
-
-    def thaw(self) -> Effect:
-        pids, sent = self.proc.signal_tree(signal.SIGCONT)
-        return Effect(f"SIGCONT to pid {pids[0]} and its {len(pids) - 1} child processes", sent)
 
     def wait_exit(self, timeout: float) -> bool:
         return self.proc.wait(timeout) is not None
@@ -81,127 +98,76 @@ class _LocalService(Service):
     def log_tail(self, lines: int = 20) -> str:
         return self.proc.log_tail(lines)
 
+    # -- Killable, Pausable ----------------------------------------------------------
 
-class LocalPostgres(_LocalService):
-    """PostgreSQL with data checksums, run by the drill as a direct child."""
+    def _signal(self, sig: signal.Signals) -> Action:
+        pids, sent = self.proc.signal_tree(sig)
+        return Action(f"{sig.name} to pid {pids[0]} and its {len(pids) - 1} child processes",
+                      sent, {"pids": len(pids)})
 
-    kind = "postgres"
+    def kill(self) -> Action:
+        return self._signal(signal.SIGKILL)
 
-    def __init__(
-        self, name: str, home: Path, logs_dir: Path, settings: PostgresSettings
-    ) -> None:
-        self.name = name
-        self.settings = settings
-        self.home = home
-        self.data = home / "data"
-        self.bindir = binaries.postgres_bindir()
-        self.run_as = RunAs.for_server("PostgreSQL")
-        self.endpoint = Endpoint(
-            kind="postgres", host=LOOPBACK, port=free_port(), user="drills",
-            database="drills", password=secrets.token_urlsafe(24),
-        )
-        self.proc = SupervisedProcess(
-            name, [str(self.bindir / "postgres"), "-D", str(self.data)],
-            log_path=logs_dir / f"{name}.log", run_as=self.run_as,
-        )
+    def freeze(self) -> Action:
+        return self._signal(signal.SIGSTOP)
 
-    def _as_server(self, argv: list[str], stdin: str | None = None) -> None:
-        if self.run_as is not None:
-            argv = self.run_as.wrap(argv)
-        done = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise StackError(f"{self.name}: {argv[-1] if stdin else ' '.join(argv)} failed "
-                             f"(exit {done.returncode}):\n{done.stderr.strip()[-2000:]}")
+    def thaw(self) -> Action:
+        return self._signal(signal.SIGCONT)
 
-    def _initdb(self) -> None:
-        self.home.mkdir(mode=0o700)
-        pwfile = self.home / "pwfile"
-        pwfile.write_text(self.endpoint.password + "\n")
-        pwfile.chmod(0o600)
-        if self.run_as is not None:
-            os.chown(self.home, self.run_as.uid, self.run_as.gid)
-            os.chown(pwfile, self.run_as.uid, self.run_as.gid)
+    # -- HasDataVolume ---------------------------------------------------------------
+
+    def lose_data(self) -> Action:
+        at = Instant.now()
+        how = "server not running"
+        if self.proc.running():
+            killed = self._signal(signal.SIGKILL)
+            at, how = killed.at, killed.mechanism
+            if not self.wait_exit(30):
+                raise FaultError(f"{self.name} still runs 30 s after {how}")
+        shutil.rmtree(self.home)
+        return Action(f"{how}, then removed its directory {self.home} (data, configuration)",
+                      at, {"removed": str(self.home)})
+
+    def corrupt_file(self, path: str, offset: int, data: bytes) -> Action:
+        target = inside(self.data_dir, path, self.name)
+        fd = os.open(target, os.O_WRONLY | os.O_NOFOLLOW)
         try:
-            self._as_server([
-                str(self.bindir / "initdb"), "-D", str(self.data), "-U", "drills",
-                "--data-checksums", "--auth-local=trust", "--auth-host=scram-sha-256",
-                f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C", "--no-sync",
-            ])
+            at = Instant.now()
+            written = os.pwrite(fd, data, offset)
+            os.fsync(fd)
         finally:
-            pwfile.unlink(missing_ok=True)
-        conf = {
-            "port": str(self.endpoint.port),
-            "listen_addresses": f"'{LOOPBACK}'",
-            "unix_socket_directories": f"'{self.home}'",
-            **self.settings.conf(),
-        }
-        with open(self.data / "postgresql.conf", "a", encoding="utf-8") as f:
-            f.write("\n# drills\n" + "".join(f"{k} = {v}\n" for k, v in conf.items()))
-        self._as_server(
-            [str(self.bindir / "postgres"), "--single", "-D", str(self.data), "postgres"],
-            stdin="CREATE DATABASE drills OWNER drills;\n",
-        )
+            os.close(fd)
+        return Action(f"overwrote {written} bytes at offset {offset} of {target}", at,
+                      {"file": path, "offset": offset, "bytes": written})
 
-    def start(self) -> None:
-        if not (self.data / "PG_VERSION").exists():
-            self._initdb()
-        self.proc.start()
+    # -- Exec ------------------------------------------------------------------------
 
-    def stop(self) -> None:
-        self.proc.stop(signal.SIGINT)  # fast shutdown
-
-    def identify(self) -> Mapping[str, str]:
-        return pg_store.identify(self.endpoint, {"data_directory": str(self.data)})
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "service": self.name, "kind": self.kind, "runtime": self.runtime,
-            "version": binaries.version_of(self.bindir / "postgres"),
-            "binary": str(self.bindir / "postgres"), "data": str(self.data),
-            "run_as": self.run_as.user if self.run_as else None,
-            "endpoint": self.endpoint.public(), "settings": self.settings.conf(),
-        }
+    def exec(self, argv: Sequence[str], timeout_s: float = 60.0,
+             stdin: bytes | None = None) -> ExecResult:
+        if not argv:
+            raise StackError(f"{self.name}: exec needs a command")
+        search = os.pathsep.join([*map(str, self.exec_path()),
+                                  os.environ.get("PATH", "/usr/bin:/bin")])
+        program = shutil.which(argv[0], path=search)
+        if program is None:
+            raise StackError(f"{self.name}: {argv[0]!r} not found in {search}")
+        full = [program, *argv[1:]]
+        if self.run_as is not None:
+            full = self.run_as.wrap(full)
+        env = {"PATH": search, "LANG": "C.UTF-8", "HOME": str(self.home), **self.exec_env()}
+        try:
+            done = subprocess.run(full, input=stdin, capture_output=True, env=env,
+                                  cwd=self.home, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise StackError(f"{self.name}: {argv[0]} did not finish in {timeout_s:.0f} s") \
+                from exc
+        return ExecResult(tuple(argv), done.returncode, done.stdout, done.stderr)
 
 
-class LocalRedis(_LocalService):
-    """Redis with the persistence the scenario asks for."""
-
-    kind = "redis"
-
-    def __init__(self, name: str, home: Path, logs_dir: Path, settings: RedisSettings) -> None:
-        self.name = name
-        self.settings = settings
-        self.home = home
-        self.binary = binaries.redis_server()
-        self.endpoint = Endpoint(kind="redis", host=LOOPBACK, port=free_port(),
-                                 password=secrets.token_urlsafe(24))
-        self.conf_path = home / "redis.conf"
-        self.proc = SupervisedProcess(
-            name, [str(self.binary), str(self.conf_path)], log_path=logs_dir / f"{name}.log",
-        )
-
-    def start(self) -> None:
-        if not self.conf_path.exists():
-            self.home.mkdir(mode=0o700)
-            conf = {
-                "port": str(self.endpoint.port), "bind": LOOPBACK, "dir": str(self.home),
-                "daemonize": "no", "logfile": '""', "protected-mode": "yes",
-                "requirepass": self.endpoint.password, **self.settings.conf(),
-            }
-            self.conf_path.write_text("".join(f"{k} {v}\n" for k, v in conf.items()))
-            self.conf_path.chmod(0o600)
-        self.proc.start()
-
-    def stop(self) -> None:
-        self.proc.stop(signal.SIGTERM)
-
-    def identify(self) -> Mapping[str, str]:
-        return redis_store.identify(self.endpoint, {"dir": str(self.home)})
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "service": self.name, "kind": self.kind, "runtime": self.runtime,
-            "version": binaries.version_of(self.binary), "binary": str(self.binary),
-            "data": str(self.home), "endpoint": self.endpoint.public(),
-            "settings": self.settings.conf(),
-        }
+def inside(root: Path, relative: str, service: str) -> Path:
+    """``root / relative``, refusing any path that leaves ``root``."""
+    candidate = Path(relative)
+    resolved = (root / candidate).resolve()
+    if candidate.is_absolute() or not resolved.is_relative_to(root.resolve()):
+        raise FaultError(f"{service}: {relative!r} is not a path inside its data directory")
+    return resolved

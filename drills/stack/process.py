@@ -20,6 +20,7 @@ from pathlib import Path
 
 from drills.clock import Instant
 from drills.errors import StackError
+from drills.stack.workdir import record_process
 
 _PR_SET_PDEATHSIG = 1
 
@@ -70,8 +71,10 @@ class SupervisedProcess:
         env: Mapping[str, str] | None = None,
         run_as: RunAs | None = None,
         cwd: Path | None = None,
+        workdir: Path | None = None,
     ) -> None:
         self.name = name
+        self.workdir = workdir  # where each start is recorded for `drill clean`
         self.argv = list(argv)
         self.log_path = log_path
         self.env = dict(env or {})
@@ -101,6 +104,8 @@ class SupervisedProcess:
                 )
             except OSError as exc:
                 raise StackError(f"cannot start {self.name} ({argv[0]}): {exc}") from exc
+        if self.workdir is not None:
+            record_process(self.workdir, self.name, self._proc.pid)
 
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None

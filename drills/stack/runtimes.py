@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drills.errors import DrillError
+from drills.errors import DrillError, UsageError, printable
 from drills.stack.stack import Runtime
 
 RUNTIMES = ("auto", "local", "compose")
@@ -10,6 +10,9 @@ RUNTIMES = ("auto", "local", "compose")
 
 def resolve(name: str) -> tuple[str, str]:
     """The concrete runtime for ``name`` and a sentence saying why."""
+    if name not in RUNTIMES:
+        raise UsageError(f"unknown runtime {printable(repr(name))} (from --runtime or "
+                         f"DRILLS_RUNTIME); available: {', '.join(RUNTIMES)}")
     if name == "local":
         return "local", "asked for"
     from drills.stack.engine import check_engine
@@ -19,8 +22,6 @@ def resolve(name: str) -> tuple[str, str]:
         if not check.usable:
             raise DrillError(f"--runtime compose cannot run: {check.reason}")
         return "compose", f"asked for; {check.reason}"
-    if name != "auto":
-        raise DrillError(f"unknown runtime {name!r}; available: {', '.join(RUNTIMES)}")
     if check.usable:
         return "compose", check.reason
     return "local", check.reason

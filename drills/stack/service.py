@@ -1,54 +1,34 @@
-"""The service interface every runtime implements: one lifecycle for local and compose.
+"""The service lifecycle every runtime implements, for every kind.
 
-A service is one member of the stack (postgres, redis). Faults and recovery steps talk
-to this interface only, so a scenario runs unchanged on any runtime.
+A service is one member of the stack. Its lifecycle (start, stop, ready, identity, log,
+description) is the same on every runtime; what else it can suffer is an optional
+capability (drills.stack.capabilities): faults and recovery steps ask for those, so a
+scenario runs unchanged wherever its services offer what it needs.
 """
 
 from __future__ import annotations
 
-import json
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from drills.clock import Instant
-from drills.errors import DrillError, NotOurServer, ServiceNotReady
+from drills.errors import DrillError, NotOurServer, ServiceNotReady, StackError, printable
+from drills.stack.endpoint import Endpoint
+
+__all__ = ["Endpoint", "Service", "check_name"]
+
+#: a service name: also a directory name (local) and a Compose service name (compose)
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """How to reach a service. The password is per run and never printed."""
-
-    kind: str  # postgres | redis
-    host: str
-    port: int
-    password: str = field(repr=False)
-    user: str | None = None
-    database: str | None = None
-
-    def public(self) -> dict[str, Any]:
-        """For journals and reports: everything but the secret."""
-        data = asdict(self)
-        data["password"] = "<redacted>"
-        return data
-
-    def to_env(self) -> str:
-        """Serialised for a child process's environment (never argv)."""
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_env(cls, raw: str) -> Endpoint:
-        return cls(**json.loads(raw))
-
-
-@dataclass(frozen=True)
-class Effect:
-    """What an action on a service did: how, and the instant it took effect."""
-
-    mechanism: str
-    at: Instant
+def check_name(name: object) -> None:
+    """Refuse a service name no runtime can use, saying what is allowed."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise StackError(f"service name {printable(repr(name))} cannot be used: use 1 to 63 "
+                         "lower-case letters, digits, '-' and '_', starting with a letter or "
+                         "digit")
 
 
 class Service(ABC):
@@ -61,31 +41,23 @@ class Service(ABC):
 
     @abstractmethod
     def start(self) -> None:
-        """Start the server (first start initialises its data)."""
+        """Start the server (a first start initialises its data)."""
 
     @abstractmethod
     def stop(self) -> None:
         """Stop politely; the data stays."""
 
     @abstractmethod
-    def kill(self) -> Effect:
-        """Crash the server at once (SIGKILL)."""
-
-    @abstractmethod
-    def freeze(self) -> Effect:
-        """Suspend every process of the server (SIGSTOP / docker pause)."""
-
-    @abstractmethod
-    def thaw(self) -> Effect:
-        """Resume a frozen server."""
-
-    @abstractmethod
     def wait_exit(self, timeout: float) -> bool:
-        """Wait until the server process is gone (reaped); False on timeout."""
+        """Wait until the server process is gone (reaped, or its container removed)."""
 
     @abstractmethod
     def identify(self) -> Mapping[str, str]:
         """Prove this is our server: right user, database and data; raise if not."""
+
+    @abstractmethod
+    def alive(self) -> bool:
+        """Whether the server process exists (it may still be starting)."""
 
     @abstractmethod
     def log_tail(self, lines: int = 20) -> str:
@@ -94,6 +66,10 @@ class Service(ABC):
     @abstractmethod
     def describe(self) -> dict[str, Any]:
         """Runtime facts for the journal: version, image, data location, endpoint."""
+
+    def supports(self, capability: type) -> bool:
+        """Whether this service offers ``capability`` (a protocol of drills.stack.capabilities)."""
+        return isinstance(self, capability)
 
     def wait_ready(self, timeout: float = 30.0, interval: float = 0.01) -> float:
         """Poll the identity check until it passes; returns seconds waited."""
@@ -111,10 +87,6 @@ class Service(ABC):
             if waited >= timeout or not self.alive():
                 raise ServiceNotReady(self.name, waited, last, self.log_tail())
             time.sleep(interval)
-
-    @abstractmethod
-    def alive(self) -> bool:
-        """Whether the server process exists (it may still be starting)."""
 
     def restart(self, timeout: float = 30.0) -> None:
         """Start again after a crash or stop, and wait until ready."""

@@ -22,7 +22,7 @@ class Runtime(Protocol):
         ...
 
     def close(self) -> None:
-        """Remove everything this runtime created for the run."""
+        """Remove everything this runtime created for the run; a second call does nothing."""
         ...
 
     def describe(self) -> dict[str, Any]:
@@ -30,14 +30,21 @@ class Runtime(Protocol):
 
 
 class Stack:
-    """The services under drill, keyed by name ('postgres', 'redis')."""
+    """The services under drill, keyed by their names in the drill."""
 
     def __init__(self, runtime: Runtime, services: Mapping[str, Service]) -> None:
         self.runtime = runtime
         self._services = dict(services)
 
     def __getitem__(self, name: str) -> Service:
-        return self._services[name]
+        try:
+            return self._services[name]
+        except KeyError:
+            raise KeyError(f"no service {name!r} in this stack; it has: "
+                           f"{', '.join(self._services)}") from None
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._services)
 
     def __iter__(self) -> Iterator[Service]:
         return iter(self._services.values())

@@ -1,7 +1,9 @@
 """The per-run working directory: ``<tmp>/drills-<run id>-*``, with an owner record.
 
-``owner.json`` names the drill process; ``drill clean`` removes directories (and the
-servers inside them) only when that process is gone.
+``owner.json`` identifies the drill process (drills.ownership); ``processes.jsonl`` gets
+one line per server process started, with its pid and start time. ``drill clean``
+removes a directory, and stops the processes listed in it that are still the same
+processes, only when the directory is this user's and its owner is proven dead.
 """
 
 from __future__ import annotations
@@ -12,15 +14,38 @@ import tempfile
 import time
 from pathlib import Path
 
+from drills.ownership import Owner
+
 WORKDIR_PREFIX = "drills-"
 OWNER_FILE = "owner.json"
+PROCESSES_FILE = "processes.jsonl"
 
 
 def make_workdir(run_id: str, runtime: str) -> Path:
     workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{run_id}-"))
     # local servers may run as another account (postgres): let them traverse, not list
     workdir.chmod(0o711)
-    (workdir / OWNER_FILE).write_text(json.dumps(
-        {"pid": os.getpid(), "run_id": run_id, "runtime": runtime, "created": time.time()}
-    ))
+    record = {"run_id": run_id, "runtime": runtime, "created": time.time(),
+              "owner": Owner.current().to_dict()}
+    _write_new(workdir / OWNER_FILE, json.dumps(record) + "\n")
     return workdir
+
+
+def record_process(workdir: Path, name: str, pid: int) -> None:
+    """Note a server process this run started, so that a later clean-up can prove it ours."""
+    owner = Owner.of_child(pid)
+    if owner is None:
+        return  # already gone: nothing to clean later
+    line = json.dumps({"name": name, "pid": pid, "start": owner.start}) + "\n"
+    fd = os.open(workdir / PROCESSES_FILE,
+                 os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
+def _write_new(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)

@@ -10,10 +10,13 @@ import sys  # isort: skip
 
 # Locust must be imported first: it monkey-patches the standard library for gevent, and
 # a driver imported earlier keeps a blocking wait that serialises every user's writes.
-_EARLY = sorted({"psycopg", "redis"} & sys.modules.keys())
+# The kinds registry names every driver without importing one.
+from drills import kinds  # isort: skip
+
+_EARLY = sorted(kinds.driver_modules() & sys.modules.keys())
 if _EARLY:
     raise SystemExit(f"drills workload: {', '.join(_EARLY)} imported before gevent patching; "
-                     "keep driver imports out of drills/__init__.py")
+                     "keep driver imports out of drills/__init__.py and the kind packages")
 from locust import User, constant, constant_throughput, events, task  # isort: skip
 from locust.env import Environment  # isort: skip
 
@@ -28,10 +31,10 @@ from typing import Any
 import gevent
 from gevent.event import Event as GEvent
 
-from drills.datastore import NotSent, Rejected, Writer, writer_for
+from drills.datastore import NotSent, Rejected, Writer, store_for
 from drills.history import HistoryWriter, Outcome
+from drills.stack.endpoint import Endpoint
 from drills.stack.process import die_with_parent
-from drills.stack.service import Endpoint
 
 _FAIL_PAUSE_S = 0.01  # after a refused connection, so a down server is not hammered
 
@@ -40,6 +43,7 @@ _FAIL_PAUSE_S = 0.01  # after a refused connection, so a down server is not hamm
 def main(spec_path: str) -> int:
     spec: dict[str, Any] = json.loads(Path(spec_path).read_text())
     endpoint = Endpoint.from_env(os.environ["DRILLS_ENDPOINT"])
+    store = store_for(endpoint.kind)
     history = HistoryWriter(Path(spec["history"]))
     ids = itertools.count(1)
     counts = {o: 0 for o in Outcome}
@@ -49,7 +53,7 @@ def main(spec_path: str) -> int:
         wait_time = constant_throughput(rate / users) if rate > 0 else constant(0)
 
         def on_start(self) -> None:
-            self.writer: Writer = writer_for(endpoint)
+            self.writer: Writer = store.writer(endpoint)
 
         def on_stop(self) -> None:
             self.writer.close()

@@ -15,8 +15,8 @@ from types import TracebackType
 
 from drills.errors import WorkloadError
 from drills.plan import WorkloadSpec
+from drills.stack.endpoint import Endpoint
 from drills.stack.process import die_with_parent
-from drills.stack.service import Endpoint
 
 
 @dataclass(frozen=True)

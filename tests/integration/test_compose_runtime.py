@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -10,11 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from drills.datastore import postgres as pg_store
-from drills.datastore import redis_store
+from drills.errors import FaultError
+from drills.kinds.postgres import KIND as POSTGRES
+from drills.kinds.postgres import store as pg_store
+from drills.kinds.postgres.settings import PostgresSettings
+from drills.kinds.redis import store as redis_store
+from drills.kinds.redis.settings import RedisSettings
 from drills.stack import engine
+from drills.stack.capabilities import Exec, HasDataVolume, Killable, Pausable
 from drills.stack.compose import ComposeRuntime, ComposeService
-from drills.stack.settings import PostgresSettings, RedisSettings
 from drills.stack.stack import Stack
 from tests.integration.conftest import labelled
 
@@ -50,7 +56,7 @@ def test_identity_and_description(stack: Stack) -> None:
     assert pg(stack).identify()["data_directory"] == "/var/lib/postgresql/data"
     assert stack["redis"].identify()["dir"] == "/data"
     described = pg(stack).describe()
-    assert described["image"] == engine.image_for("postgres")
+    assert described["image"] == POSTGRES.image()
     assert described["image_id"].startswith("sha256:")
     assert described["version"].startswith("15")
 
@@ -58,8 +64,8 @@ def test_identity_and_description(stack: Stack) -> None:
 def test_crash_restart_keeps_committed_rows(stack: Stack) -> None:
     service = pg(stack)
     write_rows(service, 1000)
-    effect = service.kill()
-    assert "host pid" in effect.mechanism and "crash" in effect.mechanism
+    action = service.kill()
+    assert "host pid" in action.mechanism and "crash" in action.mechanism
     assert service.wait_exit(10)
     container = service.container()
     assert container.attrs["State"]["ExitCode"] == 137
@@ -101,8 +107,8 @@ def test_stop_start_and_docker_kill(stack: Stack) -> None:
 def test_remove_with_volume_loses_the_data(stack: Stack) -> None:
     service = pg(stack)
     write_rows(service, 10)
-    effect = service.remove_with_volume()
-    assert "volume" in effect.mechanism
+    action = service.lose_data()
+    assert "volume" in action.mechanism
     service.restart(timeout=60)  # compose recreates both: a fresh, empty cluster
     with pg_store.connect(service.endpoint) as conn:
         assert conn.execute("SELECT to_regclass('drill_writes')").fetchone() == (None,)
@@ -116,8 +122,8 @@ def test_corrupt_file_is_caught_by_data_checksums(stack: Stack) -> None:
         conn.execute("CHECKPOINT")
     assert path is not None
     service.stop()
-    effect = service.corrupt_file(str(path[0]), 5 * 8192 + 4000, b"CORRUPTCORRUPT!!")
-    assert "throwaway container" in effect.mechanism
+    action = service.corrupt_file(str(path[0]), 5 * 8192 + 4000, b"CORRUPTCORRUPT!!")
+    assert "throwaway container" in action.mechanism
     service.restart()
     with pg_store.connect(service.endpoint) as conn, pytest.raises(Exception) as info:
         conn.execute("SELECT count(*) FROM drill_writes").fetchone()
@@ -164,12 +170,116 @@ def test_compose_file_renders_for_bridge_and_host_networking(
     for name in ("postgres", "redis"):
         service = config["services"][name]
         assert service["labels"][engine.RUN_LABEL] == "itest-render"
+        assert service["labels"]["io.drills.owner-pid"] == str(os.getpid())
         if hostnet:
             assert service["network_mode"] == "host"
             assert not service.get("ports")
         else:
             assert "network_mode" not in service
             assert [p["host_ip"] for p in service["ports"]] == ["127.0.0.1"]
-    assert config["volumes"]["pgdata"]["labels"][engine.RUN_LABEL] == "itest-render"
+    assert config["volumes"]["postgres-data"]["labels"][engine.RUN_LABEL] == "itest-render"
     command = config["services"]["postgres"]["command"]
     assert ("listen_addresses=127.0.0.1" if hostnet else "listen_addresses=*") in command
+
+
+def test_the_compose_file_by_hand_renders(tmp_path: Path) -> None:
+    """docker-compose.drill.yml is also a stack people start by hand (README, its header)."""
+    import subprocess
+
+    from drills.stack.compose_file import template_path
+
+    password, conf = tmp_path / "pg-password", tmp_path / "redis.conf"
+    password.write_text("secret\n")
+    conf.write_text("requirepass secret\n")
+    here = template_path().parent
+    env = {**os.environ, "DRILLS_PG_PASSWORD_FILE": str(password), "DRILLS_REDIS_CONF": str(conf)}
+    for extra in ([], ["-f", str(here / "docker-compose.hostnet.yml")]):
+        done = subprocess.run(["docker", "compose", "-f", str(template_path()), *extra, "config",
+                               "--format", "json"], env=env, capture_output=True, text=True,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        config = json.loads(done.stdout)
+        assert set(config["services"]) == {"postgres", "redis"}
+        assert not any(k.startswith("io.drills") for svc in config["services"].values()
+                       for k in (svc.get("labels") or {})), "a by-hand stack must carry no owner"
+
+
+def test_every_compose_service_offers_every_capability(stack: Stack) -> None:
+    for service in stack:
+        for capability in (Killable, Pausable, HasDataVolume, Exec):
+            assert service.supports(capability), (service.name, capability)
+
+
+def test_no_secret_in_the_containers_environment(stack: Stack) -> None:
+    for service in stack:
+        assert isinstance(service, ComposeService)
+        env = service.container().attrs["Config"]["Env"]
+        secret = service.endpoint.password
+        assert not [e for e in env if secret in e], (service.name, "password in the environment")
+        assert not [e for e in env if e.split("=")[0] in ("POSTGRES_PASSWORD", "REDISCLI_AUTH")]
+
+
+def test_secret_files_are_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: a redis.conf with requirepass was left 0644 in a predictable /tmp path when
+    # chown failed (not root). Now every secret file is 0600 in a 0700 directory, whoever
+    # runs the drill; chown is never needed.
+    def refuse_chown(*args: object, **kwargs: object) -> None:
+        raise PermissionError("not root")
+
+    monkeypatch.setattr(os, "chown", refuse_chown)
+    runtime = ComposeRuntime("itest-secrets", tmp_path / "logs")
+    try:
+        runtime.services({"postgres": PostgresSettings(), "redis": RedisSettings()})
+        assert stat.S_IMODE(runtime.secrets_dir.stat().st_mode) == 0o700
+        files = list(runtime.secrets_dir.iterdir())
+        assert {f.name for f in files} == {"postgres-password", "redis.conf"}
+        for f in files:
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+        assert "requirepass" in (runtime.secrets_dir / "redis.conf").read_text()
+        evidence = (tmp_path / "logs" / "compose.run.json").read_text()
+        for service in runtime._made:
+            assert service.endpoint.password not in evidence
+    finally:
+        runtime.close()
+
+
+def test_kill_refuses_a_container_that_is_not_running(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # State.Pid is 0 for a container that has exited; os.kill(0, SIGKILL) would kill the
+    # drill's own process group. The guard below turns such a call into a test failure.
+    real_kill = os.kill
+    signalled: list[int] = []
+
+    def guarded_kill(pid: int, sig: int) -> None:
+        signalled.append(pid)
+        if pid <= 1:
+            raise AssertionError(f"os.kill({pid}, {sig}) would hit more than the server")
+        real_kill(pid, sig)
+
+    monkeypatch.setattr(os, "kill", guarded_kill)
+    service = pg(stack)
+    service.stop()
+    assert service.wait_exit(10)
+    with pytest.raises(FaultError, match="has no main process"):
+        service.kill()
+    assert signalled == []
+
+
+def test_wait_exit_returns_once_the_container_is_gone(stack: Stack) -> None:
+    redis = stack["redis"]
+    assert isinstance(redis, ComposeService)
+    redis.lose_data()
+    assert redis.wait_exit(5) is True
+
+
+def test_exec_runs_inside_the_container(stack: Stack) -> None:
+    service = pg(stack)
+    done = service.exec(["psql", "-tAc", "SELECT current_user || ' ' || current_database()"])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().strip() == "drills drills"
+    redis = stack["redis"]
+    assert isinstance(redis, ComposeService)
+    port = redis.spec.container_port
+    done = redis.exec(["redis-cli", "-p", str(port), "PING"])
+    assert done.stdout.decode().strip() == "PONG", done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -9,12 +10,16 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from drills.datastore import postgres as pg_store
-from drills.datastore import redis_store
-from drills.errors import NotOurServer, ServiceNotReady
-from drills.stack.local import LocalPostgres, LocalRuntime
-from drills.stack.settings import PostgresSettings, RedisSettings
+from drills.errors import FaultError, NotOurServer, ServiceNotReady
+from drills.kinds.postgres import store as pg_store
+from drills.kinds.postgres.local import LocalPostgres
+from drills.kinds.postgres.settings import PostgresSettings
+from drills.kinds.redis import store as redis_store
+from drills.kinds.redis.settings import RedisSettings
+from drills.stack.capabilities import Exec, HasDataVolume, Killable, Pausable
+from drills.stack.local import LocalContext, LocalRuntime
 from drills.stack.stack import Stack
+from drills.stack.workdir import PROCESSES_FILE
 from tests.integration.conftest import processes_mentioning
 
 
@@ -44,8 +49,8 @@ def test_port_taken_by_another_server_is_not_mistaken_for_ours(
     first = stack["postgres"]
     runtime = LocalRuntime("itest-clash", tmp_path / "logs2")
     try:
-        second = LocalPostgres("postgres", runtime.workdir / "pg", tmp_path / "logs2",
-                               PostgresSettings())
+        second = LocalPostgres("postgres", PostgresSettings(),
+                               LocalContext(runtime.workdir, tmp_path / "logs2"))
         second.endpoint = replace(second.endpoint, port=first.endpoint.port)
         second.start()
         with pytest.raises(ServiceNotReady) as info:
@@ -110,3 +115,68 @@ def test_close_leaves_nothing_behind(tmp_path: Path) -> None:
     assert processes_mentioning(str(workdir)) == []
     with pytest.raises(psycopg.OperationalError):
         pg_store.connect(stack["postgres"].endpoint)
+
+
+def test_every_local_service_offers_every_capability(stack: Stack) -> None:
+    for service in stack:
+        for capability in (Killable, Pausable, HasDataVolume, Exec):
+            assert service.supports(capability), (service.name, capability)
+
+
+def test_server_processes_are_recorded_with_their_start_time(stack: Stack) -> None:
+    workdir = stack.runtime.workdir  # type: ignore[attr-defined]
+    lines = (workdir / PROCESSES_FILE).read_text().splitlines()
+    assert {json.loads(line)["name"] for line in lines} == {"postgres", "redis"}
+    assert all(json.loads(line)["start"] > 0 for line in lines)
+
+
+def test_lose_data_then_restart_gives_an_empty_server(stack: Stack) -> None:
+    pg = stack["postgres"]
+    assert isinstance(pg, LocalPostgres)
+    pg_store.prepare(pg.endpoint)
+    writer = pg_store.PgWriter(pg.endpoint)
+    writer.write(1, "gone soon")
+    writer.close()
+    action = pg.lose_data()
+    assert "SIGKILL" in action.mechanism and str(pg.home) in action.mechanism
+    assert not pg.home.exists()
+    pg.restart()
+    with pg_store.connect(pg.endpoint) as conn:
+        assert conn.execute("SELECT to_regclass('drill_writes')").fetchone() == (None,)
+
+
+def test_corrupt_file_is_caught_by_data_checksums(stack: Stack) -> None:
+    pg = stack["postgres"]
+    assert isinstance(pg, LocalPostgres)
+    pg_store.prepare(pg.endpoint)
+    with pg_store.connect(pg.endpoint) as conn:
+        conn.execute("INSERT INTO drill_writes (id, value) SELECT g, 'v' || g "
+                     "FROM generate_series(1, 20000) g")
+        path = conn.execute("SELECT pg_relation_filepath('drill_writes')").fetchone()
+        conn.execute("CHECKPOINT")
+    assert path is not None
+    pg.stop()
+    action = pg.corrupt_file(str(path[0]), 5 * 8192 + 4000, b"CORRUPTCORRUPT!!")
+    assert action.facts["bytes"] == 16
+    pg.restart()
+    with pg_store.connect(pg.endpoint) as conn, pytest.raises(psycopg.Error) as info:
+        conn.execute("SELECT count(*) FROM drill_writes").fetchone()
+    assert "invalid page" in str(info.value) or "checksum" in str(info.value)
+
+
+def test_corrupt_file_refuses_paths_outside_the_data_directory(stack: Stack) -> None:
+    pg = stack["postgres"]
+    assert isinstance(pg, LocalPostgres)
+    for path in ("../../../etc/passwd", "/etc/passwd"):
+        with pytest.raises(FaultError, match="not a path inside"):
+            pg.corrupt_file(path, 0, b"x")
+
+
+def test_exec_runs_in_the_servers_environment(stack: Stack) -> None:
+    pg, redis = stack["postgres"], stack["redis"]
+    assert isinstance(pg, Exec) and isinstance(redis, Exec)
+    done = pg.exec(["psql", "-tAc", "SELECT current_user || ' ' || current_database()"])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().strip() == "drills drills"
+    done = redis.exec(["redis-cli", "-p", str(redis.endpoint.port), "PING"])
+    assert done.stdout.decode().strip() == "PONG", done.stderr

@@ -43,7 +43,7 @@ scenarios:
 
 
 def test_param_defaults_come_from_the_catalogue(tmp_path: Path) -> None:
-    plan = load_plan(write(tmp_path, "scenarios:\n  silent-loss: {}\n"))
+    plan = load_plan(write(tmp_path, "scenarios:\n  silent-loss: {targets: {rto: 1m}}\n"))
     assert plan.scenario("silent-loss").params == {"delete_count": 25}
 
 
@@ -52,16 +52,18 @@ def test_param_defaults_come_from_the_catalogue(tmp_path: Path) -> None:
     [
         ("scenarios:\n  postgres-kill:\n    targets: {rto: 30s, rpo_s: 0}\n",
          "scenarios.postgres-kill.targets.rpo_s", "allowed: rto, rpo, max_lost_writes"),
-        ("scenarios:\n  postgres-kil: {}\n", "scenarios.postgres-kil", "known: postgres-kill"),
+        ("scenarios:\n  postgres-kil: {targets: {rto: 1s}}\n", "scenarios.postgres-kil",
+         "known: postgres-kill"),
         ("scenarios:\n  postgres-kill:\n    targets: {rto: soon}\n",
          "scenarios.postgres-kill.targets.rto", "cannot read duration"),
         ("scenarios:\n  postgres-kill:\n    targets: {max_lost_writes: 1.5}\n",
          "scenarios.postgres-kill.targets.max_lost_writes", "integer"),
-        ("scenarios:\n  silent-loss:\n    params: {freeze_s: 1}\n",
+        ("scenarios:\n  silent-loss:\n    params: {freeze_s: 1}\n    targets: {rto: 1s}\n",
          "scenarios.silent-loss.params.freeze_s", "allowed: delete_count"),
-        ("defaults:\n  workload: {users: 0}\nscenarios:\n  postgres-kill: {}\n",
+        ("defaults:\n  workload: {users: 0}\nscenarios:\n  postgres-kill: {targets: {rto: 1s}}\n",
          "defaults.workload.users", "at least 1"),
-        ("version: 2\nscenarios:\n  postgres-kill: {}\n", "version", "allowed: 1"),
+        ("version: 2\nscenarios:\n  postgres-kill: {targets: {rto: 1s}}\n", "version",
+         "allowed: 1"),
         ("scenarioz:\n  postgres-kill: {}\n", "scenarioz", "unknown key"),
         ("scenarios: {}\n", "scenarios", "at least one scenario"),
         ("scenarios: [postgres-kill]\n", "scenarios", "at least one scenario"),
@@ -84,7 +86,7 @@ def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:
 
 
 def test_scenario_not_in_plan(tmp_path: Path) -> None:
-    plan = load_plan(write(tmp_path, "scenarios:\n  postgres-kill: {}\n"))
+    plan = load_plan(write(tmp_path, "scenarios:\n  postgres-kill: {targets: {rto: 1s}}\n"))
     with pytest.raises(PlanError, match="it has: postgres-kill"):
         plan.scenario("redis-kill")
 

@@ -45,7 +45,7 @@ def test_synthetic_scenarios_get_the_intended_verdicts(tmp_path: Path) -> None:
 def test_summary_of_a_passing_run(tmp_path: Path) -> None:
     _, paths = _run(tmp_path, PASSING)
     summary = _summary(paths)
-    assert summary["schema"] == 1
+    assert summary["schema"] == 2
     assert summary["verdict"] == "pass"
     assert summary["exit_code"] == 0
     assert summary["run_id"] == "r-test" and summary["runtime"] == "local"
@@ -91,8 +91,8 @@ def test_junit_marks_fail_and_could_not_verify(tmp_path: Path) -> None:
     cases = {c.get("name"): c for c in suite.findall("testcase")}
     assert set(cases) == {"pg-pass", "pg-lossy", "pg-no-readback"}
     assert all(c.get("classname") == "drills.local" for c in cases.values())
-    # The journal runs from t = 0 to the read-back's end at 14.2 s.
-    assert float(cases["pg-pass"].get("time", "0")) == pytest.approx(14.2, abs=0.001)
+    # The journal runs from t = 0 to the conclusion at 14.3 s.
+    assert float(cases["pg-pass"].get("time", "0")) == pytest.approx(14.3, abs=0.001)
 
     passed = cases["pg-pass"]
     assert passed.find("failure") is None and passed.find("error") is None

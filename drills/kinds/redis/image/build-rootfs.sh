@@ -6,9 +6,9 @@
 #
 # Slim: Debian bookworm "essential" + redis-server (redis-tools brings redis-cli), without docs,
 # man pages and translations. The entrypoint is not part of the rootfs (the Dockerfile copies it).
-# scripts/setup_docker.sh caches OUTPUT.tar keyed by this file and ../common.sh.
-# shellcheck source=../common.sh
-. "$(dirname "$(readlink -f "$0")")/../common.sh" "$@"  # out, partial, sources, slim_opts
+# drills/images/build.sh caches OUTPUT.tar keyed by this file and drills/images/common.sh.
+# shellcheck source=../../../images/common.sh
+. "$(dirname "$(readlink -f "$0")")/../../../images/common.sh" "$@"  # out, partial, sources, slim_opts
 
 # uid/gid 999 as in the official image, created before redis-server's postinst runs adduser
 mmdebstrap "${slim_opts[@]}" \

@@ -12,9 +12,10 @@ from drills import Drill, Kill, PostgresSettings, Restart, Verdict
 
 def run_postgres_kill(drill: Drill, synchronous_commit: bool) -> None:
     pg = drill.stack(postgres=PostgresSettings(synchronous_commit=synchronous_commit))["postgres"]
+    kill = Kill(pg)
     with drill.load(pg):
         drill.warm_up()
-        with drill.fault(Kill(pg)):
+        with drill.fault(kill):
             drill.recover(Restart(pg))
         drill.wait_for_service()
         drill.hold()

@@ -1,13 +1,15 @@
-"""Server settings a scenario asks for, independent of the runtime that applies them."""
+"""postgresql.conf settings a drill asks for, on any runtime."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from drills.kinds.base import ServiceSettings
+
 
 @dataclass(frozen=True)
-class PostgresSettings:
+class PostgresSettings(ServiceSettings):
     """postgresql.conf settings that matter to a drill."""
 
     synchronous_commit: bool = True
@@ -23,22 +25,4 @@ class PostgresSettings:
             "log_min_messages": "warning",
             "log_line_prefix": "'%m [%p] '",
             **self.extra,
-        }
-
-
-@dataclass(frozen=True)
-class RedisSettings:
-    """Redis persistence settings."""
-
-    appendonly: bool = True
-    appendfsync: str = "everysec"
-    save: str = ""  # RDB snapshot points, e.g. "2 1"; "" disables snapshots
-
-    def conf(self) -> dict[str, str]:
-        return {
-            "appendonly": "yes" if self.appendonly else "no",
-            "appendfsync": self.appendfsync,
-            "save": f'"{self.save}"',
-            # a drill's AOF must not be rewritten under it: the restart replays it as written
-            "auto-aof-rewrite-percentage": "0",
         }

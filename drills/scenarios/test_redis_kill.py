@@ -12,9 +12,10 @@ from drills import Drill, Kill, RedisSettings, Restart, Verdict
 
 def run_redis_kill(drill: Drill, settings: RedisSettings) -> None:
     redis = drill.stack(redis=settings)["redis"]
+    kill = Kill(redis)
     with drill.load(redis):
         drill.warm_up()
-        with drill.fault(Kill(redis)):
+        with drill.fault(kill):
             drill.recover(Restart(redis))
         drill.wait_for_service()
         drill.hold()

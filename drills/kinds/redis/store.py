@@ -1,5 +1,7 @@
 """Redis as a data store: workload keys, probe keys, read-back, identity.
 
+Imported only when a drill first talks to Redis (it imports redis-py).
+
 Clients never retry: redis-py 8 retries three times by default, which would hide the
 outage and inflate the measured RTO by seconds.
 """
@@ -16,7 +18,7 @@ from redis.retry import Retry
 
 from drills.datastore import NotSent, ProbeFailed, Rejected
 from drills.errors import NotOurServer, StackError
-from drills.stack.service import Endpoint
+from drills.stack.endpoint import Endpoint
 
 KEY_PREFIX = "w:"
 PROBE_PREFIX = "p:"
@@ -153,3 +155,31 @@ def _fetch(r: redis.Redis, keys: list[str], into: dict[int, str]) -> None:
 def delete(endpoint: Endpoint, ids: list[int]) -> int:
     with client(endpoint) as r:
         return int(r.delete(*[f"{KEY_PREFIX}{i}" for i in ids])) if ids else 0
+
+
+class RedisStore:
+    """The data-store adapter of the redis kind (drills.datastore.DataStore)."""
+
+    source = f"keys {KEY_PREFIX}*"
+
+    def writer(self, endpoint: Endpoint) -> RedisWriter:
+        return RedisWriter(endpoint)
+
+    def probe(self, endpoint: Endpoint) -> RedisProbe:
+        return RedisProbe(endpoint)
+
+    def prepare(self, endpoint: Endpoint) -> None:
+        """Nothing to create: keys need no schema."""
+
+    def read_back(self, endpoint: Endpoint) -> dict[int, str]:
+        return read_back(endpoint)
+
+    def delete(self, endpoint: Endpoint, ids: list[int]) -> int:
+        return delete(endpoint, ids)
+
+    def identify(self, endpoint: Endpoint, expect: Mapping[str, str] | None = None
+                 ) -> dict[str, str]:
+        return identify(endpoint, expect)
+
+
+STORE = RedisStore()

@@ -1,4 +1,7 @@
-"""PostgreSQL as a data store: the workload table, the probe table, read-back, identity."""
+"""PostgreSQL as a data store: the workload table, the probe table, read-back, identity.
+
+Imported only when a drill first talks to PostgreSQL (it imports psycopg).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from psycopg import errors as pg_errors
 
 from drills.datastore import NotSent, ProbeFailed, Rejected
 from drills.errors import NotOurServer, StackError
-from drills.stack.service import Endpoint
+from drills.stack.endpoint import Endpoint
 
 TABLE = "drill_writes"
 PROBE_TABLE = "drill_probe"
@@ -137,3 +140,31 @@ def delete(endpoint: Endpoint, ids: list[int]) -> int:
     with connect(endpoint) as conn:
         cur = conn.execute(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", (ids,))
         return cur.rowcount
+
+
+class PostgresStore:
+    """The data-store adapter of the postgres kind (drills.datastore.DataStore)."""
+
+    source = f"table {TABLE}"
+
+    def writer(self, endpoint: Endpoint) -> PgWriter:
+        return PgWriter(endpoint)
+
+    def probe(self, endpoint: Endpoint) -> PgProbe:
+        return PgProbe(endpoint)
+
+    def prepare(self, endpoint: Endpoint) -> None:
+        prepare(endpoint)
+
+    def read_back(self, endpoint: Endpoint) -> dict[int, str]:
+        return read_back(endpoint)
+
+    def delete(self, endpoint: Endpoint, ids: list[int]) -> int:
+        return delete(endpoint, ids)
+
+    def identify(self, endpoint: Endpoint, expect: Mapping[str, str] | None = None
+                 ) -> dict[str, str]:
+        return identify(endpoint, expect)
+
+
+STORE = PostgresStore()

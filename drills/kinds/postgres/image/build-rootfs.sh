@@ -6,10 +6,10 @@
 #
 # Slim: Debian bookworm "essential" + postgresql-15, without docs, man pages, translations,
 # LLVM JIT and perl. The entrypoint is not part of the rootfs (the Dockerfile copies it), so
-# editing it never re-runs this script. scripts/setup_docker.sh caches OUTPUT.tar keyed by
-# this file and ../common.sh.
-# shellcheck source=../common.sh
-. "$(dirname "$(readlink -f "$0")")/../common.sh" "$@"  # out, partial, sources, slim_opts
+# editing it never re-runs this script. drills/images/build.sh caches OUTPUT.tar keyed by
+# this file and drills/images/common.sh.
+# shellcheck source=../../../images/common.sh
+. "$(dirname "$(readlink -f "$0")")/../../../images/common.sh" "$@"  # out, partial, sources, slim_opts
 
 # uid/gid 999 as in the official image; created before the packages so that their
 # maintainer scripts find the user instead of allocating another id.

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Build the compose runtime's images offline, from Debian packages: one per service kind
+# that has an image/ directory (drills/kinds/<kind>/image/: build-rootfs.sh, Dockerfile,
+# docker-entrypoint.sh, image.env). Called by scripts/setup_docker.sh and `drill images build`.
+#
+# Per kind: the image is $DRILLS_<KIND>_IMAGE, else IMAGE from image.env (drills/<kind>:<tag>).
+# It is built only when absent; an image of that name that drills did not build is never
+# replaced, and a name outside drills/ (an official image) is pulled instead of built.
+# build-rootfs.sh runs mmdebstrap into a rootfs tar, cached as
+# $DRILLS_STATE_DIR/rootfs/KIND-HASH.tar (HASH: build-rootfs.sh and common.sh), then
+# `DOCKER_BUILDKIT=0 docker build` makes a FROM scratch image of it.
+#
+# Environment:
+#   DRILLS_STATE_DIR          rootfs cache, build logs (default ~/.cache/drills)
+#   DRILLS_<KIND>_IMAGE       the image name of a kind
+#   DRILLS_REBUILD_IMAGES=1   rebuild images this script built before (never a foreign image)
+#   DRILLS_DEBIAN_MIRROR, DRILLS_DEBIAN_SECURITY_MIRROR   passed on to build-rootfs.sh
+set -euo pipefail
+export LC_NUMERIC=C
+
+images_dir="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
+kinds_dir="$(cd "$images_dir/../kinds" && pwd)"
+state_dir="${DRILLS_STATE_DIR:-$HOME/.cache/drills}"
+logs="$state_dir/logs"
+
+log() { printf 'images: %s\n' "$*"; }
+die() { printf 'images: error: %s\n' "$*" >&2; exit 1; }
+die_with_log() {  # usage: die_with_log FILE MESSAGE
+	printf 'images: error: %s\n--- last lines of %s ---\n' "$2" "$1" >&2
+	tail -n 25 "$1" >&2 || true
+	exit 1
+}
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }'; }
+mb() { awk -v b="$1" 'BEGIN { printf "%.0f MB", b / 1e6 }'; }
+need_root() { [ "$(id -u)" = 0 ] || die "$1 needs root: run this as root"; }
+
+command -v docker >/dev/null || die "the docker CLI is missing (scripts/setup_docker.sh installs docker.io)"
+docker info >/dev/null 2>&1 || die "no Docker engine answers (scripts/setup_docker.sh starts one)"
+mkdir -p "$state_dir" "$logs"
+exec 8>"$state_dir/images.lock"
+if ! flock -n 8; then
+	log "waiting for another image build to finish (lock $state_dir/images.lock)"
+	flock -w 1800 8 || die "another image build still holds $state_dir/images.lock after 30 min"
+fi
+
+# usage: short_hash FILE...   (content hash of the files, 12 hex digits)
+short_hash() { cat "$@" | sha256sum | cut -c1-12; }
+
+# usage: package_version ROOTFS_TAR PACKAGE   (from the rootfs' dpkg database; may print nothing)
+package_version() {
+	tar -xOf "$1" ./var/lib/dpkg/status 2>/dev/null \
+		| awk -v p="$2" '$1 == "Package:" { cur = $2 } $1 == "Version:" && cur == p { print $2; exit }' || true
+}
+
+build_image() {
+	local kind="$1" name="$2" package="$3"
+	local src="$kinds_dir/$kind/image"
+	local image_key rootfs_key
+	image_key="$(short_hash "$images_dir/common.sh" "$src/build-rootfs.sh" "$src/Dockerfile" "$src/docker-entrypoint.sh")"
+	rootfs_key="$(short_hash "$images_dir/common.sh" "$src/build-rootfs.sh")"
+
+	local ours old_key old_id=
+	if [ "${name#drills/}" = "$name" ] && ! docker image inspect "$name" >/dev/null 2>&1; then
+		# not one of ours (e.g. the official postgres:15): fetch it, never build under its name
+		log "image $name: pulling (not a drills/ image, so it is not built here)"
+		docker pull -q "$name" >"$logs/pull-$kind.log" 2>&1 \
+			|| die_with_log "$logs/pull-$kind.log" "image $name is absent and cannot be pulled; unset DRILLS_${kind^^}_IMAGE to build drills' own image offline"
+		return
+	fi
+	if old_id="$(docker image inspect --format '{{.Id}}' "$name" 2>/dev/null)"; then
+		ours="$(docker image inspect --format '{{index .Config.Labels "io.drills.built-offline"}}' "$name")"
+		old_key="$(docker image inspect --format '{{index .Config.Labels "io.drills.source-hash"}}' "$name")"
+		if [ "$ours" != true ]; then
+			log "image $name: skipped (present, not built by drills: left alone)"
+			return
+		fi
+		if [ -z "${DRILLS_REBUILD_IMAGES:-}" ]; then
+			if [ "$old_key" = "$image_key" ]; then
+				log "image $name: skipped (present, built from these sources)"
+			else
+				log "image $name: skipped (present, but built from older drills/kinds/$kind/image/ sources: DRILLS_REBUILD_IMAGES=1 rebuilds it)"
+			fi
+			return
+		fi
+	fi
+
+	need_root "building $name (mmdebstrap)"
+	local t="$EPOCHREALTIME" rootfs="$state_dir/rootfs/$kind-$rootfs_key.tar" rootfs_note
+	if [ -s "$rootfs" ]; then
+		rootfs_note="cached rootfs $(basename "$rootfs")"
+	else
+		command -v mmdebstrap >/dev/null || die "mmdebstrap is missing (apt-get install mmdebstrap; scripts/setup_docker.sh does)"
+		mkdir -p "$state_dir/rootfs"
+		bash "$src/build-rootfs.sh" "$rootfs" >"$logs/rootfs-$kind.log" 2>&1 \
+			|| die_with_log "$logs/rootfs-$kind.log" "mmdebstrap for $name failed ($src/build-rootfs.sh)"
+		# older rootfs of this kind belong to older build-rootfs.sh versions
+		find "$state_dir/rootfs" -maxdepth 1 -name "$kind-*.tar" ! -name "$(basename "$rootfs")" -delete
+		rootfs_note="mmdebstrap $(since "$t"), rootfs $(mb "$(stat -c %s "$rootfs")")"
+	fi
+
+	local t_build="$EPOCHREALTIME" ctx="$state_dir/build/$kind"
+	rm -rf "$ctx"
+	mkdir -p "$ctx"
+	ln "$rootfs" "$ctx/rootfs.tar" 2>/dev/null || cp "$rootfs" "$ctx/rootfs.tar"
+	install -m 0644 "$src/Dockerfile" "$ctx/Dockerfile"
+	install -m 0755 "$src/docker-entrypoint.sh" "$ctx/docker-entrypoint.sh"
+	local labels=(--label "io.drills.source-hash=$image_key")
+	local version; version="$(package_version "$rootfs" "$package")"
+	[ -z "$version" ] || labels+=(--label "org.opencontainers.image.version=$version")
+	# BuildKit needs the buildx plugin, which is not here: use the legacy builder explicitly
+	DOCKER_BUILDKIT=0 docker build --pull=false "${labels[@]}" -t "$name" "$ctx" >"$logs/build-$kind.log" 2>&1 \
+		|| die_with_log "$logs/build-$kind.log" "docker build of $name failed (context $ctx)"
+	rm -rf "$ctx"
+
+	local new_id size
+	new_id="$(docker image inspect --format '{{.Id}}' "$name")"
+	if [ -n "$old_id" ] && [ "$old_id" != "$new_id" ]; then
+		# the previous build is now untagged: remove it unless a container still uses it
+		docker image rm "$old_id" >/dev/null 2>&1 || true
+	fi
+	size="$(docker image inspect --format '{{.Size}}' "$name")"
+	log "image $name: done ($package ${version:-?}; $rootfs_note; docker build $(since "$t_build"); image $(mb "$size"); total $(since "$t"))"
+}
+
+started="$EPOCHREALTIME"
+found=0
+for env_file in "$kinds_dir"/*/image/image.env; do
+	[ -e "$env_file" ] || continue
+	kind="$(basename "$(dirname "$(dirname "$env_file")")")"
+	IMAGE='' PACKAGE=''
+	# shellcheck disable=SC1090  # image.env: IMAGE=..., PACKAGE=...
+	. "$env_file"
+	[ -n "$IMAGE" ] && [ -n "$PACKAGE" ] || die "$env_file must set IMAGE and PACKAGE"
+	override="DRILLS_${kind^^}_IMAGE"
+	build_image "$kind" "${!override:-$IMAGE}" "$PACKAGE"
+	found=$((found + 1))
+done
+[ "$found" -gt 0 ] || die "no kind with an image/ directory under $kinds_dir"
+log "$found images checked in $(since "$started")"

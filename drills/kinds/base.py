@@ -1,0 +1,100 @@
+"""What a service kind is: the one object each kind package exports as ``KIND``."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from drills.errors import UsageError, printable
+
+if TYPE_CHECKING:
+    from drills.datastore import DataStore
+    from drills.stack.compose_spec import ComposeContext, ComposeSpec
+    from drills.stack.local import LocalContext
+    from drills.stack.service import Service
+
+
+class ServiceSettings(ABC):
+    """Server settings a scenario asks for, independent of the runtime that applies them."""
+
+    @abstractmethod
+    def conf(self) -> dict[str, str]:
+        """The server's configuration, as key -> value."""
+
+
+class ServiceKind(ABC):
+    """Everything drills knows about one kind of server."""
+
+    #: registry name, also the template's service name in docker-compose.drill.yml
+    name: ClassVar[str]
+    #: for people: "PostgreSQL"
+    title: ClassVar[str]
+    settings_type: ClassVar[type[ServiceSettings]]
+    #: the official image; users override it with DRILLS_<NAME>_IMAGE
+    default_image: ClassVar[str]
+    #: top-level modules of the driver, which the Locust child must import after gevent
+    driver_modules: ClassVar[tuple[str, ...]]
+
+    def image(self) -> str:
+        """The compose image of this kind.
+
+        $DRILLS_<NAME>_IMAGE; else, with DRILLS_IMAGES=offline, the image drills builds
+        from Debian packages (image/image.env); else the official one.
+        """
+        explicit = os.environ.get(f"DRILLS_{self.name.upper()}_IMAGE")
+        if explicit:
+            return explicit
+        which = os.environ.get("DRILLS_IMAGES", "official")
+        if which not in ("official", "offline"):
+            raise UsageError(f"DRILLS_IMAGES={printable(which)}: use 'official' (the "
+                             "registry's images) or 'offline' (built by `drill images build`)")
+        if which == "offline":
+            offline = self.offline_image()
+            if offline:
+                return offline
+        return self.default_image
+
+    def offline_image(self) -> str | None:
+        """The name of the image drills builds offline for this kind, if it builds one."""
+        sources = self.image_sources()
+        if sources is None:
+            return None
+        for line in (sources / "image.env").read_text(encoding="utf-8").splitlines():
+            if line.startswith("IMAGE="):
+                return line.split("=", 1)[1].strip()
+        return None
+
+    def _package(self) -> ModuleType:
+        """The kind's package (``KIND`` is defined in its ``__init__`` or a module of it)."""
+        module = importlib.import_module(type(self).__module__)
+        if hasattr(module, "__path__"):
+            return module
+        return importlib.import_module(module.__name__.rsplit(".", 1)[0])
+
+    def store(self) -> DataStore:
+        """The data-store adapter (``<package>.store.STORE``); imports the driver."""
+        module = importlib.import_module(f"{self._package().__name__}.store")
+        store: DataStore = module.STORE
+        return store
+
+    def image_sources(self) -> Path | None:
+        """The directory its offline image is built from (Dockerfile, build-rootfs.sh...)."""
+        found = Path(self._package().__file__ or ".").parent / "image"
+        return found if found.is_dir() else None
+
+    @abstractmethod
+    def local(self, name: str, settings: ServiceSettings, ctx: LocalContext) -> Service:
+        """A service of this kind as a local process (created, not started)."""
+
+    @abstractmethod
+    def compose(self, name: str, settings: ServiceSettings, ctx: ComposeContext) -> ComposeSpec:
+        """How the compose runtime runs a service of this kind, from the kind's template."""
+
+    @abstractmethod
+    def local_servers(self) -> Mapping[str, Any]:
+        """Which server binaries the local runtime would use (raises StackError if none)."""

@@ -1,0 +1,88 @@
+"""Redis as a local process, with the persistence the drill asks for."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from drills.errors import StackError
+from drills.kinds.redis.settings import RedisSettings, conf_text
+from drills.stack.binaries import version_of
+from drills.stack.endpoint import Endpoint
+from drills.stack.local import LocalContext, LocalService
+from drills.stack.ports import LOOPBACK, free_port
+from drills.stack.process import SupervisedProcess
+
+
+def redis_server() -> Path:
+    """The redis-server binary: $DRILLS_REDIS_SERVER or PATH."""
+    configured = os.environ.get("DRILLS_REDIS_SERVER") or shutil.which("redis-server")
+    if configured and Path(configured).exists():
+        return Path(configured)
+    raise StackError(
+        "redis-server not found. To fix this, either install it (apt-get install "
+        "redis-server, or run scripts/setup.sh) or set DRILLS_REDIS_SERVER to its path."
+    )
+
+
+class LocalRedis(LocalService):
+    """Redis with the persistence the scenario asks for."""
+
+    kind = "redis"
+
+    def __init__(self, name: str, settings: RedisSettings, ctx: LocalContext) -> None:
+        self.name = name
+        self.settings = settings
+        self.home = ctx.workdir / name
+        self.binary = redis_server()
+        self.endpoint = Endpoint(kind="redis", host=LOOPBACK, port=free_port(),
+                                 password=secrets.token_urlsafe(24))
+        self.conf_path = self.home / "redis.conf"
+        self.proc = SupervisedProcess(
+            name, [str(self.binary), str(self.conf_path)], log_path=ctx.logs_dir / f"{name}.log",
+            workdir=ctx.workdir,
+        )
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home
+
+    def exec_env(self) -> dict[str, str]:
+        return {"REDISCLI_AUTH": self.endpoint.password}
+
+    def exec_path(self) -> list[Path]:
+        return [self.binary.parent]
+
+    def start(self) -> None:
+        if not self.conf_path.exists():
+            self.home.mkdir(mode=0o700, exist_ok=True)
+            conf = {
+                "port": str(self.endpoint.port), "bind": LOOPBACK, "dir": str(self.home),
+                "daemonize": "no", "logfile": '""', "protected-mode": "yes",
+                "requirepass": self.endpoint.password, **self.settings.conf(),
+            }
+            fd = os.open(self.conf_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(conf_text(conf))
+        self.proc.start()
+
+    def stop(self) -> None:
+        self.proc.stop(signal.SIGTERM)
+
+    def identify(self) -> Mapping[str, str]:
+        from drills.kinds.redis.store import STORE
+
+        return STORE.identify(self.endpoint, {"dir": str(self.home)})
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "service": self.name, "kind": self.kind, "runtime": self.runtime,
+            "version": version_of(self.binary), "binary": str(self.binary),
+            "data": str(self.home), "endpoint": self.endpoint.public(),
+            "settings": self.settings.conf(),
+        }

@@ -1,0 +1,30 @@
+"""Redis persistence settings a drill asks for, on any runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drills.kinds.base import ServiceSettings
+
+
+@dataclass(frozen=True)
+class RedisSettings(ServiceSettings):
+    """Redis persistence settings."""
+
+    appendonly: bool = True
+    appendfsync: str = "everysec"
+    save: str = ""  # RDB snapshot points, e.g. "2 1"; "" disables snapshots
+
+    def conf(self) -> dict[str, str]:
+        return {
+            "appendonly": "yes" if self.appendonly else "no",
+            "appendfsync": self.appendfsync,
+            "save": f'"{self.save}"',
+            # a drill's AOF must not be rewritten under it: the restart replays it as written
+            "auto-aof-rewrite-percentage": "0",
+        }
+
+
+def conf_text(conf: dict[str, str]) -> str:
+    """A redis.conf file: one directive per line."""
+    return "".join(f"{k} {v}\n" for k, v in conf.items())

@@ -1,0 +1,89 @@
+"""The plan as drills uses it: frozen objects, with every default applied."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drills.errors import PlanError
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the plan promises for one scenario; None means not promised."""
+
+    rto_s: float | None = None
+    rpo_s: float | None = None
+    max_lost_writes: int | None = None
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        return {"rto_s": self.rto_s, "rpo_s": self.rpo_s, "max_lost_writes": self.max_lost_writes}
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    """Load applied during a drill."""
+
+    users: int = 8
+    rate: float = 0.0  # total writes/s across users; 0 = as fast as they can
+    warmup_s: float = 3.0  # load before the fault
+    hold_s: float = 2.0  # load after the first good probe
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {"users": self.users, "rate": self.rate, "warmup_s": self.warmup_s,
+                "hold_s": self.hold_s}
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """The steady-state probe: a write acknowledged and read back, every interval."""
+
+    interval_s: float = 0.05
+    timeout_s: float = 1.0  # an answer slower than this counts as down
+
+    def to_dict(self) -> dict[str, float]:
+        return {"interval_s": self.interval_s, "timeout_s": self.timeout_s}
+
+
+@dataclass(frozen=True)
+class ScenarioPlan:
+    """One scenario of the plan, with defaults applied."""
+
+    name: str
+    targets: Targets
+    workload: WorkloadSpec
+    probe: ProbeSpec
+    recovery_timeout_s: float
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "targets": self.targets.to_dict(),
+            "workload": self.workload.to_dict(),
+            "probe": self.probe.to_dict(),
+            "recovery_timeout_s": self.recovery_timeout_s,
+            "params": dict(self.params),
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A whole plan file, resolved."""
+
+    path: Path
+    sha256: str
+    name: str
+    scenarios: Mapping[str, ScenarioPlan]
+    description: str = ""
+
+    def scenario(self, name: str) -> ScenarioPlan:
+        try:
+            return self.scenarios[name]
+        except KeyError:
+            raise PlanError(
+                self.path, f"scenarios.{name}",
+                f"not in this plan; it has: {', '.join(self.scenarios) or 'none'}",
+            ) from None

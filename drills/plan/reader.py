@@ -1,0 +1,236 @@
+"""Validating a plan file into a Plan: every key known, every value one that makes sense.
+
+What is refused, beyond unknown keys and wrong types: NaN and infinity; numbers too large
+to mean anything; numbers YAML 1.1 would read differently (``030`` is octal 24 there,
+``1:30`` is 90); a version other than the integer 1; text with control characters in
+the name or description; a scenario without targets (a drill that cannot fail) or with
+an RTO target of 0 (one that cannot pass); a probe timeout of 0 or below the probe
+interval; a recovery timeout of 0; a count parameter of 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import reprlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from drills.catalogue import CATALOGUE, Param
+from drills.errors import PlanError, printable
+from drills.plan.model import Plan, ProbeSpec, ScenarioPlan, Targets, WorkloadSpec
+from drills.plan.strict_yaml import load_tree, read_plan_bytes
+
+_UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"^\s*((?:0|[1-9]\d*)(?:\.\d+)?)\s*([a-z]*)\s*$")
+#: what YAML 1.1 would read as a number, differently from what a person sees
+_AMBIGUOUS = re.compile(r"^[-+]?(?:0[0-9_]+|0[xob][0-9a-f_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+"
+                        r"|[0-9]+(?:_[0-9]+)+)(?:\.[0-9_]*)?$", re.IGNORECASE)
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+MAX_DURATION_S = 366 * 86400.0  # a year: any target or timeout beyond it is a typo
+MAX_COUNT = 1_000_000_000
+
+_show = reprlib.Repr()
+_show.maxlevel, _show.maxlist, _show.maxdict, _show.maxstring, _show.maxother = 2, 4, 4, 40, 40
+
+
+def default_plan_path() -> Path:
+    """The plan that ships with drills and covers every scenario."""
+    return Path(__file__).resolve().parent.parent / "plans" / "default.yaml"
+
+
+def load_plan(path: Path | str | None = None) -> Plan:
+    """Read and validate a plan file; raise PlanError on the first problem."""
+    if path is None:
+        path = default_plan_path()
+    elif str(path).strip() == "":
+        raise PlanError("(empty path)", "(file)", "the plan path is empty; give a file, or "
+                        "leave the option out for the default plan")
+    path = Path(path)
+    data = read_plan_bytes(path)
+    tree = load_tree(path, data)
+    return _Reader(path).plan(tree, hashlib.sha256(data).hexdigest())
+
+
+def shown(value: Any) -> str:
+    """A value of the file for an error message: short, whatever its size or shape."""
+    return printable(_show.repr(value), limit=120)
+
+
+class _Reader:
+    """Validates plain data into a Plan, remembering the file for error messages."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, problem: str) -> PlanError:
+        return PlanError(self.path, key, problem)
+
+    def mapping(self, raw: Any, key: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise self.fail(key or "(top level)",
+                            f"must be a mapping, got {type(raw).__name__} {shown(raw)}")
+        for k in raw:
+            if k not in allowed:
+                where = f"{key}.{k}" if key else str(k)
+                raise self.fail(where, f"unknown key; allowed: {', '.join(allowed)}")
+        return raw
+
+    def number(self, raw: Any, key: str, *, integer: bool = False, minimum: float = 0.0,
+               exclusive: bool = False, maximum: float = MAX_COUNT) -> float:
+        kind = "an integer" if integer else "a number"
+        if isinstance(raw, str) and _AMBIGUOUS.match(raw.strip()):
+            raise self.fail(key, f"{shown(raw)} is ambiguous (YAML 1.1 reads leading zeros as "
+                            "octal and a:b as base 60): write a plain decimal number")
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise self.fail(key, f"must be {kind}, got {shown(raw)}")
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise self.fail(key, f"must be a finite number, got {shown(raw)}")
+        if integer and not isinstance(raw, int):
+            raise self.fail(key, f"must be an integer, got {shown(raw)}")
+        if raw < minimum or (exclusive and raw == minimum):
+            bound = f"more than {minimum:g}" if exclusive else f"at least {minimum:g}"
+            raise self.fail(key, f"must be {bound}, got {shown(raw)}")
+        if raw > maximum:
+            raise self.fail(key, f"must be at most {maximum:g}, got {shown(raw)}")
+        return float(raw)
+
+    def duration(self, raw: Any, key: str, *, positive: bool = False) -> float:
+        if isinstance(raw, str):
+            match = _DURATION.match(raw.lower())
+            if not match or (match.group(2) or "s") not in _UNITS:
+                if _AMBIGUOUS.match(raw.strip()):
+                    return self.number(raw, key)  # raises, saying why
+                raise self.fail(
+                    key, f"cannot read duration {shown(raw)}; use seconds or a number with "
+                    f"a unit: {', '.join(_UNITS)} (e.g. '30s', '15m')",
+                )
+            raw = float(match.group(1)) * _UNITS[match.group(2) or "s"]
+        return self.number(raw, key, minimum=0.0, exclusive=positive, maximum=MAX_DURATION_S)
+
+    def text(self, raw: Any, key: str, *, multiline: bool = False) -> str:
+        if not isinstance(raw, str):
+            raise self.fail(key, f"must be text, got {type(raw).__name__} {shown(raw)}")
+        control = _TEXT_CONTROL.search(raw.replace("\t", "").replace("\n", "")
+                                       if multiline else raw)
+        if control:
+            raise self.fail(key, "must not contain control characters")
+        return raw
+
+    def plan(self, raw: Any, sha256: str) -> Plan:
+        top = self.mapping(raw, "", ("version", "name", "description", "defaults", "scenarios"))
+        version = top.get("version", 1)
+        if type(version) is not int or version != 1:
+            raise self.fail("version", f"unsupported plan version {shown(version)}; "
+                            "allowed: 1 (an integer)")
+        name = self.text(top.get("name", self.path.stem), "name")
+        description = self.text(top.get("description", ""), "description", multiline=True)
+        defaults = self.mapping(
+            top.get("defaults"), "defaults", ("workload", "probe", "recovery_timeout")
+        )
+        workload = self.workload(defaults.get("workload"), "defaults.workload", WorkloadSpec())
+        probe = self.probe(defaults.get("probe"), "defaults.probe", ProbeSpec())
+        recovery_timeout = self.duration(
+            defaults.get("recovery_timeout", 60), "defaults.recovery_timeout", positive=True
+        )
+        raw_scenarios = top.get("scenarios")
+        if not isinstance(raw_scenarios, dict) or not raw_scenarios:
+            raise self.fail("scenarios", "must map at least one scenario name to its targets; "
+                            f"known scenarios: {', '.join(CATALOGUE)}")
+        scenarios = {
+            n: self.scenario(n, s, workload, probe, recovery_timeout)
+            for n, s in raw_scenarios.items()
+        }
+        return Plan(self.path, sha256, name, scenarios, description)
+
+    def scenario(
+        self, name: str, raw: Any, workload: WorkloadSpec, probe: ProbeSpec, timeout: float
+    ) -> ScenarioPlan:
+        key = f"scenarios.{name}"
+        if name not in CATALOGUE:
+            raise self.fail(key, f"unknown scenario; known: {', '.join(CATALOGUE)}")
+        entry = self.mapping(
+            raw, key, ("targets", "workload", "probe", "recovery_timeout", "params")
+        )
+        info = CATALOGUE[name]
+        raw_params = self.mapping(entry.get("params"), f"{key}.params", tuple(info.params))
+        params: dict[str, Any] = {p: spec.default for p, spec in info.params.items()}
+        for p, value in raw_params.items():
+            params[p] = self.param(value, f"{key}.params.{p}", info.params[p])
+        if "targets" not in entry:
+            raise self.fail(f"{key}.targets", "missing: a scenario without targets is a drill "
+                            "that cannot fail; set at least one of rto, rpo, max_lost_writes")
+        return ScenarioPlan(
+            name=name,
+            targets=self.targets(entry["targets"], f"{key}.targets"),
+            workload=self.workload(entry.get("workload"), f"{key}.workload", workload),
+            probe=self.probe(entry.get("probe"), f"{key}.probe", probe),
+            recovery_timeout_s=self.duration(
+                entry.get("recovery_timeout", timeout), f"{key}.recovery_timeout", positive=True
+            ),
+            params=params,
+        )
+
+    def param(self, raw: Any, key: str, spec: Param) -> float | int:
+        value = self.number(raw, key, integer=spec.type is int, minimum=spec.minimum,
+                            exclusive=spec.exclusive, maximum=spec.maximum)
+        return int(value) if spec.type is int else value
+
+    def targets(self, raw: Any, key: str) -> Targets:
+        entry = self.mapping(raw, key, ("rto", "rpo", "max_lost_writes"))
+        if not entry:
+            raise self.fail(key, "empty: a scenario without targets is a drill that cannot "
+                            "fail; set at least one of rto, rpo, max_lost_writes")
+        lost = entry.get("max_lost_writes")
+        rto = None
+        if "rto" in entry:
+            rto = self.duration(entry["rto"], f"{key}.rto")
+            if rto == 0:
+                raise self.fail(f"{key}.rto", "0 can never pass: a service needs some time to "
+                                "answer again after a fault; give the time the plan promises")
+        return Targets(
+            rto_s=rto,
+            rpo_s=self.duration(entry["rpo"], f"{key}.rpo") if "rpo" in entry else None,
+            max_lost_writes=(
+                None if lost is None
+                else int(self.number(lost, f"{key}.max_lost_writes", integer=True))
+            ),
+        )
+
+    def workload(self, raw: Any, key: str, base: WorkloadSpec) -> WorkloadSpec:
+        entry = self.mapping(raw, key, ("users", "rate", "warmup", "hold"))
+        spec = base
+        if "users" in entry:
+            users = self.number(entry["users"], f"{key}.users", integer=True, minimum=1,
+                                maximum=10_000)
+            spec = replace(spec, users=int(users))
+        if "rate" in entry:
+            spec = replace(spec, rate=self.number(entry["rate"], f"{key}.rate",
+                                                  maximum=10_000_000))
+        if "warmup" in entry:
+            spec = replace(spec, warmup_s=self.duration(entry["warmup"], f"{key}.warmup"))
+        if "hold" in entry:
+            spec = replace(spec, hold_s=self.duration(entry["hold"], f"{key}.hold"))
+        return spec
+
+    def probe(self, raw: Any, key: str, base: ProbeSpec) -> ProbeSpec:
+        entry = self.mapping(raw, key, ("interval", "timeout"))
+        spec = base
+        if "interval" in entry:
+            interval = self.duration(entry["interval"], f"{key}.interval")
+            if interval < 0.005:
+                raise self.fail(f"{key}.interval", f"must be at least 5ms, got {interval:g} s")
+            spec = replace(spec, interval_s=interval)
+        if "timeout" in entry:
+            spec = replace(spec, timeout_s=self.duration(entry["timeout"], f"{key}.timeout",
+                                                         positive=True))
+        if spec.timeout_s < spec.interval_s:
+            where = f"{key}.timeout" if "timeout" in entry else f"{key}.interval"
+            raise self.fail(where, f"the probe timeout ({spec.timeout_s:g} s) is below the "
+                            f"probe interval ({spec.interval_s:g} s): every slow answer would "
+                            "overlap the next probe; make the timeout at least the interval")
+        return spec

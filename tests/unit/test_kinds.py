@@ -1,0 +1,107 @@
+"""The kinds registry: one package per kind, and no kind matched outside its package."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from drills import kinds
+from drills.errors import UnknownKind, UsageError
+from drills.kinds.postgres.settings import PostgresSettings
+from drills.stack.compose_file import template_path
+
+DRILLS = Path(kinds.__file__).resolve().parents[1]
+
+
+def test_unknown_kind_names_itself_and_the_known_kinds() -> None:
+    with pytest.raises(UnknownKind) as info:
+        kinds.get("mongo")
+    assert "'mongo'" in str(info.value)
+    assert "postgres, redis" in str(info.value)
+    with pytest.raises(UnknownKind, match="object"):
+        kinds.of_settings(object())
+
+
+def test_settings_find_their_kind() -> None:
+    assert kinds.of_settings(PostgresSettings()).name == "postgres"
+    assert [k.name for k in kinds.all_kinds()] == list(kinds.names())
+
+
+def kind_literals(source: str, names: set[str]) -> list[tuple[int, str]]:
+    """(line, name) wherever ``source`` compares with, or keys a mapping on, a kind's name."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        literals: list[ast.expr] = []
+        if isinstance(node, ast.Compare):
+            literals = [node.left, *node.comparators]
+            for side in list(literals):
+                if isinstance(side, ast.Tuple | ast.List | ast.Set):
+                    literals.extend(side.elts)
+        elif isinstance(node, ast.Dict):
+            literals = [k for k in node.keys if k is not None]
+        elif isinstance(node, ast.MatchValue):
+            literals = [node.value]
+        found += [(lit.lineno, lit.value) for lit in literals
+                  if isinstance(lit, ast.Constant) and lit.value in names]
+    return found
+
+
+def test_no_kind_is_matched_outside_its_package() -> None:
+    names = set(kinds.names())
+    own = [DRILLS / "kinds" / name for name in names]
+    matches = []
+    for path in sorted(DRILLS.rglob("*.py")):
+        if path == DRILLS / "kinds" / "__init__.py" or any(path.is_relative_to(p) for p in own):
+            continue  # the registry (one line per kind) and the kinds' own packages
+        matches += [f"{path.relative_to(DRILLS)}:{line}: {name!r}"
+                    for line, name in kind_literals(path.read_text(), names)]
+    assert matches == []
+
+
+def test_the_check_above_catches_kind_matching() -> None:
+    names = set(kinds.names())
+    assert len(kind_literals("x = 1 if kind == 'postgres' else {'redis': 2}", names)) == 2
+    assert len(kind_literals("ok = kind in ('postgres', 'redis')", names)) == 2
+    assert kind_literals("pg = stack['postgres']", names) == []  # a service's name
+
+
+def test_kind_packages_import_no_driver() -> None:
+    # the Locust child imports the registry before gevent patches the standard library
+    code = ("import sys; from drills import kinds; kinds.all_kinds(); "
+            "import drills.kinds.postgres.local, drills.kinds.redis.local; "
+            "print(sorted(kinds.driver_modules() & sys.modules.keys()))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_every_kind_has_a_template_image_and_sources() -> None:
+    compose = yaml.safe_load(template_path().read_text())
+    for kind in kinds.all_kinds():
+        template = compose["services"][kind.name]
+        assert template["image"] == f"${{DRILLS_{kind.name.upper()}_IMAGE:-{kind.default_image}}}"
+        sources = kind.image_sources()
+        assert sources is not None
+        for name in ("Dockerfile", "build-rootfs.sh", "docker-entrypoint.sh", "image.env"):
+            assert (sources / name).is_file(), (kind.name, name)
+        assert (kind.offline_image() or "").startswith(f"drills/{kind.name}:")
+
+
+def test_image_names_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    pg = kinds.get("postgres")
+    monkeypatch.delenv("DRILLS_POSTGRES_IMAGE", raising=False)
+    monkeypatch.delenv("DRILLS_IMAGES", raising=False)
+    assert pg.image() == "postgres:15"
+    monkeypatch.setenv("DRILLS_IMAGES", "offline")
+    assert pg.image() == "drills/postgres:15"
+    monkeypatch.setenv("DRILLS_POSTGRES_IMAGE", "registry.example/pg:15.9")
+    assert pg.image() == "registry.example/pg:15.9"
+    monkeypatch.delenv("DRILLS_POSTGRES_IMAGE")
+    monkeypatch.setenv("DRILLS_IMAGES", "bogus")
+    with pytest.raises(UsageError, match="DRILLS_IMAGES=bogus"):
+        pg.image()

@@ -22,13 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from drills.datastore import postgres as pg_store
+from drills import kinds
 from drills.history import Outcome, read_history
+from drills.kinds.postgres import store as pg_store
+from drills.kinds.postgres.local import postgres_bindir
+from drills.kinds.postgres.settings import PostgresSettings
+from drills.kinds.redis.settings import RedisSettings
 from drills.plan import WorkloadSpec
 from drills.stack import engine, runtimes
-from drills.stack.binaries import postgres_bindir
 from drills.stack.local import LocalRuntime
-from drills.stack.settings import PostgresSettings, RedisSettings
 from drills.stack.stack import Stack
 from drills.workload.runner import Workload
 
@@ -87,8 +89,8 @@ def stack_up_down(runtime: str, work: Path, rounds: int = 3) -> tuple[float, flo
 def image_sizes() -> list[tuple[str, float]]:
     docker = engine.client()
     try:
-        return [(engine.image_for(k), docker.images.get(engine.image_for(k)).attrs["Size"] / 1e6)
-                for k in ("postgres", "redis")]
+        return [(k.image(), docker.images.get(k.image()).attrs["Size"] / 1e6)
+                for k in kinds.all_kinds()]
     finally:
         docker.close()
 

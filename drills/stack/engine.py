@@ -7,6 +7,7 @@ whose owner it can prove gone.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,9 +59,26 @@ def check_engine() -> EngineCheck:
         bridge = any(n.name == "bridge" for n in docker_client.networks.list(names=["bridge"]))
     finally:
         docker_client.close()
+    compose = compose_version()
+    if compose is None:
+        return EngineCheck(False, f"engine {version} answers but `docker compose` (Compose v2) "
+                           "is not installed for this user (scripts/setup_docker.sh installs "
+                           "it as a CLI plugin in ~/.docker/cli-plugins; DOCKER_CONFIG moves it)")
     if missing:
         which = f"image {missing[0]} is" if len(missing) == 1 else \
             f"images {', '.join(missing)} are"
         return EngineCheck(False, f"engine {version} answers but {which} not present (pull, "
                            "or set DRILLS_<SERVICE>_IMAGE, or run scripts/setup_docker.sh)")
-    return EngineCheck(True, f"engine {version} answers and has {', '.join(images)}", bridge)
+    return EngineCheck(True, f"engine {version} and Compose {compose} answer, with "
+                       f"{', '.join(images)}", bridge)
+
+
+def compose_version() -> str | None:
+    """The version of ``docker compose``, or None where the plugin is missing."""
+    try:
+        done = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True,
+                              text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = done.stdout.strip()
+    return text if done.returncode == 0 and text[:1].isdigit() else None

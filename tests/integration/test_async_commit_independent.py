@@ -12,9 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from drills.kinds.postgres.local import postgres_bindir
 from drills.pytest_plugin import DrillFactory
-from drills.stack.binaries import postgres_bindir
-from scenarios.test_postgres_kill import run_postgres_kill
+from drills.scenarios.test_postgres_kill import run_postgres_kill
 
 
 def test_lost_count_matches_independent_readback(

@@ -53,7 +53,9 @@ def test_summary_fields(run: dict[str, Any]) -> None:
                     "lost_writes", "unknown_writes", "probe_interval_s"):
             assert key in entry, key
         assert entry["runtime"] == run["runtime"]
+        assert entry["probed_service"] == entry["store_service"] in ("postgres", "redis")
         assert entry["acked_writes"] > 1000
+    assert run["summary"]["runtime"] == run["runtime"]
 
 
 def test_postgres_kill_loses_nothing(run: dict[str, Any]) -> None:
@@ -77,8 +79,12 @@ def test_redis_aof_keeps_everything_rdb_does_not(run: dict[str, Any]) -> None:
 
 def test_freeze_calibrates_the_rto_clock(run: dict[str, Any]) -> None:
     s = scenario(run, "postgres-freeze")
+    calibration = next(t for t in s["targets"] if t["key"] == "calibration.rto")
+    outage = calibration["target_value"]  # from the freeze's effect to the thaw's
     freeze_s = load_plan().scenario("postgres-freeze").params["freeze_s"]
-    assert abs(s["rto_s"] - freeze_s) <= 2 * s["probe_interval_s"]
+    assert freeze_s <= outage < freeze_s + 0.5
+    assert calibration["verdict"] == "pass"
+    assert abs(s["rto_s"] - outage) <= 2 * s["probe_interval_s"]
 
 
 def test_silent_loss_is_found_exactly(run: dict[str, Any]) -> None:

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from drills.clock import Instant
 from drills.journal import Journal, ReadBack, ScenarioFiles, load_journal, write_json
 from drills.measure.evaluate import evaluate
 from drills.measure.verdict import Verdict
-from drills.clock import Instant
 from drills.timeline import Event, EventKind, Timeline
 from tests.synthetic import MONO0, T_FAULT, T_RECOVERED, make_scenario_dir
 

@@ -1,0 +1,114 @@
+"""drills as a user gets it: the wheel built from this repository, in a fresh venv, run from
+an empty directory. Before issue 6, `drill run` answered `no scenarios directory found`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import REPO
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    """This session's environment without what points back into the repository."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    bin_dir = str(REPO / ".venv" / "bin")
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                                  if p != bin_dir)
+    return {**env, **extra}
+
+
+def _run(argv: list[str], cwd: Path, timeout: float = 900, **env: str
+         ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=cwd, env=_clean_env(**env), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def _source_copy(into: Path) -> Path:
+    """The repository's files as git sees them (no build/ left over from an older build)."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source, target = REPO / name, into / name
+        if not source.exists() and not source.is_symlink():
+            continue  # deleted in the work tree, not yet in the index
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target, follow_symlinks=False)
+    return into
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv holding nothing but the wheel built from the repository and its deps."""
+    work = tmp_path_factory.mktemp("wheel")
+    source = _source_copy(work / "source")
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                  str(work / "dist"), str(source)], cwd=work)
+    assert built.returncode == 0, built.stderr
+    wheels = list((work / "dist").glob("drills-*.whl"))
+    assert len(wheels) == 1, wheels
+    venv = work / "venv"
+    made = _run([sys.executable, "-m", "venv", str(venv)], cwd=work)
+    assert made.returncode == 0, made.stderr
+    installed = _run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
+                      str(wheels[0])], cwd=work)
+    assert installed.returncode == 0, installed.stderr
+    return venv
+
+
+def test_the_wheel_holds_what_drill_needs(venv: Path, tmp_path: Path) -> None:
+    code = """
+import json, drills
+from pathlib import Path
+from drills import kinds
+from drills.cli import builtin_scenarios
+from drills.plan import default_plan_path
+from drills.stack.compose_file import template_path
+root = Path(drills.__file__).parent
+print(json.dumps({
+    "package": str(root),
+    "scenarios": sorted(p.name for p in builtin_scenarios().glob("test_*.py")),
+    "ini": (builtin_scenarios() / "pytest.ini").is_file(),
+    "plan": default_plan_path().is_file(),
+    "compose": [template_path().is_file(),
+                (template_path().parent / "docker-compose.hostnet.yml").is_file()],
+    "build": (root / "images" / "build.sh").is_file(),
+    "images": {k.name: sorted(p.name for p in (k.image_sources() or Path("/none")).iterdir())
+               for k in kinds.all_kinds()},
+}))
+"""
+    done = _run([str(venv / "bin" / "python"), "-c", code], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    found: dict[str, Any] = json.loads(done.stdout)
+    assert found["package"].startswith(str(venv))
+    assert found["scenarios"] == sorted(p.name for p in (REPO / "drills" / "scenarios")
+                                        .glob("test_*.py"))
+    assert found["ini"] and found["plan"] and found["build"]
+    assert found["compose"] == [True, True]
+    for kind, files in found["images"].items():
+        assert {"Dockerfile", "build-rootfs.sh", "docker-entrypoint.sh", "image.env"} <= \
+            set(files), kind
+
+
+@pytest.mark.parametrize("runtime", ["local", pytest.param("compose", marks=pytest.mark.compose)])
+def test_drill_run_from_an_empty_directory(venv: Path, tmp_path: Path, runtime: str) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = _run([str(venv / "bin" / "drill"), "run", "--runtime", runtime, "--scenario",
+                 "postgres-kill", "--run-id", f"itest-wheel-{runtime}"], cwd=empty)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_dir = empty / "reports" / f"itest-wheel-{runtime}"
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["verdict"] == "pass"
+    assert summary["runtime"] == runtime
+    assert (run_dir / "index.html").is_file()
+    assert str(venv) in done.stdout  # the scenarios ran from the installed package
+    assert sorted(p.name for p in empty.iterdir()) == ["reports"]  # nothing else was written

@@ -64,11 +64,11 @@ def test_the_result_is_sealed_at_the_conclusion(tmp_path: Path) -> None:
 def test_a_failure_while_building_services_leaks_nothing(tmp_path: Path) -> None:
     # before issue 6 the runtime was registered for clean-up only once its services were
     # built: a bad service left the run's directory (and on compose a Docker client) behind
-    drill = short_drill(tmp_path, "itest-leak")
+    drill = short_drill(tmp_path, "itest-leak-local")
     with pytest.raises(UnknownKind, match="known kinds: postgres, redis"):
         drill.stack(postgres=PostgresSettings(), mongo=object())
     drill.close()
-    assert workdirs("itest-leak") == []
+    assert workdirs("itest-leak-local") == []
 
 
 @pytest.mark.compose

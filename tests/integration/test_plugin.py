@@ -28,7 +28,7 @@ def test_bad_plan_is_a_usage_error(pytester: pytest.Pytester) -> None:
 
 def test_scenario_missing_from_plan_is_deselected(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_scenario=SCENARIO)
-    plan = pytester.makefile(".yaml", plan="scenarios:\n  redis-kill: {}\n")
+    plan = pytester.makefile(".yaml", plan="scenarios:\n  redis-kill: {targets: {rto: 1m}}\n")
     result = pytester.runpytest(f"--drill-plan={plan}")
     result.assert_outcomes(passed=1, deselected=1)
 

@@ -23,7 +23,7 @@ import shutil
 import signal
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,9 @@ def clean_local(tmp: Path | None = None, dry_run: bool = False) -> Iterator[str]
             continue
         found = True
         try:
-            servers = _server_processes(workdir)
+            # pids recorded before a restart of the machine mean nothing now
+            same_boot = owner.boot == Owner.current().boot
+            servers = _server_processes(workdir) if same_boot else []
         except (OSError, ValueError) as exc:
             yield f"kept {workdir}: unreadable {PROCESSES_FILE} ({exc})"
             continue
@@ -117,15 +119,22 @@ def clean_local(tmp: Path | None = None, dry_run: bool = False) -> Iterator[str]
                         os.kill(member, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
-        yield f"{'would remove' if dry_run else 'removed'} {workdir} ({why})"
-        if not dry_run:
-            shutil.rmtree(workdir, ignore_errors=True)
+                    except OSError as exc:
+                        yield f"could not kill pid {member}: {exc.strerror}"
+        if dry_run:
+            yield f"would remove {workdir} ({why})"
+            continue
+        shutil.rmtree(workdir, ignore_errors=True)
+        if workdir.exists():
+            yield f"could not remove all of {workdir} ({why})"
+        else:
+            yield f"removed {workdir} ({why})"
     if not found:
         yield "local: nothing to clean"
 
 
 def clean_docker(dry_run: bool = False) -> Iterator[str]:
-    """Remove containers and volumes of crashed runs, found by label; nothing else."""
+    """Remove containers, volumes and networks of crashed runs, found by label; nothing else."""
     from drills.errors import StackError
     from drills.stack.engine import RUN_LABEL, client
 
@@ -134,32 +143,50 @@ def clean_docker(dry_run: bool = False) -> Iterator[str]:
     except StackError:
         yield "docker: no engine answers; nothing to clean there"
         return
-    verb = "would remove" if dry_run else "removed"
     found = False
     try:
-        for container in docker_client.containers.list(all=True, filters={"label": RUN_LABEL}):
-            dead, why = _provably_dead(container.labels)
-            if not dead:
-                yield f"kept container {container.name}: {why}"
-                continue
-            found = True
-            if not dry_run:
-                container.remove(force=True, v=True)
-            yield f"{verb} container {container.name} (run {container.labels[RUN_LABEL]}: {why})"
-        for volume in docker_client.volumes.list(filters={"label": RUN_LABEL}):
-            labels = volume.attrs.get("Labels") or {}
-            dead, why = _provably_dead(labels)
-            if not dead:
-                yield f"kept volume {volume.name}: {why}"
-                continue
-            found = True
-            if not dry_run:
-                volume.remove(force=True)
-            yield f"{verb} volume {volume.name} (run {labels[RUN_LABEL]}: {why})"
+        listings: list[tuple[str, Callable[[], list[Any]]]] = [
+            ("container", lambda: list(docker_client.containers.list(
+                all=True, filters={"label": RUN_LABEL}))),
+            ("volume", lambda: list(docker_client.volumes.list(filters={"label": RUN_LABEL}))),
+            ("network", lambda: list(docker_client.networks.list(filters={"label": RUN_LABEL}))),
+        ]
+        for what, listing in listings:  # containers first: what they use cannot go before
+            for item in listing():
+                labels = _labels(item)
+                dead, why = _provably_dead(labels)
+                if not dead:
+                    yield f"kept {what} {item.name}: {why}"
+                    continue
+                found = True
+                run = labels.get(RUN_LABEL)
+                if dry_run:
+                    yield f"would remove {what} {item.name} (run {run}: {why})"
+                    continue
+                try:
+                    _remove(item, what)
+                    yield f"removed {what} {item.name} (run {run}: {why})"
+                except Exception as exc:  # gone meanwhile, or still in use: say so, go on
+                    yield f"could not remove {what} {item.name}: {exc}"
     finally:
         docker_client.close()
     if not found:
         yield "docker: nothing to clean"
+
+
+def _labels(item: Any) -> dict[str, str]:
+    """Labels of a container (inspected or listed), volume or network."""
+    attrs = item.attrs or {}
+    return dict(attrs.get("Labels") or (attrs.get("Config") or {}).get("Labels") or {})
+
+
+def _remove(item: Any, what: str) -> None:
+    if what == "container":
+        item.remove(force=True, v=True)
+    elif what == "volume":
+        item.remove(force=True)
+    else:
+        item.remove()
 
 
 def _provably_dead(labels: dict[str, str] | None) -> tuple[bool, str]:

@@ -1,6 +1,6 @@
 """Data stores as the drill sees them: writes, the probe, read-back and identity.
 
-Each kind's ``store`` module implements ``DataStore`` for its servers; the workload,
+Each kind's ``store`` module is a ``DataStore`` for its servers; the workload,
 the probe, the checker and the data faults reach it through ``store_for(kind)``, so
 none of them knows which database it talks to. Writers raise ``NotSent`` when a write
 certainly did not reach the server and ``Rejected`` when the server refused it; any

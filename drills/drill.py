@@ -124,19 +124,27 @@ class Drill:
         adapter = store_for(service.kind)
         probe = SteadyStateProbe(lambda: adapter.probe(service.endpoint), self.scenario.probe,
                                  self.files.probes)
-        probe.start()
-        self._probe = probe
         workload = Workload(service.endpoint, self.scenario.workload, self.files.history,
                             self.files.root, on_stats=self._on_stats)
-        self._workload = workload
+        probe.start()
+        self._probe = probe
         try:
-            workload.start()
-            self.timeline.record(EventKind.LOAD_START, "load start", service=service.name,
-                                 store=store.name, workload=self.scenario.workload.to_dict())
-            yield workload
+            self._workload = workload
+            try:
+                workload.start()
+                self.timeline.record(EventKind.LOAD_START, "load start", service=service.name,
+                                     store=store.name, workload=self.scenario.workload.to_dict())
+                yield workload
+            finally:
+                self._workload = None
+                code = workload.stop()
+                self.timeline.record(EventKind.LOAD_STOP, "load stop", exit_code=code)
+                if code not in (0, None):
+                    # its history may end early: the loss figures cannot be trusted
+                    self.timeline.record(EventKind.ERROR, "load generator failed",
+                                         error=f"the load generator exited with {code}; see "
+                                         "logs/workload.log")
         finally:
-            code = workload.stop()
-            self.timeline.record(EventKind.LOAD_STOP, "load stop", exit_code=code)
             probe.stop()
 
     def warm_up(self) -> None:
@@ -315,8 +323,10 @@ class Drill:
                                  error=f"{type(exc).__name__}: {exc}")
 
     def _teardown_stack(self, stack: Stack) -> None:
-        with self.timeline.step("stack down", Category.TEARDOWN):
-            stack.close()
+        with self.timeline.step("stack down", Category.TEARDOWN) as extra:
+            problems = stack.close()
+            if problems:  # on the record: leftovers are what `drill clean` is for
+                extra["problems"] = problems
 
     def _set_phase(self, phase: str) -> None:
         self._phase = phase

@@ -154,10 +154,17 @@ def drill_factory(request: pytest.FixtureRequest) -> Iterator[DrillFactory]:
         return drill
 
     yield make
+    failed: list[BaseException] = []
     for drill in made:
-        result = drill.close(_call_error(request.node))
+        try:
+            result = drill.close(_call_error(request.node))
+        except Exception as exc:  # the other drills still close; this one is reported below
+            failed.append(exc)
+            continue
         if out_dir_is_run_dir(drill, run):
             config.stash[_RESULTS].append(result)
+    if failed:
+        raise failed[0]
 
 
 def out_dir_is_run_dir(drill: Drill, run: RunConfig) -> bool:
@@ -172,9 +179,9 @@ def _call_error(item: pytest.Item) -> BaseException | None:
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     try:
         return (yield)
-    except AssertionError:
-        raise  # a verdict assertion: the drill itself finished
     except BaseException as exc:
+        # Before the conclusion an error (an assert in the procedure too) makes the drill
+        # "could not verify"; after it (the verdict's own assert) it changes nothing.
         item.stash[_CALL_ERROR] = exc
         raise
 

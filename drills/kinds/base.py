@@ -8,9 +8,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from drills.errors import UsageError, printable
+from drills.errors import StackError, UsageError, printable
 
 if TYPE_CHECKING:
     from drills.datastore import DataStore
@@ -28,7 +28,13 @@ class ServiceSettings(ABC):
 
 
 class ServiceKind(ABC):
-    """Everything drills knows about one kind of server."""
+    """Everything drills knows about one kind of server.
+
+    A kind's package holds, by convention: ``local.py`` (``service()``, ``servers()``),
+    ``compose.py`` (``compose_spec()``), ``store.py`` (the drills.datastore.DataStore
+    functions) and optionally ``image/``. They are imported on first use, so that the
+    registry never imports a database driver.
+    """
 
     #: registry name, also the template's service name in docker-compose.drill.yml
     name: ClassVar[str]
@@ -77,9 +83,8 @@ class ServiceKind(ABC):
         return importlib.import_module(module.__name__.rsplit(".", 1)[0])
 
     def store(self) -> DataStore:
-        """The data-store adapter (``<package>.store.STORE``); imports the driver."""
-        module = importlib.import_module(f"{self._package().__name__}.store")
-        store: DataStore = module.STORE
+        """The data-store adapter: the module ``<package>.store``; imports the driver."""
+        store: DataStore = cast("DataStore", self._module("store"))
         return store
 
     def image_sources(self) -> Path | None:
@@ -87,14 +92,49 @@ class ServiceKind(ABC):
         found = Path(self._package().__file__ or ".").parent / "image"
         return found if found.is_dir() else None
 
-    @abstractmethod
+    #: the modules a kind's package holds, and the functions each must define
+    MODULES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "local": ("service", "servers"),
+        "compose": ("compose_spec",),
+        "store": ("writer", "probe", "prepare", "read_back", "delete", "identify"),
+    }
+
+    def _module(self, name: str) -> ModuleType:
+        package = self._package().__name__
+        try:
+            return importlib.import_module(f"{package}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{package}.{name}":
+                raise  # something it imports is missing, not the module itself
+            raise StackError(f"kind {self.name}: its package {package} has no {name}.py "
+                             f"(a kind needs {', '.join(self.MODULES)})") from None
+
+    def _own(self, settings: ServiceSettings) -> ServiceSettings:
+        if not isinstance(settings, self.settings_type):
+            raise StackError(f"{type(settings).__name__} are not settings of kind {self.name} "
+                             f"({self.settings_type.__name__})")
+        return settings
+
     def local(self, name: str, settings: ServiceSettings, ctx: LocalContext) -> Service:
-        """A service of this kind as a local process (created, not started)."""
+        """A service of this kind as a local process (created, not started).
 
-    @abstractmethod
+        It is ``<package>.local.service(name, settings, ctx)``.
+        """
+        service: Service = self._module("local").service(name, self._own(settings), ctx)
+        return service
+
     def compose(self, name: str, settings: ServiceSettings, ctx: ComposeContext) -> ComposeSpec:
-        """How the compose runtime runs a service of this kind, from the kind's template."""
+        """How the compose runtime runs a service of this kind, from the kind's template.
 
-    @abstractmethod
+        It is ``<package>.compose.compose_spec(name, settings, ctx)``.
+        """
+        spec: ComposeSpec = self._module("compose").compose_spec(name, self._own(settings), ctx)
+        return spec
+
     def local_servers(self) -> Mapping[str, Any]:
-        """Which server binaries the local runtime would use (raises StackError if none)."""
+        """Which server binaries the local runtime would use (raises StackError if none).
+
+        It is ``<package>.local.servers()``.
+        """
+        found: Mapping[str, Any] = self._module("local").servers()
+        return found

@@ -96,8 +96,11 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
     probe = ProbeSpec(**scenario["probe"])
     targets = scenario["targets"]
     fault_steps = [s for s in ev.steps if s.category == Category.FAULT]
-    fault = fault_steps[0] if fault_steps else None
-    if fault is None:
+    fault = next((s for s in fault_steps if s.ok), None)  # one that took effect
+    if fault is None and fault_steps:
+        why = fault_steps[0].data.get("error", "it did not finish")
+        ev.problems.append(f"the fault '{fault_steps[0].name}' was not injected: {why}")
+    elif fault is None:
         ev.problems.append("no fault was injected (the procedure stopped before the fault)")
     errors = [str(e.data.get("error", e.name)) for e in ev.concluded
               if e.kind == EventKind.ERROR]

@@ -28,7 +28,7 @@ _DURATION = re.compile(r"^\s*((?:0|[1-9]\d*)(?:\.\d+)?)\s*([a-z]*)\s*$")
 #: what YAML 1.1 would read as a number, differently from what a person sees
 _AMBIGUOUS = re.compile(r"^[-+]?(?:0[0-9_]+|0[xob][0-9a-f_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+"
                         r"|[0-9]+(?:_[0-9]+)+)(?:\.[0-9_]*)?$", re.IGNORECASE)
-_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_TEXT_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_DURATION_S = 366 * 86400.0  # a year: any target or timeout beyond it is a typo
 MAX_COUNT = 1_000_000_000
 
@@ -182,6 +182,7 @@ class _Reader:
 
     def targets(self, raw: Any, key: str) -> Targets:
         entry = self.mapping(raw, key, ("rto", "rpo", "max_lost_writes"))
+        entry = {k: v for k, v in entry.items() if v is not None}  # `rto: ~` sets nothing
         if not entry:
             raise self.fail(key, "empty: a scenario without targets is a drill that cannot "
                             "fail; set at least one of rto, rpo, max_lost_writes")

@@ -53,7 +53,6 @@ class ComposeRuntime:
     def __init__(self, run_id: str, logs_dir: Path) -> None:
         self.run_id = run_id
         self.logs_dir = logs_dir
-        self.project = "drills-" + "".join(c if c.isalnum() else "-" for c in run_id.lower())
         self.template_path = compose_file.template_path()
         self.templates = compose_file.load_templates(self.template_path)
         self.docker = engine.client()
@@ -66,8 +65,18 @@ class ComposeRuntime:
         except BaseException:
             self.docker.close()
             raise
-        self.secrets_dir = self.workdir / "secrets"
-        self.secrets_dir.mkdir(mode=0o700)
+        try:
+            self.secrets_dir = self.workdir / "secrets"
+            self.secrets_dir.mkdir(mode=0o700)
+        except BaseException:
+            self.docker.close()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise
+        # one project per runtime, even for two drills of one run: its own containers,
+        # volumes and network, which nothing else of the run can recreate or remove
+        suffix = self.workdir.name.rsplit("-", 1)[-1].lower()
+        self.project = "drills-" + "".join(c if c.isalnum() else "-" for c in
+                                           f"{run_id.lower()}-{suffix}")
         self.run_file = self.workdir / "compose.run.json"
         self._definitions: dict[str, dict[str, Any]] = {}
         self._made: list[ComposeService] = []
@@ -101,8 +110,8 @@ class ComposeRuntime:
             made[name] = service
             self._made.append(service)
         volumes = [compose_file.data_volume(s.name) for s in self._made if s.spec.data_path]
-        text = json.dumps(compose_file.project_file(self._definitions, volumes, self.labels),
-                          indent=1)
+        text = json.dumps(compose_file.project_file(self._definitions, volumes, self.labels,
+                                                    network=not self.hostnet), indent=1)
         self.run_file.write_text(text)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         (self.logs_dir / "compose.run.json").write_text(text)  # evidence: no secret in it
@@ -114,35 +123,58 @@ class ComposeRuntime:
                 "compose_file": str(self.template_path)}
 
     def close(self) -> None:
-        """Compose down -v, then anything else labelled with this run; then the workdir."""
+        """Compose down -v, then anything else of this project; then the workdir.
+
+        Every step runs even when one fails; the failures are raised together at the end.
+        """
         if self._closed:
             return
         self._closed = True
+        problems: list[str] = []
         for service in self._made:
             service.save_log()
         try:
             if self.run_file.exists():
-                self.compose("down", "--volumes", "--remove-orphans", "--timeout", "10",
-                             check=False)
+                done = self.compose("down", "--volumes", "--remove-orphans", "--timeout", "10",
+                                    check=False)
+                if done.returncode != 0:
+                    problems.append(f"compose down: {done.stderr.strip()[-500:]}")
+        except Exception as exc:
+            problems.append(f"compose down: {exc}")
+        try:
+            for line in remove_project(self.docker, self.project):
+                problems.append(f"left behind by compose down, removed: {line}")
+        except Exception as exc:
+            problems.append(f"removing what is left of project {self.project}: {exc}")
         finally:
-            try:
-                remove_labelled(self.docker, self.run_id)
-            finally:
-                self.docker.close()
-                shutil.rmtree(self.workdir, ignore_errors=True)
+            self.docker.close()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        if problems:
+            raise StackError(f"tearing down {self.project}: " + "; ".join(problems))
 
 
-def remove_labelled(docker_client: Any, run_id: str) -> list[str]:
-    """Remove every container and volume labelled with ``run_id``; returns what went."""
+def remove_project(docker_client: Any, project: str) -> list[str]:
+    """Remove every container, volume and network of a Compose project; returns what went."""
     gone = []
-    label = f"{engine.RUN_LABEL}={run_id}"
-    for container in docker_client.containers.list(all=True, filters={"label": label}):
+    label = {"label": f"com.docker.compose.project={project}"}
+    for container in docker_client.containers.list(all=True, filters=label):
         container.remove(force=True, v=True)
         gone.append(f"container {container.name}")
-    for volume in docker_client.volumes.list(filters={"label": label}):
+    for volume in docker_client.volumes.list(filters=label):
         volume.remove(force=True)
         gone.append(f"volume {volume.name}")
+    for network in docker_client.networks.list(filters=label):
+        network.remove()
+        gone.append(f"network {network.name}")
     return gone
+
+
+def _in_container(pid: int, container_id: str) -> bool:
+    """Whether ``pid`` here is a process of the container (its cgroup names the container)."""
+    try:
+        return container_id in Path(f"/proc/{pid}/cgroup").read_text()
+    except OSError:
+        return False
 
 
 class ComposeService(Service):
@@ -234,6 +266,13 @@ class ComposeService(Service):
             # drill's own process group
             raise FaultError(f"{self.name}: container {container.name} is {container.status} "
                              "and has no main process to kill")
+        if not _in_container(pid, str(container.id)):
+            # the engine's pid means another process here: drills in a container of its
+            # own, a remote DOCKER_HOST, rootless Docker. Ask the engine instead.
+            at = Instant.now()
+            container.kill()
+            return Action(f"docker kill (the engine's pid {pid} is not the container's process "
+                          "as seen from here): a manual stop, restart policies do not fire", at)
         at = Instant.now()
         try:
             os.kill(pid, signal.SIGKILL)
@@ -241,7 +280,7 @@ class ComposeService(Service):
         except (PermissionError, ProcessLookupError):
             at = Instant.now()
             container.kill()
-            how = "docker kill (host pid not reachable from here): a manual stop"
+            how = "docker kill (host pid not ours to signal): a manual stop"
         return Action(how, at)
 
     def docker_kill(self) -> Action:
@@ -288,11 +327,13 @@ class ComposeService(Service):
         if posixpath.isabs(path) or not target.startswith(root.rstrip("/") + "/"):
             raise FaultError(f"{self.name}: {path!r} is not a path inside its data volume")
         octal = "".join(f"\\{b:03o}" for b in data)  # printf(1) escapes: any byte, no quoting
-        script = f"printf '{octal}' | dd of='{target}' bs=1 seek={offset} conv=notrunc"
+        # the path and offset are arguments of the script, never part of its text
+        script = f"printf '{octal}' | dd of=\"$1\" bs=1 seek=\"$2\" conv=notrunc"
         at = Instant.now()
         try:
             self.rt.docker.containers.run(
-                self.image, ["sh", "-c", script], entrypoint=[], remove=True, user="0",
+                self.image, ["sh", "-c", script, "corrupt", target, str(int(offset))],
+                entrypoint=[], remove=True, user="0",
                 network_mode="none", volumes={volume["Name"]: {"bind": root, "mode": "rw"}},
                 labels=self.rt.labels,
             )

@@ -91,7 +91,14 @@ def data_volume(service: str) -> str:
 
 
 def project_file(definitions: Mapping[str, Mapping[str, Any]], volumes: list[str],
-                 labels: Mapping[str, str]) -> dict[str, Any]:
-    """A whole compose file: the run's services and their labelled data volumes."""
-    return {"services": dict(definitions),
-            "volumes": {v: {"labels": dict(labels)} for v in volumes}}
+                 labels: Mapping[str, str], *, network: bool) -> dict[str, Any]:
+    """A whole compose file: the run's services and their labelled data volumes.
+
+    With bridge networking, also the project's default network, labelled so that
+    `drill clean` finds it after a crash.
+    """
+    made: dict[str, Any] = {"services": dict(definitions),
+                            "volumes": {v: {"labels": dict(labels)} for v in volumes}}
+    if network:
+        made["networks"] = {"default": {"labels": dict(labels)}}
+    return made

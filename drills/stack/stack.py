@@ -56,17 +56,24 @@ class Stack:
         for service in self:
             service.wait_ready(timeout)
 
-    def close(self) -> None:
-        """Stop every service and remove what the runtime created; never raises."""
+    def close(self) -> list[str]:
+        """Stop every service and remove what the runtime created; never raises.
+
+        Returns what went wrong, for the record (it is logged too).
+        """
+        problems = []
         for service in self:
             try:
                 service.stop()
-            except Exception:  # clean-up must go on; the original error matters more
+            except Exception as exc:  # clean-up must go on; the original error matters more
                 log.exception("stopping %s failed", service.name)
+                problems.append(f"stopping {service.name}: {type(exc).__name__}: {exc}")
         try:
             self.runtime.close()
-        except Exception:
+        except Exception as exc:
             log.exception("closing the %s runtime failed", self.runtime.name)
+            problems.append(f"closing the {self.runtime.name} runtime: {exc}")
+        return problems
 
     def __enter__(self) -> Stack:
         try:

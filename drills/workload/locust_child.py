@@ -8,9 +8,10 @@ JSON line of cumulative counts on stdout every ``stats_interval_s``; SIGTERM sto
 
 import sys  # isort: skip
 
-# Locust must be imported first: it monkey-patches the standard library for gevent, and
-# a driver imported earlier keeps a blocking wait that serialises every user's writes.
-# The kinds registry names every driver without importing one.
+# Locust must be imported before any database driver: it monkey-patches the standard
+# library for gevent, and a driver imported earlier keeps a blocking wait that serialises
+# every user's writes. The kinds registry comes first only to name every driver (it
+# imports none), so that the guard below can refuse an early one.
 from drills import kinds  # isort: skip
 
 _EARLY = sorted(kinds.driver_modules() & sys.modules.keys())

@@ -178,6 +178,8 @@ def test_compose_file_renders_for_bridge_and_host_networking(
             assert "network_mode" not in service
             assert [p["host_ip"] for p in service["ports"]] == ["127.0.0.1"]
     assert config["volumes"]["postgres-data"]["labels"][engine.RUN_LABEL] == "itest-render"
+    if not hostnet:  # the network compose creates is labelled too: `drill clean` finds it
+        assert config["networks"]["default"]["labels"][engine.RUN_LABEL] == "itest-render"
     command = config["services"]["postgres"]["command"]
     assert ("listen_addresses=127.0.0.1" if hostnet else "listen_addresses=*") in command
 
@@ -283,3 +285,23 @@ def test_exec_runs_inside_the_container(stack: Stack) -> None:
     port = redis.spec.container_port
     done = redis.exec(["redis-cli", "-p", str(port), "PING"])
     assert done.stdout.decode().strip() == "PONG", done.stderr
+
+
+def test_two_runtimes_of_one_run_never_touch_each_other(tmp_path: Path) -> None:
+    first = ComposeRuntime("itest-shared-run", tmp_path / "a")
+    second = ComposeRuntime("itest-shared-run", tmp_path / "b")
+    try:
+        assert first.project != second.project
+        with Stack(first, first.services({"redis": RedisSettings()})) as one:
+            with Stack(second, second.services({"redis": RedisSettings()})) as two:
+                a, b = one["redis"], two["redis"]
+                assert isinstance(a, ComposeService) and isinstance(b, ComposeService)
+                assert a.container().id != b.container().id
+                a_id = a.container().id
+            assert b.alive() is False
+            assert one["redis"].alive(), "closing the second project touched the first"
+            assert a.container().id == a_id
+    finally:
+        first.close()
+        second.close()
+    assert labelled("itest-shared-run") == []

@@ -116,3 +116,30 @@ def test_kill(drill):
     assert ran_on in ("local", "compose")
     assert summary["runtime"] == ran_on  # before: "auto"
     assert summary["runtime_requested"] == "auto"
+
+
+def test_an_assert_in_the_procedure_never_leaves_a_pass(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    # before issue 6 an AssertionError was not recorded as the drill's error: the drill
+    # was read back and sealed as if the procedure had finished, and could read "pass"
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(SHORT_PLAN)
+    pytester.makepyfile(test_scenario="""
+import pytest
+from drills.scenarios.test_postgres_kill import run_postgres_kill
+
+@pytest.mark.drill("postgres-kill")
+def test_kill(drill):
+    run_postgres_kill(drill, synchronous_commit=True)
+    assert False, "a check of the procedure failed before the conclusion"
+""")
+    out = tmp_path / "reports"
+    result = pytester.runpytest_subprocess(
+        f"--drill-plan={plan}", f"--drill-out={out}", "--drill-runtime=local",
+        "--drill-run-id=itest-assert", "-p", "no:locust", "-p", "no:cacheprovider",
+        timeout=300)
+    result.assert_outcomes(failed=1)
+    summary = json.loads((out / "itest-assert" / "summary.json").read_text())
+    assert summary["scenarios"][0]["verdict"] == "could not verify"
+    assert any("a check of the procedure failed" in e for e in summary["scenarios"][0]["errors"])

@@ -53,9 +53,16 @@ def test_two_services_of_one_kind_get_their_own_everything(tmp_path: Path) -> No
 def test_no_secret_in_the_definition_and_secret_files_are_private(tmp_path: Path) -> None:
     made = build(tmp_path, hostnet=True)
     text = repr(made)
+    secrets = []
     for path in (tmp_path / "secrets").iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        secret = path.read_text().strip().splitlines()[-1].split()[-1]
+        lines = path.read_text().splitlines()
+        if path.name.endswith(".conf"):  # redis.conf: the requirepass line
+            secrets += [ln.split(None, 1)[1] for ln in lines if ln.startswith("requirepass ")]
+        else:  # a password file: the password
+            secrets += lines
+    assert len(secrets) == 3 and all(len(s) >= 24 for s in secrets)
+    for secret in secrets:
         assert secret not in text
     assert "POSTGRES_PASSWORD" not in made["orders"]["environment"]
     assert made["orders"]["environment"]["POSTGRES_PASSWORD_FILE"] == \
@@ -73,8 +80,12 @@ def test_host_networking_binds_each_server_to_loopback(tmp_path: Path) -> None:
     assert f"port {port}" in conf
 
 
-def test_the_project_file_labels_every_volume(tmp_path: Path) -> None:
+def test_the_project_file_labels_every_volume_and_network(tmp_path: Path) -> None:
     made = build(tmp_path, hostnet=True)
-    project = compose_file.project_file(made, ["orders-data", "billing-data"], LABELS)
+    project = compose_file.project_file(made, ["orders-data", "billing-data"], LABELS,
+                                        network=False)
     assert set(project["volumes"]) == {"orders-data", "billing-data"}
     assert project["volumes"]["orders-data"]["labels"]["io.drills.run-id"] == "r1"
+    assert "networks" not in project  # host networking: compose makes no network
+    bridged = compose_file.project_file(made, [], LABELS, network=True)
+    assert bridged["networks"]["default"]["labels"] == LABELS

@@ -157,3 +157,18 @@ def test_unexpected_rows_make_loss_figures_unverifiable(tmp_path: Path) -> None:
 def test_fault_time_is_the_fault_step_start(tmp_path: Path) -> None:
     result = evaluate(make_scenario_dir(tmp_path, lost=0))
     assert result.t_fault_mono == MONO0 + T_FAULT
+
+
+def test_a_fault_that_did_not_take_effect_is_not_measured_from(tmp_path: Path) -> None:
+    files = make_scenario_dir(tmp_path, lost=0)
+    journal = load_journal(files)
+    events = [Event(e.seq, e.kind, e.name, e.at,
+                    {**e.data, "ok": False, "error": "FaultError: only 3 acknowledged writes"}
+                    if e.kind == EventKind.STEP_END and e.name == "kill postgres" else e.data)
+              for e in journal.timeline.events]
+    journal.timeline = Timeline(tuple(events))
+    write_json(files.journal, Journal.to_dict(journal))
+    result = evaluate(files)
+    assert result.t_fault_mono is None and result.rto is None
+    assert result.verdict == Verdict.COULD_NOT_VERIFY
+    assert any("was not injected: FaultError" in e for e in result.errors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -90,6 +91,40 @@ def test_every_kind_has_a_template_image_and_sources() -> None:
         for name in ("Dockerfile", "build-rootfs.sh", "docker-entrypoint.sh", "image.env"):
             assert (sources / name).is_file(), (kind.name, name)
         assert (kind.offline_image() or "").startswith(f"drills/{kind.name}:")
+
+
+def test_every_kind_package_is_complete() -> None:
+    import importlib
+
+    for kind in kinds.all_kinds():
+        package = type(kind).__module__
+        for module, functions in kind.MODULES.items():
+            loaded = importlib.import_module(f"{package}.{module}")
+            missing = [f for f in functions if not callable(getattr(loaded, f, None))]
+            assert missing == [], (kind.name, module, missing)
+        assert isinstance(kind.store().source, str)
+        assert kind.title and kind.default_image and kind.driver_modules
+
+
+def test_every_catalogue_scenario_names_a_registered_kind() -> None:
+    from drills.catalogue import CATALOGUE
+
+    for info in CATALOGUE.values():
+        assert kinds.get(info.kind).name == info.kind
+
+
+def test_a_kind_without_a_module_says_which() -> None:
+    from drills.errors import StackError
+    from drills.kinds.base import ServiceKind
+
+    class Hollow(ServiceKind):
+        name, title, default_image, driver_modules = "hollow", "Hollow", "none", ()
+        settings_type = PostgresSettings
+
+    hollow = Hollow()
+    hollow._package = lambda: importlib.import_module("drills.kinds")  # type: ignore[method-assign]
+    with pytest.raises(StackError, match=r"has no compose\.py"):
+        hollow.compose("x", PostgresSettings(), None)  # type: ignore[arg-type]
 
 
 def test_image_names_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -100,10 +100,13 @@ def refuse(path: Path, timeout_s: float = 10.0) -> PlanError:
     # accepted: a description that is not text, control characters in the name
     ("description: [a, b]\n" + SCENARIO, "description", "must be text"),
     ("name: \"shop\\x07\"\n" + SCENARIO, "name", "control characters"),
+    ("name: \"shop\\nfake: line\"\n" + SCENARIO, "name", "control characters"),
     # accepted: a drill that cannot fail, and one that cannot pass
     ("scenarios:\n  postgres-kill: {}\n", "scenarios.postgres-kill.targets", "cannot fail"),
     ("scenarios:\n  postgres-kill:\n    targets: {}\n", "scenarios.postgres-kill.targets",
      "cannot fail"),
+    ("scenarios:\n  postgres-kill:\n    targets: {max_lost_writes: null, rto: ~}\n",
+     "scenarios.postgres-kill.targets", "cannot fail"),
     ("scenarios:\n  postgres-kill:\n    targets: {rto: 0}\n",
      "scenarios.postgres-kill.targets.rto", "can never pass"),
     ("scenarios:\n  postgres-kill:\n    targets: {rto: 0ms}\n",

@@ -128,9 +128,9 @@ class LocalPostgres(LocalService):
         self.proc.stop(signal.SIGINT)  # fast shutdown
 
     def identify(self) -> Mapping[str, str]:
-        from drills.kinds.postgres.store import STORE
+        from drills.kinds.postgres import store
 
-        return STORE.identify(self.endpoint, {"data_directory": str(self.data)})
+        return store.identify(self.endpoint, {"data_directory": str(self.data)})
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -140,3 +140,11 @@ class LocalPostgres(LocalService):
             "run_as": self.run_as.user if self.run_as else None,
             "endpoint": self.endpoint.public(), "settings": self.settings.conf(),
         }
+
+
+def service(name: str, settings: PostgresSettings, ctx: LocalContext) -> LocalPostgres:
+    return LocalPostgres(name, settings, ctx)
+
+
+def servers() -> dict[str, str]:
+    return {"bindir": str(postgres_bindir())}

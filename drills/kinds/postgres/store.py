@@ -1,12 +1,13 @@
 """PostgreSQL as a data store: the workload table, the probe table, read-back, identity.
 
-Imported only when a drill first talks to PostgreSQL (it imports psycopg).
+This module is the kind's data-store adapter (drills.datastore.DataStore), imported only
+when a drill first talks to PostgreSQL: it imports psycopg.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -16,6 +17,8 @@ from drills.errors import NotOurServer, StackError
 from drills.stack.endpoint import Endpoint
 
 TABLE = "drill_writes"
+#: where the read-back comes from, for the report
+source = f"table {TABLE}"
 PROBE_TABLE = "drill_probe"
 SCHEMA_SQL = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigint PRIMARY KEY, value text NOT NULL, "
@@ -64,6 +67,16 @@ def prepare(endpoint: Endpoint) -> None:
             conn.execute(sql)
 
 
+def writer(endpoint: Endpoint) -> PgWriter:
+    """One workload connection."""
+    return PgWriter(endpoint)
+
+
+def probe(endpoint: Endpoint) -> PgProbe:
+    """The steady-state probe."""
+    return PgProbe(endpoint)
+
+
 class PgWriter:
     """One workload connection; reconnects after a failure."""
 
@@ -87,12 +100,8 @@ class PgWriter:
             raise
 
     def close(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.close()
-            except psycopg.Error:
-                pass
-            self.conn = None
+        _close(self.conn)
+        self.conn = None
 
 
 class PgProbe:
@@ -118,12 +127,17 @@ class PgProbe:
             raise ProbeFailed(f"probe row {seq} read back as {row!r}")
 
     def close(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.close()
-            except psycopg.Error:
-                pass
-            self.conn = None
+        _close(self.conn)
+        self.conn = None
+
+
+def _close(conn: psycopg.Connection[Any] | None) -> None:
+    """Close a connection whose state is in doubt; closing must not raise."""
+    if conn is not None:
+        try:
+            conn.close()
+        except psycopg.Error:
+            pass
 
 
 def read_back(endpoint: Endpoint) -> dict[int, str]:
@@ -142,29 +156,9 @@ def delete(endpoint: Endpoint, ids: list[int]) -> int:
         return cur.rowcount
 
 
-class PostgresStore:
-    """The data-store adapter of the postgres kind (drills.datastore.DataStore)."""
 
-    source = f"table {TABLE}"
+if TYPE_CHECKING:  # mypy checks that this module is a DataStore
+    import drills.kinds.postgres.store as _this
+    from drills.datastore import DataStore
 
-    def writer(self, endpoint: Endpoint) -> PgWriter:
-        return PgWriter(endpoint)
-
-    def probe(self, endpoint: Endpoint) -> PgProbe:
-        return PgProbe(endpoint)
-
-    def prepare(self, endpoint: Endpoint) -> None:
-        prepare(endpoint)
-
-    def read_back(self, endpoint: Endpoint) -> dict[int, str]:
-        return read_back(endpoint)
-
-    def delete(self, endpoint: Endpoint, ids: list[int]) -> int:
-        return delete(endpoint, ids)
-
-    def identify(self, endpoint: Endpoint, expect: Mapping[str, str] | None = None
-                 ) -> dict[str, str]:
-        return identify(endpoint, expect)
-
-
-STORE = PostgresStore()
+    _conforms: DataStore = _this

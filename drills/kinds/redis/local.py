@@ -75,9 +75,9 @@ class LocalRedis(LocalService):
         self.proc.stop(signal.SIGTERM)
 
     def identify(self) -> Mapping[str, str]:
-        from drills.kinds.redis.store import STORE
+        from drills.kinds.redis import store
 
-        return STORE.identify(self.endpoint, {"dir": str(self.home)})
+        return store.identify(self.endpoint, {"dir": str(self.home)})
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -86,3 +86,11 @@ class LocalRedis(LocalService):
             "data": str(self.home), "endpoint": self.endpoint.public(),
             "settings": self.settings.conf(),
         }
+
+
+def service(name: str, settings: RedisSettings, ctx: LocalContext) -> LocalRedis:
+    return LocalRedis(name, settings, ctx)
+
+
+def servers() -> dict[str, str]:
+    return {"binary": str(redis_server())}

@@ -1,6 +1,7 @@
 """Redis as a data store: workload keys, probe keys, read-back, identity.
 
-Imported only when a drill first talks to Redis (it imports redis-py).
+This module is the kind's data-store adapter (drills.datastore.DataStore), imported only
+when a drill first talks to Redis: it imports redis-py.
 
 Clients never retry: redis-py 8 retries three times by default, which would hide the
 outage and inflate the measured RTO by seconds.
@@ -9,7 +10,7 @@ outage and inflate the measured RTO by seconds.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from redis.backoff import NoBackoff
@@ -21,6 +22,8 @@ from drills.errors import NotOurServer, StackError
 from drills.stack.endpoint import Endpoint
 
 KEY_PREFIX = "w:"
+#: where the read-back comes from, for the report
+source = f"keys {KEY_PREFIX}*"
 PROBE_PREFIX = "p:"
 
 
@@ -62,6 +65,20 @@ def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dic
                 f"{found.get(key)!r}, expected {value!r}."
             )
     return found
+
+
+def writer(endpoint: Endpoint) -> RedisWriter:
+    """One workload connection."""
+    return RedisWriter(endpoint)
+
+
+def probe(endpoint: Endpoint) -> RedisProbe:
+    """The steady-state probe."""
+    return RedisProbe(endpoint)
+
+
+def prepare(endpoint: Endpoint) -> None:
+    """Nothing to create: keys need no schema."""
 
 
 class RedisWriter:
@@ -157,29 +174,9 @@ def delete(endpoint: Endpoint, ids: list[int]) -> int:
         return int(r.delete(*[f"{KEY_PREFIX}{i}" for i in ids])) if ids else 0
 
 
-class RedisStore:
-    """The data-store adapter of the redis kind (drills.datastore.DataStore)."""
 
-    source = f"keys {KEY_PREFIX}*"
+if TYPE_CHECKING:  # mypy checks that this module is a DataStore
+    import drills.kinds.redis.store as _this
+    from drills.datastore import DataStore
 
-    def writer(self, endpoint: Endpoint) -> RedisWriter:
-        return RedisWriter(endpoint)
-
-    def probe(self, endpoint: Endpoint) -> RedisProbe:
-        return RedisProbe(endpoint)
-
-    def prepare(self, endpoint: Endpoint) -> None:
-        """Nothing to create: keys need no schema."""
-
-    def read_back(self, endpoint: Endpoint) -> dict[int, str]:
-        return read_back(endpoint)
-
-    def delete(self, endpoint: Endpoint, ids: list[int]) -> int:
-        return delete(endpoint, ids)
-
-    def identify(self, endpoint: Endpoint, expect: Mapping[str, str] | None = None
-                 ) -> dict[str, str]:
-        return identify(endpoint, expect)
-
-
-STORE = RedisStore()
+    _conforms: DataStore = _this

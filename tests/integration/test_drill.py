@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,30 +89,36 @@ def test_a_runtime_closes_once(tmp_path: Path) -> None:
     assert not runtime.workdir.exists()
 
 
-def test_the_summary_names_the_runtime_the_scenarios_ran_on(
-    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # pytester gives the session a HOME of its own: keep the real Compose plugin in sight
-    monkeypatch.setenv("DOCKER_CONFIG", os.environ.get("DOCKER_CONFIG")
-                       or str(Path.home() / ".docker"))
+def drill_session(pytester: pytest.Pytester, tmp_path: Path, runtime: str, run_id: str,
+                  after_procedure: str) -> tuple[pytest.RunResult, dict[str, Any]]:
+    """A pytest session of one short postgres-kill drill; its outcome and its summary.json."""
     plan = tmp_path / "plan.yaml"
     plan.write_text(SHORT_PLAN)
-    pytester.makepyfile(test_scenario="""
+    pytester.makepyfile(test_scenario=f"""
 import pytest
 from drills.scenarios.test_postgres_kill import run_postgres_kill
 
 @pytest.mark.drill("postgres-kill")
 def test_kill(drill):
     run_postgres_kill(drill, synchronous_commit=True)
-    drill.conclude()
+    {after_procedure}
 """)
     out = tmp_path / "reports"
     result = pytester.runpytest_subprocess(
-        f"--drill-plan={plan}", f"--drill-out={out}", "--drill-runtime=auto",
-        "--drill-run-id=itest-auto", "-p", "no:locust", "-p", "no:cacheprovider",
-        timeout=300)
+        f"--drill-plan={plan}", f"--drill-out={out}", f"--drill-runtime={runtime}",
+        f"--drill-run-id={run_id}", "-p", "no:locust", "-p", "no:cacheprovider", timeout=300)
+    return result, json.loads((out / run_id / "summary.json").read_text())
+
+
+def test_the_summary_names_the_runtime_the_scenarios_ran_on(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pytester gives the session a HOME of its own: keep the real Compose plugin in sight
+    monkeypatch.setenv("DOCKER_CONFIG", os.environ.get("DOCKER_CONFIG")
+                       or str(Path.home() / ".docker"))
+    result, summary = drill_session(pytester, tmp_path, "auto", "itest-auto",
+                                    "drill.conclude()")
     result.assert_outcomes(passed=1)
-    summary = json.loads((out / "itest-auto" / "summary.json").read_text())
     ran_on = summary["scenarios"][0]["runtime"]
     assert ran_on in ("local", "compose")
     assert summary["runtime"] == ran_on  # before: "auto"
@@ -123,23 +130,9 @@ def test_an_assert_in_the_procedure_never_leaves_a_pass(
 ) -> None:
     # before issue 6 an AssertionError was not recorded as the drill's error: the drill
     # was read back and sealed as if the procedure had finished, and could read "pass"
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(SHORT_PLAN)
-    pytester.makepyfile(test_scenario="""
-import pytest
-from drills.scenarios.test_postgres_kill import run_postgres_kill
-
-@pytest.mark.drill("postgres-kill")
-def test_kill(drill):
-    run_postgres_kill(drill, synchronous_commit=True)
-    assert False, "a check of the procedure failed before the conclusion"
-""")
-    out = tmp_path / "reports"
-    result = pytester.runpytest_subprocess(
-        f"--drill-plan={plan}", f"--drill-out={out}", "--drill-runtime=local",
-        "--drill-run-id=itest-assert", "-p", "no:locust", "-p", "no:cacheprovider",
-        timeout=300)
+    result, summary = drill_session(
+        pytester, tmp_path, "local", "itest-assert",
+        'assert False, "a check of the procedure failed before the conclusion"')
     result.assert_outcomes(failed=1)
-    summary = json.loads((out / "itest-assert" / "summary.json").read_text())
     assert summary["scenarios"][0]["verdict"] == "could not verify"
     assert any("a check of the procedure failed" in e for e in summary["scenarios"][0]["errors"])

@@ -97,15 +97,6 @@ class Owner:
         pid = os.getpid()
         return cls(pid, process_start_ticks(pid) or 0, _boot_id(), _pid_namespace(), _host_id())
 
-    @classmethod
-    def of_child(cls, pid: int) -> Owner | None:
-        """A process this one started (same host, boot and namespace); None if gone."""
-        start = process_start_ticks(pid)
-        if start is None:
-            return None
-        me = cls.current()
-        return cls(pid, start, me.boot, me.pidns, me.host)
-
     def to_dict(self) -> dict[str, Any]:
         return {"pid": self.pid, "start": self.start, "boot": self.boot, "pidns": self.pidns,
                 "host": self.host}

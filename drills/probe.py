@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from drills.datastore import Probe
+from drills.datastore import Probe, ProbeFailed
 from drills.history import ProbeAttempt
 from drills.measure.rto import probe_passed
 from drills.plan import ProbeSpec
@@ -100,7 +100,7 @@ class SteadyStateProbe:
                         probe.attempt(seq)
                     except Exception as exc:  # any failure is a failed attempt, never the end
                         error = f"{type(exc).__name__}: {exc}"
-                        if probe is not None and not _is_probe_failure(exc):
+                        if probe is not None and not isinstance(exc, ProbeFailed):
                             _closed(probe)
                             probe = None
                     self._record(out, ProbeAttempt(m0, w0, time.monotonic(), time.time(),
@@ -129,12 +129,6 @@ class SteadyStateProbe:
                 if remaining <= 0 or not self._thread.is_alive():
                     return None
                 self._changed.wait(min(remaining, 0.5))
-
-
-def _is_probe_failure(exc: Exception) -> bool:
-    from drills.datastore import ProbeFailed
-
-    return isinstance(exc, ProbeFailed)
 
 
 def _closed(probe: Probe) -> None:

@@ -27,6 +27,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -55,23 +56,18 @@ class ComposeRuntime:
         self.logs_dir = logs_dir
         self.template_path = compose_file.template_path()
         self.templates = compose_file.load_templates(self.template_path)
-        self.docker = engine.client()
         self._closed = False
-        try:
+        with ExitStack() as undo:  # undone if anything below fails; kept once all is made
+            self.docker = engine.client()
+            undo.callback(self.docker.close)
             self.check = engine.check_engine()
             self.hostnet = not self.check.bridge or os.environ.get("DRILLS_NETWORK") == "host"
             self.labels = {engine.RUN_LABEL: run_id, **Owner.current().to_labels()}
             self.workdir = make_workdir(run_id, self.name)
-        except BaseException:
-            self.docker.close()
-            raise
-        try:
+            undo.callback(shutil.rmtree, self.workdir, True)
             self.secrets_dir = self.workdir / "secrets"
             self.secrets_dir.mkdir(mode=0o700)
-        except BaseException:
-            self.docker.close()
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            raise
+            undo.pop_all()
         # one project per runtime, even for two drills of one run: its own containers,
         # volumes and network, which nothing else of the run can recreate or remove
         suffix = self.workdir.name.rsplit("-", 1)[-1].lower()

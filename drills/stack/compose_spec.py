@@ -8,13 +8,13 @@ Docker, so kinds can build their specs without it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from drills.stack.endpoint import Endpoint
 from drills.stack.ports import free_port
+from drills.stack.workdir import write_private
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,5 @@ class ComposeContext:
 
     def secret(self, file_name: str, content: str) -> str:
         """Write a secret file (0600) into the run's secrets directory; returns its name."""
-        path = self.secrets_dir / file_name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(content)
+        write_private(self.secrets_dir / file_name, content)
         return file_name

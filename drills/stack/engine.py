@@ -67,8 +67,9 @@ def check_engine() -> EngineCheck:
     if missing:
         which = f"image {missing[0]} is" if len(missing) == 1 else \
             f"images {', '.join(missing)} are"
-        return EngineCheck(False, f"engine {version} answers but {which} not present (pull, "
-                           "or set DRILLS_<SERVICE>_IMAGE, or run scripts/setup_docker.sh)")
+        return EngineCheck(False, f"engine {version} answers but {which} not present (pull "
+                           "them; or `drill images build` and DRILLS_IMAGES=offline; or name "
+                           "others with DRILLS_<KIND>_IMAGE)")
     return EngineCheck(True, f"engine {version} and Compose {compose} answer, with "
                        f"{', '.join(images)}", bridge)
 

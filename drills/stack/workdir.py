@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from drills.ownership import Owner
+from drills.ownership import Owner, process_start_ticks
 
 WORKDIR_PREFIX = "drills-"
 OWNER_FILE = "owner.json"
@@ -27,16 +27,16 @@ def make_workdir(run_id: str, runtime: str) -> Path:
     workdir.chmod(0o711)
     record = {"run_id": run_id, "runtime": runtime, "created": time.time(),
               "owner": Owner.current().to_dict()}
-    _write_new(workdir / OWNER_FILE, json.dumps(record) + "\n")
+    write_private(workdir / OWNER_FILE, json.dumps(record) + "\n")
     return workdir
 
 
 def record_process(workdir: Path, name: str, pid: int) -> None:
     """Note a server process this run started, so that a later clean-up can prove it ours."""
-    owner = Owner.of_child(pid)
-    if owner is None:
+    start = process_start_ticks(pid)
+    if start is None:
         return  # already gone: nothing to clean later
-    line = json.dumps({"name": name, "pid": pid, "start": owner.start}) + "\n"
+    line = json.dumps({"name": name, "pid": pid, "start": start}) + "\n"
     fd = os.open(workdir / PROCESSES_FILE,
                  os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
     try:
@@ -45,7 +45,8 @@ def record_process(workdir: Path, name: str, pid: int) -> None:
         os.close(fd)
 
 
-def _write_new(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
+    """Create ``path`` readable by its owner only (0600), never over an existing file or link."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)

@@ -8,6 +8,7 @@ and trusted any owner.json in the shared /tmp. Each of those is a case below.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -18,9 +19,15 @@ from typing import Any
 
 import pytest
 
-from drills.ownership import Owner
+from drills.ownership import Owner, process_start_ticks
 from drills.stack.workdir import OWNER_FILE, PROCESSES_FILE
 from tests.integration.conftest import REPO, drill_cli
+
+
+def child_owner(pid: int) -> Owner | None:
+    """The identity of a process this test started, as a drill would record its own."""
+    start = process_start_ticks(pid)
+    return None if start is None else dataclasses.replace(Owner.current(), pid=pid, start=start)
 
 
 def sleeper(*argv: str) -> subprocess.Popen[bytes]:
@@ -29,7 +36,7 @@ def sleeper(*argv: str) -> subprocess.Popen[bytes]:
 
 def dead_owner() -> Owner:
     proc = sleeper()
-    owner = Owner.of_child(proc.pid)
+    owner = child_owner(proc.pid)
     proc.kill()
     proc.wait()
     assert owner is not None
@@ -47,7 +54,7 @@ def workdir(tmp: Path, name: str, owner: Any, mode: int = 0o711) -> Path:
 
 
 def record_server(directory: Path, proc: subprocess.Popen[bytes], start: int | None = None) -> None:
-    owner = Owner.of_child(proc.pid)
+    owner = child_owner(proc.pid)
     assert owner is not None
     line = {"name": "postgres", "pid": proc.pid, "start": start or owner.start}
     (directory / PROCESSES_FILE).write_text(json.dumps(line) + "\n")

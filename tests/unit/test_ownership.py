@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from drills.cleanup import _private
-from drills.ownership import Owner, OwnerState
+from drills.ownership import Owner, OwnerState, process_start_ticks
+
+
+def child_owner(pid: int) -> Owner | None:
+    """The identity of a process this test started, as a drill would record its own."""
+    start = process_start_ticks(pid)
+    return None if start is None else dataclasses.replace(Owner.current(), pid=pid, start=start)
 
 
 def test_this_process_is_alive() -> None:
@@ -22,7 +28,7 @@ def test_this_process_is_alive() -> None:
 
 def test_an_exited_process_is_dead_and_a_recycled_pid_too() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    owner = Owner.of_child(child.pid)
+    owner = child_owner(child.pid)
     assert owner is not None and owner.status()[0] == OwnerState.ALIVE
     assert dataclasses.replace(owner, start=owner.start + 1).status()[0] == OwnerState.DEAD
     child.kill()

@@ -12,7 +12,6 @@ import os
 import secrets
 import shutil
 import signal
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from drills.stack.endpoint import Endpoint
 from drills.stack.local import LocalContext, LocalService
 from drills.stack.ports import LOOPBACK, free_port
 from drills.stack.process import RunAs, SupervisedProcess
+from drills.stack.workdir import write_private
 
 
 def postgres_bindir() -> Path:
@@ -82,19 +82,17 @@ class LocalPostgres(LocalService):
         return [self.bindir]
 
     def _as_server(self, argv: list[str], stdin: str | None = None) -> None:
-        if self.run_as is not None:
-            argv = self.run_as.wrap(argv)
-        done = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
+        """Run a server tool as the server's account (Exec); StackError if it fails."""
+        done = self.exec(argv, timeout_s=120, stdin=None if stdin is None else stdin.encode())
         if done.returncode != 0:
-            raise StackError(f"{self.name}: {argv[-1] if stdin else ' '.join(argv)} failed "
-                             f"(exit {done.returncode}):\n{done.stderr.strip()[-2000:]}")
+            raise StackError(f"{self.name}: {stdin.strip() if stdin else ' '.join(argv)} failed "
+                             f"(exit {done.returncode}):\n"
+                             f"{done.stderr.decode(errors='replace').strip()[-2000:]}")
 
     def _initdb(self) -> None:
         self.home.mkdir(mode=0o700)
         pwfile = self.home / "pwfile"
-        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(self.endpoint.password + "\n")
+        write_private(pwfile, self.endpoint.password + "\n")
         if self.run_as is not None:
             os.chown(self.home, self.run_as.uid, self.run_as.gid)
             os.chown(pwfile, self.run_as.uid, self.run_as.gid)

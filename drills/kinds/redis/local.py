@@ -17,6 +17,7 @@ from drills.stack.endpoint import Endpoint
 from drills.stack.local import LocalContext, LocalService
 from drills.stack.ports import LOOPBACK, free_port
 from drills.stack.process import SupervisedProcess
+from drills.stack.workdir import write_private
 
 
 def redis_server() -> Path:
@@ -66,9 +67,7 @@ class LocalRedis(LocalService):
                 "daemonize": "no", "logfile": '""', "protected-mode": "yes",
                 "requirepass": self.endpoint.password, **self.settings.conf(),
             }
-            fd = os.open(self.conf_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(conf_text(conf))
+            write_private(self.conf_path, conf_text(conf))
         self.proc.start()
 
     def stop(self) -> None:

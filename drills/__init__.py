@@ -33,6 +33,7 @@ _EXPORTS = {
     "load_plan": "drills.plan",
     "RecoveryStep": "drills.recovery",
     "Restart": "drills.recovery",
+    "Provision": "drills.recovery",
     "PostgresSettings": "drills.kinds.postgres.settings",
     "RedisSettings": "drills.kinds.redis.settings",
 }
@@ -54,6 +55,7 @@ __all__ = [
     "PostgresSettings",
     "RecoveryStep",
     "RedisSettings",
+    "Provision",
     "Restart",
     "ScenarioPlan",
     "SilentDelete",
@@ -81,4 +83,4 @@ if TYPE_CHECKING:
     from drills.measure.evaluate import DrillResult, evaluate
     from drills.measure.verdict import Verdict
     from drills.plan import Plan, ScenarioPlan, load_plan
-    from drills.recovery import RecoveryStep, Restart
+    from drills.recovery import Provision, RecoveryStep, Restart

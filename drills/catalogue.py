@@ -71,5 +71,35 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             {"delete_count": Param(int, 25, "how many acknowledged rows to delete",
                                    maximum=1_000_000)},
         ),
+        ScenarioInfo(
+            "postgres-restore-dump", "postgres",
+            "pg_dump -Fc under load and verified; gap_s later the server and its data are "
+            "lost. A new empty server, pg_restore -j N beside the clients' database, reopen. "
+            "Writes after the dump's snapshot are lost by design (the measured RPO); "
+            "calibrates the RPO against the snapshot.",
+            {"gap_s": Param(float, 2.0, "seconds between the end of the dump and the loss",
+                            minimum=0.0, exclusive=False, maximum=86400),
+             "jobs": Param(int, 2, "pg_restore -j: parallel restore jobs", minimum=1,
+                           exclusive=False, maximum=64)},
+        ),
+        ScenarioInfo(
+            "postgres-restore-wal", "postgres",
+            "WAL archiving plus pg_basebackup under load, verified; then the server and its "
+            "data are lost. Restore the base backup, replay the archive to its end, promote. "
+            "Writes not yet archived are the measured RPO.",
+            {"gap_s": Param(float, 3.0, "seconds between the end of the base backup and the "
+                            "loss", minimum=0.0, exclusive=False, maximum=86400),
+             "archive_timeout_s": Param(int, 2, "archive_timeout: the longest a committed "
+                                        "write waits to be archived", maximum=3600)},
+        ),
+        ScenarioInfo(
+            "postgres-pitr-drop", "postgres",
+            "WAL archiving plus pg_basebackup; then an accidental DROP TABLE under load. The "
+            "accident's transaction is found with pg_waldump; recovery to just before it, "
+            "then promotion. No write acknowledged before the accident may be lost.",
+            {"gap_s": Param(float, 3.0, "seconds between the end of the base backup and the "
+                            "accident", minimum=0.0, exclusive=False, maximum=86400),
+             "archive_timeout_s": Param(int, 2, "archive_timeout of the server", maximum=3600)},
+        ),
     )
 }

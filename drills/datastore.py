@@ -63,6 +63,11 @@ class DataStore(Protocol):
         """Delete workload writes behind the workload's back; returns how many went."""
         ...
 
+    def load_dataset(self, endpoint: Endpoint, size_bytes: int) -> Mapping[str, int]:
+        """Load about ``size_bytes`` of data apart from the workload's (so that a restore
+        has something to restore); returns its rows and its size as the store counts it."""
+        ...
+
     def identify(self, endpoint: Endpoint, expect: Mapping[str, str] | None = None
                  ) -> dict[str, str]:
         """Prove the server is ours (user, database, data location); returns what it found."""

@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from drills.action import Action
+from drills.backup import Backup, BackupMethod
 from drills.clock import Instant
 from drills.datastore import store_for
 from drills.environment import host_facts
-from drills.errors import DrillError
+from drills.errors import BackupError, DrillError, RecoveryError
 from drills.faults.base import Fault
 from drills.journal import Journal, ReadBack, ScenarioFiles, write_json
 from drills.measure.evaluate import DrillResult, evaluate
@@ -81,7 +82,9 @@ class Drill:
         self._store: Service | None = None
         self._probe: SteadyStateProbe | None = None
         self._workload: Workload | None = None
-        self._fault_end: float | None = None
+        self._fault_start: float | None = None
+        self._fault_end: Instant | None = None
+        self._backups = 0
         self._last_stats: LoadStats | None = None
         self._pending_progress: str | None = None  # from the stats thread, printed by main
         self._closed = False
@@ -121,6 +124,8 @@ class Drill:
         self._probed, self._store = service, store
         for target in {service.name: service, store.name: store}.values():
             store_for(target.kind).prepare(target.endpoint)
+        if self.scenario.dataset_bytes:
+            self._load_dataset(store)
         adapter = store_for(service.kind)
         probe = SteadyStateProbe(lambda: adapter.probe(service.endpoint), self.scenario.probe,
                                  self.files.probes)
@@ -147,6 +152,14 @@ class Drill:
         finally:
             probe.stop()
 
+    def _load_dataset(self, store: Service) -> None:
+        """The plan's dataset, loaded before the load starts: a restore then means something."""
+        self._set_phase("dataset")
+        size = self.scenario.dataset_bytes
+        with self.timeline.step(f"load a {size / 1e6:.0f} MB dataset into {store.name}",
+                                Category.SETUP, service=store.name, asked_bytes=size) as extra:
+            extra.update(store_for(store.kind).load_dataset(store.endpoint, size))
+
     def warm_up(self) -> None:
         """Run the load for the plan's warm-up and insist the service is healthy."""
         self._set_phase("warm-up")
@@ -159,19 +172,74 @@ class Drill:
     def fault(self, fault: Fault) -> Iterator[Fault]:
         """Inject ``fault``; revert it (if it can be) when the ``with`` ends, whatever happens."""
         self._set_phase("fault")
-        self._act(fault.name, Category.FAULT, fault.service, fault.inject)
-        self._fault_end = time.monotonic()
+        done = self._act(fault.name, Category.FAULT, fault.service, fault.inject)
+        self._fault_start = done.at.mono
+        self._fault_end = Instant.now()
         try:
             yield fault
         finally:
             if fault.revertible:
                 self._act(fault.revert_name, Category.REVERT, fault.service, fault.revert)
 
-    def recover(self, step: RecoveryStep) -> None:
-        """Run one recovery step, timed on the timeline as an RTO phase."""
+    def recover(self, step: RecoveryStep) -> Action:
+        """Run one recovery step, timed on the timeline as an RTO phase; what it did."""
         self._set_phase("recovery")
-        self._act(step.name, Category.RECOVERY, None,
-                  lambda: step.run(self.scenario.recovery_timeout_s))
+        return self._act(step.name, Category.RECOVERY, None,
+                         lambda: step.run(self.scenario.recovery_timeout_s))
+
+    def backup(self, method: BackupMethod) -> Backup:
+        """Take a backup from the live stack and verify it at once, both on the timeline.
+
+        A backup its own tool finds unusable stops the drill (BackupError): no restore is
+        tried from it, and the result says so (BACKUP_UNUSABLE).
+        """
+        self._set_phase("backup")
+        self._backups += 1
+        name = f"{method.label}-{self._backups}"
+        with self.timeline.step(f"back up {method.service.name} ({name})", Category.BACKUP,
+                                service=method.service.name, method=method.method) as extra:
+            made = method.take(name)
+            extra.update(made.to_dict())
+        with self.timeline.step(f"verify {name}", Category.BACKUP, backup=name,
+                                service=method.service.name) as extra:
+            check = method.verify(made)
+            extra.update(check.to_dict())
+        if not check.ok:
+            raise BackupError(f"backup {name} is unusable: {check.detail}")
+        return made
+
+    def detect(self) -> None:
+        """Wait until the disaster shows: the steady-state probe fails after the fault.
+
+        Timed as the detection phase of the RTO; a drill whose probe never fails cannot
+        have detected anything, and says so.
+        """
+        if self._probe is None or self._fault_end is None:
+            raise DrillError("detect() needs load() and fault() first")
+        probe = self._probe
+        timeout = self.scenario.recovery_timeout_s
+        self._set_phase("detect")
+        name = "detect the disaster"
+        # from the end of the fault to the first failed probe after it took effect
+        begin = self._fault_end
+        self.timeline.record(EventKind.STEP_START, name, at=begin, category=str(Category.RECOVERY))
+        failed = probe.wait_failing(self._fault_start or 0.0, timeout)
+        if failed is None:
+            self.timeline.record(EventKind.STEP_END, name, category=str(Category.RECOVERY),
+                                 ok=False, error="the probe never failed")
+            raise RecoveryError(f"the steady-state probe did not fail within {timeout:g} s "
+                                "of the fault: nothing to detect")
+        seen = Instant(failed.complete_mono, failed.complete_wall)
+        self.timeline.record(EventKind.STEP_END, name, at=seen if seen.mono > begin.mono else begin,
+                             category=str(Category.RECOVERY), ok=True, phase="detect",
+                             mechanism="the steady-state probe failed: "
+                                       + (failed.error or "too slow")[:300])
+
+    def calibrate_backup(self) -> None:
+        """Declare that this drill's loss is exactly its restore's: every write acknowledged
+        before the backup's consistency point present, every write made after it and
+        acknowledged before the fault lost, and RPO = fault - consistency point."""
+        self.timeline.record(EventKind.CALIBRATION, "backup consistency point", check="backup")
 
     def _act(self, name: str, category: Category, service: str | None,
              action: Callable[[], Action]) -> Action:
@@ -208,7 +276,7 @@ class Drill:
         self._set_phase("verify")
         if self._probe is None or self._fault_end is None:
             raise DrillError("wait_for_service() needs load() and fault() first")
-        good = self._probe.wait_passing(self._fault_end, self.scenario.recovery_timeout_s)
+        good = self._probe.wait_passing(self._fault_end.mono, self.scenario.recovery_timeout_s)
         if good is None:
             self.timeline.record(EventKind.NOTE, "service did not answer again",
                                  waited_s=self.scenario.recovery_timeout_s)

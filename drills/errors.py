@@ -108,6 +108,10 @@ class RecoveryError(DrillError):
     """A recovery step failed."""
 
 
+class BackupError(DrillError):
+    """A backup could not be taken, or its own tool found it unusable."""
+
+
 class WorkloadError(DrillError):
     """The load generator failed to start or died."""
 

@@ -131,6 +131,21 @@ class SteadyStateProbe:
                 self._changed.wait(min(remaining, 0.5))
 
 
+    def wait_failing(self, invoked_after: float, timeout: float) -> ProbeAttempt | None:
+        """Block until an attempt invoked after ``invoked_after`` fails; None on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                failed = next((a for a in self._attempts if a.invoke_mono >= invoked_after
+                               and not probe_passed(a, self.spec)), None)
+                if failed is not None:
+                    return failed
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._thread.is_alive():
+                    return None
+                self._changed.wait(min(remaining, 0.5))
+
+
 def _closed(probe: Probe) -> None:
     """Close a probe whose state is in doubt; a failing close must not stop the probing."""
     try:

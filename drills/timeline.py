@@ -38,6 +38,7 @@ class Category(StrEnum):
     """What a step belongs to; RTO phases are cut at fault and recovery steps."""
 
     SETUP = "setup"
+    BACKUP = "backup"  # a backup taken, or verified
     FAULT = "fault"
     REVERT = "revert"
     RECOVERY = "recovery"

@@ -16,6 +16,14 @@ from drills.history import Op, ProbeAttempt, read_history, read_probes
 from drills.journal import Journal, ReadBack, ScenarioFiles, load_journal, read_json
 from drills.measure.checker import WriteCheck, check_writes
 from drills.measure.findings import Finding
+from drills.measure.projection import Projection, project
+from drills.measure.restore import (
+    BackupTaken,
+    Restore,
+    backups_of,
+    calibrate,
+    measure_restore,
+)
 from drills.measure.rpo import Rpo, measure_rpo
 from drills.measure.rto import Rto, measure_rto, probe_passed
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s, overall
@@ -43,6 +51,9 @@ class DrillResult:
     t_fault_wall: float | None
     errors: tuple[str, ...] = ()
     environment: dict[str, Any] = field(default_factory=dict)
+    backups: tuple[BackupTaken, ...] = ()
+    restore: Restore | None = None
+    projection: Projection | None = None
 
     def explain(self) -> str:
         return explain(self)
@@ -69,6 +80,9 @@ class DrillResult:
             "rto": self.rto.to_dict() if self.rto else None,
             "rpo": self.rpo.to_dict() if self.rpo else None,
             "writes": self.writes.to_dict() if self.writes else None,
+            "backups": [b.to_dict() for b in self.backups],
+            "restore": self.restore.to_dict() if self.restore else None,
+            "projection": self.projection.to_dict() if self.projection else None,
             "findings": [f.to_dict() for f in self.findings],
             "errors": list(self.errors),
             "environment": self.environment,
@@ -115,9 +129,17 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
     if fault is not None and ev.probes is not None:
         fault_end = fault.end.mono if fault.end else fault.start.mono
         rto = measure_rto(fault.start.mono, fault_end, ev.probes, ev.steps, probe)
+    backups = backups_of(ev.steps)
+    restore = None
+    if fault is not None and writes is not None and ev.ops is not None and ev.readback \
+            and ev.readback.values is not None:
+        restore = measure_restore(ev.steps, backups, fault, writes, ev.ops, ev.readback.values)
 
     judge = _Judge(ev, fault, writes, rpo, rto, probe, errors)
+    restore_rows = judge.restore_checks(backups, restore)
     checks = judge.checks(targets)
+    after = next((i + 1 for i, c in enumerate(checks) if c.key == "integrity"), len(checks))
+    checks[after:after] = restore_rows
     return DrillResult(
         scenario=str(scenario["name"]),
         probed_service=journal.probed_service,
@@ -135,6 +157,9 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
         t_fault_wall=fault.start.wall if fault else None,
         errors=tuple(errors + ev.problems),
         environment=journal.environment,
+        backups=tuple(backups),
+        restore=restore,
+        projection=project(scenario, backups, restore, rpo),
     )
 
 
@@ -182,6 +207,8 @@ class _Judge:
         self.probe = probe
         self.errors = errors
         self.findings: list[Finding] = []
+        self.backups: list[BackupTaken] = []
+        self.restore: Restore | None = None
 
     def cnv(self, key: str, title: str, target: str, reason: str,
             target_value: float | None = None) -> TargetCheck:
@@ -317,7 +344,103 @@ class _Judge:
                 rows.append(self.rto_calibration(float(event.data["tolerance_s"])))
             elif event.data.get("check") == "loss":
                 rows.append(self.loss_calibration([int(i) for i in event.data["expected_ids"]]))
+            elif event.data.get("check") == "backup":
+                rows.append(self.backup_calibration())
         return rows
+
+    # -- backups and restores ------------------------------------------------------------
+
+    def restore_checks(self, backups: list[BackupTaken],
+                       restore: Restore | None) -> list[TargetCheck]:
+        """Each backup verified; the restored data complete to the consistency point; a
+        point-in-time recovery on its target."""
+        self.backups, self.restore = backups, restore
+        rows = [self.backup_verified(b) for b in backups]
+        restoring = [s for s in self.ev.steps if s.category == Category.RECOVERY
+                     and "restored_from" in s.data]
+        if not restoring:
+            return rows
+        rows.append(self.completeness(restore))
+        if any("pitr_target_xid" in s.data for s in restoring):
+            rows.append(self.pitr_accuracy(restore))
+        return rows
+
+    def backup_verified(self, backup: BackupTaken) -> TargetCheck:
+        key, title = f"backup.{backup.name}", f"backup {backup.name} usable"
+        shown = "verified by its own tool before the fault"
+        if backup.verified is None:
+            return self.cnv(key, title, shown, "the drill stopped before verifying it")
+        if backup.verified:
+            return TargetCheck(key, title, shown, f"yes: {backup.detail}", str(backup.tool),
+                               Verdict.PASS)
+        msg = f"{backup.tool}: {backup.detail}"
+        self.findings.append(Finding("BACKUP_UNUSABLE", f"backup {backup.name}: {msg}"))
+        return TargetCheck(key, title, shown, "no", str(backup.tool), Verdict.FAIL, msg)
+
+    def completeness(self, restore: Restore | None) -> TargetCheck:
+        key, title = "restore.complete", "restored data complete"
+        shown = "every write acknowledged before the consistency point present"
+        if restore is None or self.writes is None:
+            return self.cnv(key, title, shown, "; ".join(self.ev.problems)
+                            or "the restore or the write check could not be measured")
+        missing = len(restore.missing_before_point)
+        measured = (f"{missing} missing from before the point; {restore.lost_after_point} lost "
+                    f"after it (by design of {restore.method})")
+        if missing == 0:
+            return TargetCheck(key, title, shown, measured, restore.consistency_what,
+                               Verdict.PASS)
+        msg = (f"{missing} writes acknowledged before the consistency point of "
+               f"{restore.backup} are missing (first ids: {list(restore.missing_before_point[:5])})")
+        self.findings.append(Finding("BACKUP_INCOMPLETE", msg))
+        return TargetCheck(key, title, shown, measured, restore.consistency_what,
+                           Verdict.FAIL, msg)
+
+    def pitr_accuracy(self, restore: Restore | None) -> TargetCheck:
+        key, title = "restore.pitr", "PITR accuracy"
+        shown = "nothing invoked after the target present"
+        if restore is None or restore.pitr is None:
+            return self.cnv(key, title, shown, "; ".join(self.ev.problems)
+                            or "the point-in-time recovery could not be measured")
+        pitr = restore.pitr
+        distance = "no write recovered" if pitr.distance_s is None else \
+            f"newest recovered write acknowledged {pitr.distance_s * 1000:.1f} ms before the target"
+        measured = f"{len(pitr.present_after_target)} present after the target; {distance}"
+        if not pitr.present_after_target:
+            return TargetCheck(key, title, shown, measured, "per write", Verdict.PASS)
+        msg = (f"{len(pitr.present_after_target)} writes invoked after the target are present: "
+               "the recovery went past the accident")
+        self.findings.append(Finding("PITR_OVERSHOT", msg))
+        return TargetCheck(key, title, shown, measured, "per write", Verdict.FAIL, msg)
+
+    def backup_calibration(self) -> TargetCheck:
+        key, title = "calibration.backup", "calibration: backup consistency point"
+        shown = "RPO = fault - consistency point; lost = exactly the writes made after it"
+        restore = self.restore
+        if (restore is None or self.fault is None or self.ev.ops is None or self.rpo is None
+                or self.ev.readback is None or self.ev.readback.values is None):
+            return self.cnv(key, title, shown, "; ".join(self.ev.problems)
+                            or "no restore from a backup was measured")
+        cal = calibrate(restore, self.fault, self.ev.ops, self.ev.readback.values)
+        error = restore.window_s - cal.expected_window_s
+        measured = (f"RPO {fmt_s(restore.window_s)} vs {fmt_s(cal.expected_window_s)} "
+                    f"(error {error * 1000:+.1f} ms); {cal.missing_before} missing before, "
+                    f"{len(cal.kept_after)} kept after; {cal.straddling} in flight across it")
+        tolerance = f"+/- {cal.tolerance_s * 1000:.1f} ms"
+        problems = []
+        if abs(error) > cal.tolerance_s:
+            problems.append(f"the RPO is off the consistency point by {error * 1000:+.1f} ms")
+        if cal.missing_before:
+            problems.append(f"{cal.missing_before} writes from before the point are missing")
+        if cal.kept_after:
+            problems.append(f"{len(cal.kept_after)} writes made after the point survived "
+                            f"(first ids: {list(cal.kept_after[:5])})")
+        if not problems:
+            return TargetCheck(key, title, shown, measured, tolerance, Verdict.PASS, "",
+                               cal.expected_window_s, restore.window_s)
+        reason = "; ".join(problems)
+        self.findings.append(Finding("CALIBRATION_FAILED", reason))
+        return TargetCheck(key, title, shown, measured, tolerance, Verdict.FAIL, reason,
+                           cal.expected_window_s, restore.window_s)
 
     def injected_outage(self) -> float | None:
         """From the instant the fault took effect to the instant its revert did."""

@@ -78,6 +78,23 @@ CATALOGUE: dict[str, FindingKind] = {
             "them. The RPO window counts from the fault's first instant, so they add no window.",
         ),
         FindingKind(
+            "BACKUP_UNUSABLE", Severity.CRITICAL,
+            "The backup's own tool (pg_restore --list, pg_verifybackup, redis-check-rdb) "
+            "rejected it right after it was taken: a restore from it would fail or restore "
+            "garbage. Check the backup job's output, free space, and the storage it writes to.",
+        ),
+        FindingKind(
+            "BACKUP_INCOMPLETE", Severity.CRITICAL,
+            "Writes acknowledged before the backup's consistency point are missing after the "
+            "restore: the backup did not hold what it claims. Check that the backup reads a "
+            "consistent snapshot, that the restore ran to the end, and the restore's log.",
+        ),
+        FindingKind(
+            "PITR_OVERSHOT", Severity.CRITICAL,
+            "Writes made after the recovery target are present: the point-in-time recovery "
+            "went past the accident. Check recovery_target_inclusive and the target found.",
+        ),
+        FindingKind(
             "WRITES_IN_DOUBT", Severity.INFO,
             "Some writes got no answer (connection lost mid-request). They may or may not "
             "have happened; those present were counted as recovered, not as lost.",

@@ -6,8 +6,15 @@ file, the key and what is allowed (drills.plan.reader, drills.plan.strict_yaml).
 Durations are seconds, or strings with a unit: ``150ms``, ``30s``, ``15m``, ``4h``.
 """
 
-from drills.plan.model import Plan, ProbeSpec, ScenarioPlan, Targets, WorkloadSpec
+from drills.plan.model import (
+    BackupSchedule,
+    Plan,
+    ProbeSpec,
+    ScenarioPlan,
+    Targets,
+    WorkloadSpec,
+)
 from drills.plan.reader import default_plan_path, load_plan
 
-__all__ = ["Plan", "ProbeSpec", "ScenarioPlan", "Targets", "WorkloadSpec", "default_plan_path",
+__all__ = ["BackupSchedule", "Plan", "ProbeSpec", "ScenarioPlan", "Targets", "WorkloadSpec", "default_plan_path",
            "load_plan"]

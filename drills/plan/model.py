@@ -48,6 +48,20 @@ class ProbeSpec:
 
 
 @dataclass(frozen=True)
+class BackupSchedule:
+    """The plan's real backup schedule and data size, for projections (DESIGN.md rule 7).
+
+    The drill itself backs up seconds before the fault; these say what that implies.
+    """
+
+    every_s: float | None = None  # the real interval: 86400 for a daily dump
+    production_bytes: int | None = None  # the production data size, to scale restore time
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        return {"every_s": self.every_s, "production_bytes": self.production_bytes}
+
+
+@dataclass(frozen=True)
 class ScenarioPlan:
     """One scenario of the plan, with defaults applied."""
 
@@ -57,6 +71,9 @@ class ScenarioPlan:
     probe: ProbeSpec
     recovery_timeout_s: float
     params: Mapping[str, Any] = field(default_factory=dict)
+    #: data loaded before the drill (bytes), so that a restore has something to restore
+    dataset_bytes: int = 0
+    backup: BackupSchedule | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +83,8 @@ class ScenarioPlan:
             "probe": self.probe.to_dict(),
             "recovery_timeout_s": self.recovery_timeout_s,
             "params": dict(self.params),
+            "dataset_bytes": self.dataset_bytes,
+            "backup": self.backup.to_dict() if self.backup else None,
         }
 
 

@@ -20,7 +20,14 @@ from typing import Any
 
 from drills.catalogue import CATALOGUE, Param
 from drills.errors import PlanError, printable
-from drills.plan.model import Plan, ProbeSpec, ScenarioPlan, Targets, WorkloadSpec
+from drills.plan.model import (
+    BackupSchedule,
+    Plan,
+    ProbeSpec,
+    ScenarioPlan,
+    Targets,
+    WorkloadSpec,
+)
 from drills.plan.strict_yaml import load_tree, read_plan_bytes
 
 _UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
@@ -28,6 +35,11 @@ _DURATION = re.compile(r"^\s*((?:0|[1-9]\d*)(?:\.\d+)?)\s*([a-z]*)\s*$")
 #: what YAML 1.1 would read as a number, differently from what a person sees
 _AMBIGUOUS = re.compile(r"^[-+]?(?:0[0-9_]+|0[xob][0-9a-f_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+"
                         r"|[0-9]+(?:_[0-9]+)+)(?:\.[0-9_]*)?$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_SIZE = re.compile(r"^\s*((?:0|[1-9]\d*)(?:\.\d+)?)\s*([a-z]+)\s*$")
+MAX_DATASET = 64 * 10**9  # what a drill may load: beyond it, a typo
+MAX_PRODUCTION = 10**18
 _TEXT_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_DURATION_S = 366 * 86400.0  # a year: any target or timeout beyond it is a typo
 MAX_COUNT = 1_000_000_000
@@ -130,8 +142,10 @@ class _Reader:
         name = self.text(top.get("name", self.path.stem), "name")
         description = self.text(top.get("description", ""), "description", multiline=True)
         defaults = self.mapping(
-            top.get("defaults"), "defaults", ("workload", "probe", "recovery_timeout")
+            top.get("defaults"), "defaults", ("workload", "probe", "recovery_timeout", "dataset")
         )
+        dataset = (self.size(defaults["dataset"], "defaults.dataset", MAX_DATASET)
+                   if "dataset" in defaults else 0)
         workload = self.workload(defaults.get("workload"), "defaults.workload", WorkloadSpec())
         probe = self.probe(defaults.get("probe"), "defaults.probe", ProbeSpec())
         recovery_timeout = self.duration(
@@ -142,19 +156,21 @@ class _Reader:
             raise self.fail("scenarios", "must map at least one scenario name to its targets; "
                             f"known scenarios: {', '.join(CATALOGUE)}")
         scenarios = {
-            n: self.scenario(n, s, workload, probe, recovery_timeout)
+            n: self.scenario(n, s, workload, probe, recovery_timeout, dataset)
             for n, s in raw_scenarios.items()
         }
         return Plan(self.path, sha256, name, scenarios, description)
 
     def scenario(
-        self, name: str, raw: Any, workload: WorkloadSpec, probe: ProbeSpec, timeout: float
+        self, name: str, raw: Any, workload: WorkloadSpec, probe: ProbeSpec, timeout: float,
+        dataset: int = 0,
     ) -> ScenarioPlan:
         key = f"scenarios.{name}"
         if name not in CATALOGUE:
             raise self.fail(key, f"unknown scenario; known: {', '.join(CATALOGUE)}")
         entry = self.mapping(
-            raw, key, ("targets", "workload", "probe", "recovery_timeout", "params")
+            raw, key, ("targets", "workload", "probe", "recovery_timeout", "params",
+                       "dataset", "backup")
         )
         info = CATALOGUE[name]
         raw_params = self.mapping(entry.get("params"), f"{key}.params", tuple(info.params))
@@ -173,6 +189,37 @@ class _Reader:
                 entry.get("recovery_timeout", timeout), f"{key}.recovery_timeout", positive=True
             ),
             params=params,
+            dataset_bytes=(self.size(entry["dataset"], f"{key}.dataset", MAX_DATASET)
+                           if "dataset" in entry else dataset),
+            backup=self.backup(entry.get("backup"), f"{key}.backup"),
+        )
+
+    def size(self, raw: Any, key: str, maximum: int) -> int:
+        """A data size: bytes, or a number with a unit (``200MB``, ``1.5GiB``)."""
+        if isinstance(raw, str):
+            match = _SIZE.match(raw.lower())
+            if not match or match.group(2) not in _SIZE_UNITS:
+                raise self.fail(key, f"cannot read size {shown(raw)}; use bytes or a number "
+                                "with a unit: B, kB, MB, GB, TB, KiB, MiB, GiB, TiB "
+                                "(e.g. '200MB')")
+            raw = float(match.group(1)) * _SIZE_UNITS[match.group(2)]
+            raw = int(raw) if math.isfinite(raw) else raw
+        return int(self.number(raw, key, integer=not isinstance(raw, float), maximum=maximum))
+
+    def backup(self, raw: Any, key: str) -> BackupSchedule | None:
+        """The real backup schedule and production size, for projections."""
+        if raw is None:
+            return None
+        entry = self.mapping(raw, key, ("every", "production_size"))
+        if not entry:
+            raise self.fail(key, "empty: give every (the real interval, e.g. 24h) and/or "
+                            "production_size (e.g. 500GB)")
+        return BackupSchedule(
+            every_s=(self.duration(entry["every"], f"{key}.every", positive=True)
+                     if "every" in entry else None),
+            production_bytes=(self.size(entry["production_size"], f"{key}.production_size",
+                                        MAX_PRODUCTION)
+                              if "production_size" in entry else None),
         )
 
     def param(self, raw: Any, key: str, spec: Param) -> float | int:

@@ -10,8 +10,10 @@ anything is injected (``require``).
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast, runtime_checkable
 
 from drills.action import Action
@@ -70,12 +72,52 @@ class Exec(Protocol):
              stdin: bytes | None = None) -> ExecResult: ...
 
 
+@dataclass(frozen=True)
+class BackupDir:
+    """Where a service's backups live: outside its data, removed with the run.
+
+    ``host`` is where the drill reads, measures and checks the files; ``inside`` is the
+    same directory as the server and its own tools see it (a bind mount in a container).
+    """
+
+    host: Path
+    inside: str
+
+    def path(self, name: str) -> str:
+        """``name`` in the directory, as the server's tools see it."""
+        return posixpath.join(self.inside, name)
+
+
+@runtime_checkable
+class KeepsBackups(Protocol):
+    """Backups can be kept beside it and restored into it.
+
+    It has a backup directory outside its data (which a server loss does not touch), and
+    commands can run on its data while it is stopped or gone: a restore into an empty
+    data directory, a recovery configuration written before it starts.
+    """
+
+    def backup_dir(self) -> BackupDir: ...
+
+    @property
+    def data_path(self) -> str:
+        """The data directory as the server's own tools see it."""
+        ...
+
+    def exec_offline(self, argv: Sequence[str], timeout_s: float = 600.0) -> ExecResult:
+        """Run a command as the server's account while it is stopped (or lost), with its
+        data directory (empty after a loss) and its backup directory in their places."""
+        ...
+
+
 #: every capability, its name in messages, and what it means
 CAPABILITIES: dict[type, tuple[str, str]] = {
     Killable: ("killable", "its processes can be crashed with SIGKILL"),
     Pausable: ("pausable", "its processes can be frozen and thawed"),
     HasDataVolume: ("backed by a data volume", "its data can be lost or a file of it corrupted"),
     Exec: ("able to run commands inside", "exec into its container or environment"),
+    KeepsBackups: ("able to keep and restore backups",
+                   "a backup directory outside its data, and commands on its stopped data"),
 }
 
 C = TypeVar("C")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import re
 import shutil
 import signal
 import subprocess
@@ -40,7 +41,7 @@ from drills.errors import FaultError, StackError
 from drills.kinds.base import ServiceKind
 from drills.ownership import Owner
 from drills.stack import compose_file, engine
-from drills.stack.capabilities import ExecResult, HasDataVolume
+from drills.stack.capabilities import BackupDir, ExecResult, HasDataVolume, KeepsBackups
 from drills.stack.compose_spec import ComposeContext, ComposeSpec
 from drills.stack.service import Service, check_name
 from drills.stack.workdir import make_workdir
@@ -98,9 +99,13 @@ class ComposeRuntime:
                 raise StackError(f"{self.template_path}: no service '{kind.name}' to use as "
                                  f"the template of kind {kind.name} (service {name})")
             spec = kind.compose(name, settings, ctx)
+            backups = None
+            if spec.backup_path is not None:  # outside the data volume: a loss spares it
+                backups = self.workdir / "backups" / name
+                backups.mkdir(mode=0o700, parents=True)
             self._definitions[name] = compose_file.service_definition(
                 template, kind, name, spec, hostnet=self.hostnet, secrets_dir=self.secrets_dir,
-                labels=self.labels,
+                labels=self.labels, backups_dir=backups,
             )
             service = ComposeService(name, kind, self, spec)
             made[name] = service
@@ -192,6 +197,9 @@ class ComposeService(Service):
     def supports(self, capability: type) -> bool:
         if capability is HasDataVolume and self.spec.data_path is None:
             return False
+        if capability is KeepsBackups and (self.spec.data_path is None
+                                           or self.spec.backup_path is None):
+            return False
         return super().supports(capability)
 
     def identify(self) -> Mapping[str, str]:
@@ -211,6 +219,7 @@ class ComposeService(Service):
         try:
             container = self.container()
         except StackError:
+            self._own_backup_dir()
             self.rt.compose("up", "--detach", "--no-deps", "--pull", "missing", self.name)
             return
         container.reload()
@@ -338,6 +347,71 @@ class ComposeService(Service):
         return Action(f"overwrote {len(data)} bytes at offset {offset} of {target} in volume "
                       f"{volume['Name']}, from a throwaway container", at,
                       {"file": path, "offset": offset, "bytes": len(data)})
+
+    # -- KeepsBackups ------------------------------------------------------------------
+
+    def backup_dir(self) -> BackupDir:
+        """The run's ``backups/<name>`` directory, bind-mounted at the spec's backup path."""
+        host = self._backups_host()
+        if self.spec.backup_path is None or not host.is_dir():
+            raise StackError(f"{self.name}: this service keeps no backups")
+        self._own_backup_dir()
+        return BackupDir(host=host, inside=self.spec.backup_path)
+
+    def _backups_host(self) -> Path:
+        return self.rt.workdir / "backups" / self.name
+
+    def _own_backup_dir(self) -> None:
+        """Give the backup directory to the server's account of the image (0700), so that
+        the server (its WAL archiver) and its tools write there and no one else can."""
+        host = self._backups_host()
+        if not host.is_dir() or host.stat().st_uid != 0 or not self.spec.exec_user:
+            return
+        user = self.spec.exec_user
+        done = subprocess.run(
+            ["docker", "run", "--rm", "--network", "none", "--entrypoint", "id",
+             *(arg for k, v in self.rt.labels.items() for arg in ("--label", f"{k}={v}")),
+             self.image, user], capture_output=True, text=True, timeout=120, check=False)
+        found = dict(re.findall(r"\b(uid|gid)=(\d+)", done.stdout))
+        if done.returncode != 0 or len(found) != 2:
+            raise StackError(f"{self.name}: cannot learn the uid of {user} in {self.image}: "
+                             f"{done.stderr.strip() or done.stdout.strip()}")
+        os.chown(host, int(found["uid"]), int(found["gid"]))
+
+    @property
+    def data_path(self) -> str:
+        return str(self.spec.data_path)
+
+    def _volume_name(self) -> str:
+        return f"{self.rt.project}_{compose_file.data_volume(self.name)}"
+
+    def exec_offline(self, argv: Sequence[str], timeout_s: float = 600.0) -> ExecResult:
+        """Run ``argv`` in a throwaway container of the service's image, as its account,
+        with its data volume (a new, empty one after a loss) and backup directory mounted.
+        """
+        if self.alive():
+            raise StackError(f"{self.name} is running: stop it before working on its data")
+        backups = self.backup_dir()
+        volume = self._volume_name()
+        try:
+            self.rt.docker.volumes.get(volume)
+        except NotFound:  # labelled as Compose labels its own, so `up` adopts it
+            self.rt.docker.volumes.create(volume, labels={
+                **self.rt.labels, "com.docker.compose.project": self.rt.project,
+                "com.docker.compose.volume": compose_file.data_volume(self.name)})
+        cli = ["docker", "run", "--rm", "--network", "none", "--entrypoint", "",
+               "-v", f"{volume}:{self.spec.data_path}", "-v", f"{backups.host}:{backups.inside}"]
+        if self.spec.exec_user:
+            cli += ["--user", self.spec.exec_user]
+        for key, value in self.rt.labels.items():
+            cli += ["--label", f"{key}={value}"]
+        try:
+            done = subprocess.run([*cli, self.image, *argv], capture_output=True,
+                                  timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise StackError(f"{self.name}: {argv[0]} did not finish in {timeout_s:.0f} s") \
+                from exc
+        return ExecResult(tuple(argv), done.returncode, done.stdout, done.stderr)
 
     # -- Exec --------------------------------------------------------------------------
 

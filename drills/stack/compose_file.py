@@ -58,6 +58,7 @@ def _environment(raw: Any) -> dict[str, str]:
 def service_definition(
     template: Mapping[str, Any], kind: ServiceKind, name: str, spec: ComposeSpec, *,
     hostnet: bool, secrets_dir: Path, labels: Mapping[str, str],
+    backups_dir: Path | None = None,
 ) -> dict[str, Any]:
     """The compose definition of service ``name``: its kind's template, made its own."""
     made = copy.deepcopy(dict(template))
@@ -72,6 +73,8 @@ def service_definition(
     if spec.data_path is not None:
         volumes.append({"type": "volume", "source": data_volume(name),
                         "target": spec.data_path})
+    if spec.backup_path is not None and backups_dir is not None:
+        volumes.append({"type": "bind", "source": str(backups_dir), "target": spec.backup_path})
     for target, file_name in spec.secret_mounts.items():
         volumes.append({"type": "bind", "source": str(secrets_dir / file_name),
                         "target": target, "read_only": True})

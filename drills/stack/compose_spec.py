@@ -30,6 +30,9 @@ class ComposeSpec:
     command: Sequence[str] | None = None
     #: where the data volume is mounted in the container; None: the service keeps no data
     data_path: str | None = None
+    #: where the service's backup directory is mounted in the container (KeepsBackups);
+    #: None: the service keeps no backups
+    backup_path: str | None = None
     #: secret files: path in the container -> (file name in the run's secrets directory)
     secret_mounts: Mapping[str, str] = field(default_factory=dict)
     #: what the identity check must find (the data location the image uses)

@@ -24,7 +24,7 @@ from drills import kinds
 from drills.action import Action
 from drills.clock import Instant
 from drills.errors import FaultError, StackError
-from drills.stack.capabilities import ExecResult
+from drills.stack.capabilities import BackupDir, ExecResult
 from drills.stack.process import RunAs, SupervisedProcess
 from drills.stack.service import Service, check_name
 from drills.stack.workdir import make_workdir
@@ -139,6 +139,33 @@ class LocalService(Service):
             os.close(fd)
         return Action(f"overwrote {written} bytes at offset {offset} of {target}", at,
                       {"file": path, "offset": offset, "bytes": written})
+
+    # -- KeepsBackups -----------------------------------------------------------------
+
+    def backup_dir(self) -> BackupDir:
+        """``<run dir>/backups/<name>``: beside the service's home, so a loss spares it."""
+        path = self.home.parent / "backups" / self.name
+        if not path.exists():
+            path.parent.mkdir(mode=0o711, exist_ok=True)
+            path.mkdir(mode=0o700)
+            self._own(path)
+        return BackupDir(host=path, inside=str(path))
+
+    @property
+    def data_path(self) -> str:
+        return str(self.data_dir)
+
+    def exec_offline(self, argv: Sequence[str], timeout_s: float = 600.0) -> ExecResult:
+        if self.proc.running():
+            raise StackError(f"{self.name} is running: stop it before working on its data")
+        if not self.home.exists():  # lost: an empty home, as a new server would get
+            self.home.mkdir(mode=0o700)
+            self._own(self.home)
+        return self.exec(argv, timeout_s)
+
+    def _own(self, path: Path) -> None:
+        if self.run_as is not None:
+            os.chown(path, self.run_as.uid, self.run_as.gid)
 
     # -- Exec ------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from drills.errors import StackError
-from drills.kinds.postgres.settings import PostgresSettings
+from drills.kinds.postgres.settings import PostgresSettings, archive_conf
 from drills.stack.binaries import version_of
 from drills.stack.endpoint import Endpoint
 from drills.stack.local import LocalContext, LocalService
@@ -109,6 +109,7 @@ class LocalPostgres(LocalService):
             "listen_addresses": f"'{LOOPBACK}'",
             "unix_socket_directories": f"'{self.home}'",
             **self.settings.conf(),
+            **archive_conf(self.settings, self.backup_dir().inside),
         }
         with open(self.data / "postgresql.conf", "a", encoding="utf-8") as f:
             f.write("\n# drills\n" + "".join(f"{k} = {v}\n" for k, v in conf.items()))

@@ -14,6 +14,11 @@ class PostgresSettings(ServiceSettings):
 
     synchronous_commit: bool = True
     fsync: bool = True
+    #: WAL archiving into the service's backup directory (``wal/``), for base backups,
+    #: recovery to the end of the archive and point-in-time recovery
+    archive: bool = False
+    #: the longest a finished transaction waits before its WAL segment is archived
+    archive_timeout_s: int = 2
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def conf(self) -> dict[str, str]:
@@ -26,3 +31,24 @@ class PostgresSettings(ServiceSettings):
             "log_line_prefix": "'%m [%p] '",
             **self.extra,
         }
+
+
+#: the WAL archive, inside the service's backup directory
+WAL_ARCHIVE = "wal"
+
+
+def archive_conf(settings: PostgresSettings, backup_dir: str) -> dict[str, str]:
+    """postgresql.conf lines for WAL archiving into ``backup_dir``/wal (none if off).
+
+    Each segment is copied under a temporary name and renamed, so the archive never holds
+    half a segment; an existing segment is never overwritten.
+    """
+    if not settings.archive:
+        return {}
+    if any(c.isspace() or c in "'\"%" for c in backup_dir):
+        raise ValueError(f"backup directory {backup_dir!r}: no spaces, quotes or % allowed")
+    wal = f"{backup_dir}/{WAL_ARCHIVE}"
+    command = (f"mkdir -p {wal} && test ! -f {wal}/%f && cp %p {wal}/%f.part "
+               f"&& mv {wal}/%f.part {wal}/%f")
+    return {"archive_mode": "on", "archive_command": f"'{command}'",
+            "archive_timeout": str(settings.archive_timeout_s), "wal_level": "replica"}

@@ -20,6 +20,9 @@ TABLE = "drill_writes"
 #: where the read-back comes from, for the report
 source = f"table {TABLE}"
 PROBE_TABLE = "drill_probe"
+DATASET_TABLE = "drill_dataset"
+#: bytes a dataset row takes on disk, about: 512 characters of payload, header, index entry
+_DATASET_ROW_BYTES = 600
 SCHEMA_SQL = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigint PRIMARY KEY, value text NOT NULL, "
     "written_at timestamptz NOT NULL DEFAULT clock_timestamp())",
@@ -118,7 +121,10 @@ class PgProbe:
                 self.conn = connect(self.endpoint)
             self.conn.execute(f"INSERT INTO {PROBE_TABLE} (id, value) VALUES (%s, %s)",
                               (seq, value))
-            row = self.conn.execute(f"SELECT value FROM {PROBE_TABLE} WHERE id = %s",
+            # read back through the workload's table too (LIMIT 0 reads no row of it): a
+            # service whose table was dropped does not answer correctly
+            row = self.conn.execute(f"SELECT p.value FROM {PROBE_TABLE} p LEFT JOIN (SELECT 1 "
+                                    f"FROM {TABLE} LIMIT 0) w ON true WHERE p.id = %s",
                                     (seq,)).fetchone()
         except psycopg.Error as exc:
             self.close()
@@ -155,6 +161,23 @@ def delete(endpoint: Endpoint, ids: list[int]) -> int:
         cur = conn.execute(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", (ids,))
         return cur.rowcount
 
+
+
+def load_dataset(endpoint: Endpoint, size_bytes: int) -> dict[str, int]:
+    """Fill table drill_dataset with about ``size_bytes`` of rows, in batches."""
+    rows = max(1, size_bytes // _DATASET_ROW_BYTES)
+    batch = 50_000
+    with connect(endpoint, timeout_s=10) as conn:
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {DATASET_TABLE} (id bigint PRIMARY KEY, "
+                     "payload text NOT NULL)")
+        for first in range(1, rows + 1, batch):
+            last = min(rows, first + batch - 1)
+            # 16 different md5s a row: hex that compresses about 2:1, as real data might
+            conn.execute(f"INSERT INTO {DATASET_TABLE} SELECT g, (SELECT string_agg(md5(g::text "
+                         "|| ':' || i), '') FROM generate_series(1, 16) i) "
+                         "FROM generate_series(%s::bigint, %s::bigint) g", (first, last))
+        size = conn.execute("SELECT pg_total_relation_size(%s)", (DATASET_TABLE,)).fetchone()
+    return {"rows": rows, "bytes": int(size[0]) if size else 0}
 
 
 if TYPE_CHECKING:  # mypy checks that this module is a DataStore

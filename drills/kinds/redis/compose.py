@@ -18,6 +18,7 @@ from drills.stack.ports import LOOPBACK
 
 DATA_PATH = "/data"  # the official image's working directory and volume
 CONF_PATH = "/run/secrets/redis.conf"  # read by the template's entrypoint
+BACKUP_PATH = "/backups"  # the service's backup directory, outside its data volume
 
 
 def compose_spec(name: str, settings: RedisSettings, ctx: ComposeContext) -> ComposeSpec:
@@ -31,6 +32,7 @@ def compose_spec(name: str, settings: RedisSettings, ctx: ComposeContext) -> Com
         container_port=inner,
         environment={"REDIS_PORT": str(inner)},
         data_path=DATA_PATH,
+        backup_path=BACKUP_PATH,
         secret_mounts={CONF_PATH: secret},
         identity={"dir": DATA_PATH},
         exec_env={"REDISCLI_AUTH": password},

@@ -25,6 +25,8 @@ KEY_PREFIX = "w:"
 #: where the read-back comes from, for the report
 source = f"keys {KEY_PREFIX}*"
 PROBE_PREFIX = "p:"
+DATASET_PREFIX = "d:"
+_DATASET_VALUE = 512  # bytes of each dataset value
 
 
 def _no_retry() -> Retry:
@@ -173,6 +175,22 @@ def delete(endpoint: Endpoint, ids: list[int]) -> int:
     with client(endpoint) as r:
         return int(r.delete(*[f"{KEY_PREFIX}{i}" for i in ids])) if ids else 0
 
+
+
+def load_dataset(endpoint: Endpoint, size_bytes: int) -> dict[str, int]:
+    """Set about ``size_bytes`` of keys d:<n> (512-byte values), pipelined."""
+    keys = max(1, size_bytes // (_DATASET_VALUE + 64))
+    r = client(endpoint, timeout_s=60)
+    try:
+        for first in range(0, keys, 5000):
+            pipe = r.pipeline(transaction=False)
+            for n in range(first, min(keys, first + 5000)):
+                pipe.set(f"{DATASET_PREFIX}{n}", f"{n:08d}".ljust(_DATASET_VALUE, "x"))
+            pipe.execute()
+        used = int(r.info("memory").get("used_memory", 0))
+    finally:
+        r.close()
+    return {"rows": keys, "bytes": used}
 
 
 if TYPE_CHECKING:  # mypy checks that this module is a DataStore

@@ -1,0 +1,24 @@
+"""Running a server's own tools (pg_dump, redis-check-rdb) for backups and recoveries.
+
+One helper, so that every failure says the same things: which service, which command,
+its exit status and the end of what it printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from drills.backup import output_of
+from drills.errors import DrillError
+from drills.stack.capabilities import Exec, ExecResult
+
+
+def run_tool(service: Exec, name: str, argv: Sequence[str], error: type[DrillError],
+             timeout_s: float = 600.0,
+             runner: Callable[[Sequence[str], float], ExecResult] | None = None) -> ExecResult:
+    """Run ``argv`` in ``service``'s environment (or with ``runner``); ``error`` if it fails."""
+    done = runner(argv, timeout_s) if runner else service.exec(argv, timeout_s=timeout_s)
+    if done.returncode != 0:
+        raise error(f"{name}: {' '.join(argv[:3])}{' ...' if len(argv) > 3 else ''} failed "
+                    f"(exit {done.returncode}): {output_of(done.stderr or done.stdout, 1500)}")
+    return done

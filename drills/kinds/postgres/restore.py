@@ -1,0 +1,252 @@
+"""PostgreSQL restores, each step timed by the drill as an RTO phase.
+
+From a dump, into a new, empty server (after Provision):
+    RestoreDump   pg_restore -j N into a database beside the one clients use, so that no
+                  client sees (or writes into) half a restore; rows counted
+    Reopen        the restored database takes the clients' database's name: from now on
+                  the service answers
+
+From a base backup and the WAL archive (server loss, or a point in time before an accident):
+    FindAccident  as an operator would: switch to a new WAL segment, wait until the archive
+                  holds the accident, and find its transaction with pg_waldump; nothing
+                  from the drill's own knowledge of what it did
+    RestoreBaseBackup  the server stopped, its data replaced by the base backup, with
+                  recovery.signal and a restore_command (and a recovery target for PITR)
+    ReplayWal     start; the server replays the archive (to the end, or to the target),
+                  promotes, and is done when pg_is_in_recovery() is false
+
+DESIGN.md's traps: a second restore from the same backup needs recovery_target_timeline
+set to the original timeline (each drill restores once, from its own backup); ``pg_ctl
+start -w`` returns before promotion, so promotion is polled.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+
+from drills.action import Action
+from drills.backup import Backup
+from drills.clock import Instant
+from drills.errors import RecoveryError
+from drills.exec_tools import run_tool
+from drills.kinds.postgres import store
+from drills.kinds.postgres.settings import WAL_ARCHIVE
+from drills.recovery.base import RecoveryStep
+from drills.stack.capabilities import Exec, ExecResult, KeepsBackups, require
+from drills.stack.service import Service
+
+#: the database a dump is restored into, beside the clients' one
+RESTORE_DATABASE = "drills_restore"
+#: exact row counts of every user table, in one statement
+_COUNT_ROWS = (
+    "SELECT coalesce(sum((xpath('/row/n/text()', query_to_xml(format("
+    "'SELECT count(*) AS n FROM %I.%I', schemaname, relname), false, true, '')))[1]"
+    "::text::bigint), 0) FROM pg_stat_user_tables"
+)
+
+
+class _PostgresStep(RecoveryStep):
+    def __init__(self, service: Service, name: str) -> None:
+        self.service = service
+        self.name = name
+        self.exec = require(service, Exec, name)
+
+    def sql(self, statement: str, database: str = "postgres", timeout_s: float = 600) -> str:
+        """Run SQL with psql in the server's environment; its output, unaligned."""
+        done = run_tool(self.exec, self.service.name,
+                        ["psql", "-v", "ON_ERROR_STOP=1", "-X", "-At", "-d", database,
+                         "-c", statement], RecoveryError, timeout_s)
+        return done.stdout.decode(errors="replace").strip()
+
+    def tool(self, argv: Sequence[str], timeout_s: float) -> ExecResult:
+        return run_tool(self.exec, self.service.name, argv, RecoveryError, timeout_s)
+
+
+class RestoreDump(_PostgresStep):
+    """pg_restore -j N of a dump into a database beside the clients' one."""
+
+    def __init__(self, service: Service, backup: Backup, jobs: int = 2) -> None:
+        super().__init__(service, f"restore {backup.name} into {service.name}")
+        self.backup, self.jobs = backup, jobs
+
+    def run(self, timeout_s: float) -> Action:
+        at = Instant.now()
+        self.sql(f"CREATE DATABASE {RESTORE_DATABASE}")
+        started = time.monotonic()
+        self.tool(["pg_restore", "-j", str(self.jobs), "--exit-on-error", "--no-owner",
+                   "-d", RESTORE_DATABASE, self.backup.inside], timeout_s)
+        restore_s = time.monotonic() - started
+        rows = int(self.sql(_COUNT_ROWS, RESTORE_DATABASE) or 0)
+        size = int(self.sql(f"SELECT pg_database_size('{RESTORE_DATABASE}')") or 0)
+        return Action(
+            f"pg_restore -j {self.jobs} of {self.backup.name} ({self.backup.size_bytes} bytes) "
+            f"into database {RESTORE_DATABASE}, closed to clients until reopened", at,
+            {"phase": "restore", "restored_from": self.backup.name, "jobs": self.jobs,
+             "bytes": size, "backup_bytes": self.backup.size_bytes, "rows": rows,
+             "pg_restore_s": restore_s})
+
+
+class Reopen(_PostgresStep):
+    """The restored database takes the name the clients connect to."""
+
+    def __init__(self, service: Service) -> None:
+        super().__init__(service, f"reopen {service.name} to clients")
+
+    def run(self, timeout_s: float) -> Action:
+        database = self.service.endpoint.database or "drills"
+        at = Instant.now()
+        # FORCE: clients retrying against the empty database are disconnected
+        self.sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        self.sql(f"ALTER DATABASE {RESTORE_DATABASE} RENAME TO {database}")
+        return Action(f"the empty {database} dropped, {RESTORE_DATABASE} renamed to "
+                      f"{database}", at, {"phase": "reopen"})
+
+
+class FindAccident(_PostgresStep):
+    """Find the transaction that dropped the workload table, in the archived WAL."""
+
+    def __init__(self, service: Service, base: Backup) -> None:
+        super().__init__(service, f"find the accident in {service.name}'s WAL archive")
+        self.base = base
+        self.backups = require(service, KeepsBackups, self.name)
+
+    def run(self, timeout_s: float) -> Action:
+        at = Instant.now()
+        # the segment holding the accident is archived once it is switched out
+        segment = self.sql("SELECT pg_walfile_name(pg_switch_wal())")
+        deadline = time.monotonic() + timeout_s
+        archive = self.backups.backup_dir().host / WAL_ARCHIVE
+        while not (archive / segment).exists():
+            if time.monotonic() > deadline:
+                raise RecoveryError(f"{self.service.name}: WAL segment {segment} was not "
+                                    f"archived within {timeout_s:.0f} s")
+            time.sleep(0.05)
+        segments = sorted(p.name for p in archive.iterdir() if re.fullmatch(r"[0-9A-F]{24}",
+                                                                               p.name))
+        first = _segment_of(self.base, segments)
+        wal_dir = self.backups.backup_dir().path(WAL_ARCHIVE)
+        done = self.tool(["pg_waldump", "--rmgr=Transaction", "-p", wal_dir, first, segment],
+                         timeout_s)
+        text = done.stdout.decode(errors="replace")
+        found = find_drop(text)
+        if found is None:
+            raise RecoveryError(f"{self.service.name}: no committed transaction that dropped "
+                                f"a relation in WAL {first}..{segment}")
+        xid, lsn, line = found
+        return Action(f"pg_switch_wal, then pg_waldump --rmgr=Transaction over {first}.."
+                      f"{segment}: the first commit after the base backup that drops "
+                      "relations", at,
+                      {"phase": "find target", "xid": xid, "lsn": lsn, "record": line[:400],
+                       "segments": [first, segment]})
+
+
+def _segment_of(base: Backup, archived: list[str]) -> str:
+    """The archived segment holding the base backup's start (else the oldest archived)."""
+    start = str(base.facts.get("start_lsn") or "")
+    if "/" in start and archived:
+        hi, lo = (int(x, 16) for x in start.split("/"))
+        wanted = f"{hi:08X}{lo >> 24:08X}"  # 16 MB segments: log id, segment number
+        for name in archived:
+            if name[8:] >= wanted:
+                return name
+    if not archived:
+        raise RecoveryError("the WAL archive is empty")
+    return archived[0]
+
+
+_COMMIT = re.compile(r"tx:\s+(\d+), lsn: ([0-9A-F]+/[0-9A-F]+),.*desc: COMMIT .*; rels: ")
+
+
+def find_drop(waldump: str) -> tuple[int, str, str] | None:
+    """(xid, commit LSN, the record) of the first commit that dropped relations."""
+    for line in waldump.splitlines():
+        match = _COMMIT.search(line)
+        if match:
+            return int(match.group(1)), match.group(2), line.strip()
+    return None
+
+
+class RestoreBaseBackup(_PostgresStep):
+    """Stop the server; replace its data with the base backup, set up recovery."""
+
+    def __init__(self, service: Service, backup: Backup, target_xid: int | None = None) -> None:
+        what = "to the end of the WAL archive" if target_xid is None else \
+            f"to just before transaction {target_xid}"
+        super().__init__(service, f"restore {backup.name} into {service.name}, recovery {what}")
+        self.backup, self.target_xid = backup, target_xid
+        self.backups = require(service, KeepsBackups, self.name)
+
+    def recovery_conf(self) -> list[str]:
+        wal = self.backups.backup_dir().path(WAL_ARCHIVE)
+        lines = [f"restore_command = 'cp {wal}/%f %p'"]
+        if self.target_xid is not None:
+            lines += [f"recovery_target_xid = '{self.target_xid}'",
+                      "recovery_target_inclusive = off",
+                      "recovery_target_action = 'promote'"]
+        return lines
+
+    def run(self, timeout_s: float) -> Action:
+        at = Instant.now()
+        if self.service.alive():
+            self.service.stop()
+        if not self.service.wait_exit(timeout_s):
+            raise RecoveryError(f"{self.service.name} did not stop")
+        data = self.backups.data_path
+        script = ('set -e; mkdir -p "$1"; chmod 700 "$1"; find "$1" -mindepth 1 -delete; '
+                  'cp -a "$2"/. "$1"/; rm -f "$1"/backup_manifest; touch "$1"/recovery.signal; '
+                  'printf "%s\\n" "$3" >> "$1"/postgresql.auto.conf')
+        conf = "\n".join(["# drills: recovery from " + self.backup.name, *self.recovery_conf()])
+        done = self.backups.exec_offline(["sh", "-c", script, "restore", data,
+                                          self.backup.inside, conf], timeout_s)
+        if done.returncode != 0:
+            raise RecoveryError(f"{self.service.name}: copying {self.backup.name} into "
+                                f"{data} failed: {done.stderr.decode(errors='replace')[-1500:]}")
+        return Action(f"the server stopped; {data} emptied and filled from {self.backup.name} "
+                      f"({self.backup.size_bytes} bytes), with recovery.signal", at,
+                      {"phase": "restore", "restored_from": self.backup.name,
+                       "bytes": self.backup.size_bytes, "recovery_conf": self.recovery_conf(),
+                       **({"pitr_target_xid": self.target_xid}
+                          if self.target_xid is not None else {})})
+
+
+class ReplayWal(_PostgresStep):
+    """Start the restored server; done when WAL replay has ended and it has promoted."""
+
+    def __init__(self, service: Service) -> None:
+        super().__init__(service, f"replay archived WAL into {service.name} and promote")
+        self.backups = require(service, KeepsBackups, self.name)
+
+    def run(self, timeout_s: float) -> Action:
+        archive = self.backups.backup_dir().host / WAL_ARCHIVE
+        archived = sorted(p for p in archive.iterdir() if re.fullmatch(r"[0-9A-F]{24}", p.name))
+        at = Instant.now()
+        self.service.start()
+        deadline = time.monotonic() + timeout_s
+        last = "not connected yet"
+        while True:
+            try:
+                with store.connect(self.service.endpoint, timeout_s=2) as conn:
+                    row = conn.execute("SELECT pg_is_in_recovery(), pg_current_wal_lsn()::text "
+                                       "FROM (SELECT 1) s WHERE NOT pg_is_in_recovery()"
+                                       ).fetchone()
+                    if row is not None:
+                        timeline = conn.execute("SELECT timeline_id FROM pg_control_checkpoint()"
+                                                ).fetchone()
+                        break
+                    last = "still in recovery"
+            except Exception as exc:  # starting up: connections are refused for a while
+                last = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+            if time.monotonic() > deadline or not self.service.alive():
+                raise RecoveryError(f"{self.service.name} did not finish recovery in "
+                                    f"{timeout_s:.0f} s ({last}):\n{self.service.log_tail()}")
+            time.sleep(0.05)
+        newest = archived[-1] if archived else None
+        return Action("started on the restored data: archived WAL replayed, then promoted "
+                      "(pg_is_in_recovery() false)", at,
+                      {"phase": "WAL replay", "lsn_after": row[1],
+                       "timeline": timeline[0] if timeline else None,
+                       "archived_segments": len(archived),
+                       "newest_archived_segment": newest.name if newest else None,
+                       "newest_archived_wall": newest.stat().st_mtime if newest else None})

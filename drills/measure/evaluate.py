@@ -397,7 +397,7 @@ class _Judge:
 
     def pitr_accuracy(self, restore: Restore | None) -> TargetCheck:
         key, title = "restore.pitr", "PITR accuracy"
-        shown = "nothing invoked after the target present"
+        shown = "nothing invoked between the target and the restore present"
         if restore is None or restore.pitr is None:
             return self.cnv(key, title, shown, "; ".join(self.ev.problems)
                             or "the point-in-time recovery could not be measured")

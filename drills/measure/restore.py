@@ -73,7 +73,8 @@ class PitrAccuracy:
     target_mono: float
     target_wall: float
     target_xid: int | None
-    present_after_target: tuple[int, ...]  # invoked after the target, yet present
+    #: invoked after the target and before the restore replaced the data, yet present
+    present_after_target: tuple[int, ...]
     newest_recovered_ack_mono: float | None
 
     @property
@@ -160,7 +161,7 @@ def measure_restore(
         # the target is the accident itself: its commit, acknowledged at t_fault
         earliest = latest = t_fault
         what = f"the recovery target: just before transaction {step.data['pitr_target_xid']}"
-        pitr = _pitr(fault, int(step.data["pitr_target_xid"]), ops, present)
+        pitr = _pitr(fault, step, int(step.data["pitr_target_xid"]), ops, present)
     else:
         point = backup.consistency
         earliest = float(point.get("earliest_mono", t_fault))
@@ -191,9 +192,14 @@ def measure_restore(
     )
 
 
-def _pitr(fault: Step, xid: int, ops: Sequence[Op], present: Mapping[int, str]) -> PitrAccuracy:
+def _pitr(fault: Step, restore: Step, xid: int, ops: Sequence[Op],
+          present: Mapping[int, str]) -> PitrAccuracy:
+    """Writes invoked between the target and the restore that replaced the data must be
+    absent (the recovery stopped before them); later ones reached the recovered server."""
     target = fault.start
-    after = tuple(sorted(op.id for op in ops if op.invoke_mono > target.mono and op.id in present))
+    replaced = restore.start.mono
+    after = tuple(sorted(op.id for op in ops if target.mono < op.invoke_mono < replaced
+                         and op.id in present))
     recovered = [op.complete_mono for op in ops
                  if op.outcome == Outcome.OK and op.id in present and op.complete_mono is not None
                  and op.complete_mono <= target.mono]

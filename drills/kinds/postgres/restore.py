@@ -135,10 +135,12 @@ class FindAccident(_PostgresStep):
             raise RecoveryError(f"{self.service.name}: no committed transaction that dropped "
                                 f"a relation in WAL {first}..{segment}")
         xid, lsn, line = found
+        when = re.search(r"desc: COMMIT ([^;]+);", line)
         return Action(f"pg_switch_wal, then pg_waldump --rmgr=Transaction over {first}.."
                       f"{segment}: the first commit after the base backup that drops "
                       "relations", at,
-                      {"phase": "find target", "xid": xid, "lsn": lsn, "record": line[:400],
+                      {"phase": "find target", "xid": xid, "lsn": lsn,
+                       "commit_time": when.group(1) if when else None, "record": line[:400],
                        "segments": [first, segment]})
 
 

@@ -101,5 +101,27 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
                             "accident", minimum=0.0, exclusive=False, maximum=86400),
              "archive_timeout_s": Param(int, 2, "archive_timeout of the server", maximum=3600)},
         ),
+        ScenarioInfo(
+            "redis-flushall-rdb", "redis",
+            "AOF on; an RDB backup (BGSAVE, copied out) gap_s before an accidental FLUSHALL. "
+            "Restore the RDB with AOF off for the first start, then turn AOF back on. Writes "
+            "after the backup are lost by design.",
+            {"gap_s": Param(float, 2.0, "seconds between the end of the backup and the fault",
+                            minimum=0.0, exclusive=False, maximum=86400)},
+        ),
+        ScenarioInfo(
+            "redis-flushall-aof", "redis",
+            "AOF on; an accidental FLUSHALL, recovered without a backup: stop before any AOF "
+            "rewrite, cut the FLUSHALL from the AOF's tail, start. Nothing acknowledged is lost.",
+            {"gap_s": Param(float, 2.0, "seconds of load after the warm-up before the "
+                            "accident", minimum=0.0, exclusive=False, maximum=86400)},
+        ),
+        ScenarioInfo(
+            "redis-restore-volume", "redis",
+            "AOF on; an RDB backup, then the server and its data volume are lost. Restore the "
+            "RDB into a new server (AOF off for the first start), then turn AOF back on.",
+            {"gap_s": Param(float, 2.0, "seconds between the end of the backup and the fault",
+                            minimum=0.0, exclusive=False, maximum=86400)},
+        ),
     )
 }

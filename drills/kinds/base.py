@@ -46,6 +46,15 @@ class ServiceKind(ABC):
     #: top-level modules of the driver, which the Locust child must import after gevent
     driver_modules: ClassVar[tuple[str, ...]]
 
+    def override_args(self, overrides: Mapping[str, str]) -> list[str]:
+        """Server command-line arguments that override configuration for one start.
+
+        PostgreSQL takes ``-c key=value``, Redis ``--key value``; a kind whose server takes
+        none cannot be restarted with overrides (StackError).
+        """
+        raise StackError(f"kind {self.name}: its server takes no configuration overrides "
+                         "on its command line")
+
     def image(self) -> str:
         """The compose image of this kind.
 

@@ -73,9 +73,10 @@ CATALOGUE: dict[str, FindingKind] = {
         ),
         FindingKind(
             "LOST_AFTER_FAULT_BEGAN", Severity.WARNING,
-            "The server kept acknowledging writes for a moment after the fault began (a "
-            "container's other processes outlive its PID 1 by milliseconds) and then lost "
-            "them. The RPO window counts from the fault's first instant, so they add no window.",
+            "Writes acknowledged after the fault took effect were lost: a container's other "
+            "processes outlive its PID 1 by milliseconds, an accident leaves the server "
+            "answering, and a restore discards what was written since the backup. The RPO "
+            "window counts from the fault's first instant, so they add no window.",
         ),
         FindingKind(
             "BACKUP_UNUSABLE", Severity.CRITICAL,

@@ -11,7 +11,7 @@ anything is injected (``require``).
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast, runtime_checkable
@@ -110,12 +110,25 @@ class KeepsBackups(Protocol):
         ...
 
 
+@runtime_checkable
+class Reconfigurable(Protocol):
+    """Its server can be started once with configuration overrides on its command line.
+
+    For a restore's first start (Redis from an RDB starts with AOF off, DESIGN.md); the
+    next ``start()`` uses the service's own configuration again.
+    """
+
+    def start_with(self, overrides: Mapping[str, str]) -> None: ...
+
+
 #: every capability, its name in messages, and what it means
 CAPABILITIES: dict[type, tuple[str, str]] = {
     Killable: ("killable", "its processes can be crashed with SIGKILL"),
     Pausable: ("pausable", "its processes can be frozen and thawed"),
     HasDataVolume: ("backed by a data volume", "its data can be lost or a file of it corrupted"),
     Exec: ("able to run commands inside", "exec into its container or environment"),
+    Reconfigurable: ("able to start with configuration overrides",
+                     "a start with settings overridden on the server's command line"),
     KeepsBackups: ("able to keep and restore backups",
                    "a backup directory outside its data, and commands on its stopped data"),
 }

@@ -110,13 +110,17 @@ class ComposeRuntime:
             service = ComposeService(name, kind, self, spec)
             made[name] = service
             self._made.append(service)
+        self.write_run_file()
+        return made
+
+    def write_run_file(self) -> None:
+        """The project file of the run, also kept with the scenario's records (no secret)."""
         volumes = [compose_file.data_volume(s.name) for s in self._made if s.spec.data_path]
         text = json.dumps(compose_file.project_file(self._definitions, volumes, self.labels,
                                                     network=not self.hostnet), indent=1)
         self.run_file.write_text(text)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
-        (self.logs_dir / "compose.run.json").write_text(text)  # evidence: no secret in it
-        return made
+        (self.logs_dir / "compose.run.json").write_text(text)
 
     def describe(self) -> dict[str, Any]:
         return {"runtime": self.name, "project": self.project,
@@ -227,6 +231,36 @@ class ComposeService(Service):
             container.unpause()
         elif container.status != "running":
             container.start()
+
+    def start_with(self, overrides: Mapping[str, str]) -> None:
+        """Recreate the container with the overrides after its command, and start it.
+
+        The run file gets its own command back at once: a later recreation uses it. This
+        container keeps the overrides until then (a setting changed at run time, like
+        Redis' CONFIG SET appendonly yes, is not written back to the file).
+        """
+        definition = self.rt._definitions[self.name]
+        original = definition.get("command")
+        command = list(original or self._template_command())
+        definition["command"] = command + self._kind.override_args(overrides)
+        self.rt.write_run_file()
+        try:
+            self._own_backup_dir()
+            self.rt.compose("up", "--detach", "--no-deps", "--force-recreate", "--pull",
+                            "missing", self.name)
+        finally:
+            if original is None:
+                definition.pop("command", None)
+            else:
+                definition["command"] = original
+            self.rt.write_run_file()
+
+    def _template_command(self) -> list[str]:
+        raw = self.rt.templates.get(self._kind.name, {}).get("command")
+        if not isinstance(raw, list) or not raw:
+            raise StackError(f"{self.name}: the {self._kind.name} template has no command "
+                             "to add configuration overrides to")
+        return [str(x) for x in raw]
 
     def stop(self) -> None:
         try:
@@ -403,7 +437,8 @@ class ComposeService(Service):
                "-v", f"{volume}:{self.spec.data_path}", "-v", f"{backups.host}:{backups.inside}"]
         if self.spec.exec_user:
             cli += ["--user", self.spec.exec_user]
-        for key, value in self.rt.labels.items():
+        # the project's label too: `compose down` removes it if the drill is interrupted
+        for key, value in {**self.rt.labels, "com.docker.compose.project": self.rt.project}.items():
             cli += ["--label", f"{key}={value}"]
         try:
             done = subprocess.run([*cli, self.image, *argv], capture_output=True,

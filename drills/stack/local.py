@@ -140,6 +140,16 @@ class LocalService(Service):
         return Action(f"overwrote {written} bytes at offset {offset} of {target}", at,
                       {"file": path, "offset": offset, "bytes": written})
 
+    # -- Reconfigurable ----------------------------------------------------------------
+
+    def start_with(self, overrides: Mapping[str, str]) -> None:
+        base = list(self.proc.argv)
+        self.proc.argv = base + kinds.get(self.kind).override_args(overrides)
+        try:
+            self.start()
+        finally:
+            self.proc.argv = base
+
     # -- KeepsBackups -----------------------------------------------------------------
 
     def backup_dir(self) -> BackupDir:

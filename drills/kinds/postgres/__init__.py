@@ -9,6 +9,8 @@ image/        the offline image drills/postgres:15 (drills/images/build.sh)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from drills.kinds.base import ServiceKind
 from drills.kinds.postgres.settings import PostgresSettings
 
@@ -20,6 +22,9 @@ class PostgresKind(ServiceKind):
     title = "PostgreSQL"
     settings_type = PostgresSettings
     default_image = "postgres:15"
+    def override_args(self, overrides: Mapping[str, str]) -> list[str]:
+        return [arg for key, value in overrides.items() for arg in ("-c", f"{key}={value}")]
+
     driver_modules = ("psycopg",)
 
 

@@ -9,6 +9,8 @@ image/        the offline image drills/redis:7 (drills/images/build.sh)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from drills.kinds.base import ServiceKind
 from drills.kinds.redis.settings import RedisSettings
 
@@ -20,6 +22,9 @@ class RedisKind(ServiceKind):
     title = "Redis"
     settings_type = RedisSettings
     default_image = "redis:7"
+    def override_args(self, overrides: Mapping[str, str]) -> list[str]:
+        return [arg for key, value in overrides.items() for arg in (f"--{key}", value)]
+
     driver_modules = ("redis",)
 
 

@@ -9,6 +9,7 @@ outage and inflate the measured RTO by seconds.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,9 @@ KEY_PREFIX = "w:"
 #: where the read-back comes from, for the report
 source = f"keys {KEY_PREFIX}*"
 PROBE_PREFIX = "p:"
+#: set once before the load: the workload's "table". A keyspace that lost it (FLUSHALL, an
+#: empty restore) does not answer correctly, even if a new key can be written
+SENTINEL = "drill:keyspace"
 DATASET_PREFIX = "d:"
 _DATASET_VALUE = 512  # bytes of each dataset value
 
@@ -80,7 +84,9 @@ def probe(endpoint: Endpoint) -> RedisProbe:
 
 
 def prepare(endpoint: Endpoint) -> None:
-    """Nothing to create: keys need no schema."""
+    """Keys need no schema; set the sentinel the probe checks."""
+    with client(endpoint) as r:
+        r.set(SENTINEL, "written by drills before the load")
 
 
 class RedisWriter:
@@ -137,12 +143,15 @@ class RedisProbe:
             if self.client is None:
                 self.client = client(self.endpoint)
             self.client.set(key, value)
-            got = self.client.get(key)
+            got, sentinel = self.client.pipeline(transaction=False).get(key).exists(
+                SENTINEL).execute()
         except redis.RedisError as exc:
             self.close()
             raise ProbeFailed(f"{type(exc).__name__}: {exc}") from exc
         if got != value:
             raise ProbeFailed(f"probe key {key} read back as {got!r}")
+        if not sentinel:
+            raise ProbeFailed(f"the workload's keyspace is gone: key {SENTINEL} is missing")
 
     def close(self) -> None:
         if self.client is not None:
@@ -185,7 +194,9 @@ def load_dataset(endpoint: Endpoint, size_bytes: int) -> dict[str, int]:
         for first in range(0, keys, 5000):
             pipe = r.pipeline(transaction=False)
             for n in range(first, min(keys, first + 5000)):
-                pipe.set(f"{DATASET_PREFIX}{n}", f"{n:08d}".ljust(_DATASET_VALUE, "x"))
+                # random hex (seeded by the key): compresses about 2:1, as real data might
+                pipe.set(f"{DATASET_PREFIX}{n}",
+                         random.Random(n).randbytes(_DATASET_VALUE // 2).hex())
             pipe.execute()
         used = int(r.info("memory").get("used_memory", 0))
     finally:

@@ -64,8 +64,10 @@ class DataStore(Protocol):
         ...
 
     def load_dataset(self, endpoint: Endpoint, size_bytes: int) -> Mapping[str, int]:
-        """Load about ``size_bytes`` of data apart from the workload's (so that a restore
-        has something to restore); returns its rows and its size as the store counts it."""
+        """Load about ``size_bytes`` of data apart from the workload's, for restores.
+
+        Returns its rows and its size as the store counts it.
+        """
         ...
 
     def identify(self, endpoint: Endpoint, expect: Mapping[str, str] | None = None

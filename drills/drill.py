@@ -236,9 +236,12 @@ class Drill:
                                        + (failed.error or "too slow")[:300])
 
     def calibrate_backup(self) -> None:
-        """Declare that this drill's loss is exactly its restore's: every write acknowledged
-        before the backup's consistency point present, every write made after it and
-        acknowledged before the fault lost, and RPO = fault - consistency point."""
+        """Declare that this drill's loss is exactly its restore's.
+
+        Every write acknowledged before the backup's consistency point present, every
+        write made after it and acknowledged before the fault lost, and RPO = fault -
+        consistency point.
+        """
         self.timeline.record(EventKind.CALIBRATION, "backup consistency point", check="backup")
 
     def _act(self, name: str, category: Category, service: str | None,

@@ -352,8 +352,7 @@ class _Judge:
 
     def restore_checks(self, backups: list[BackupTaken],
                        restore: Restore | None) -> list[TargetCheck]:
-        """Each backup verified; the restored data complete to the consistency point; a
-        point-in-time recovery on its target."""
+        """Each backup verified; the restored data complete; a PITR on its target."""
         self.backups, self.restore = backups, restore
         rows = [self.backup_verified(b) for b in backups]
         restoring = [s for s in self.ev.steps if s.category == Category.RECOVERY
@@ -390,7 +389,8 @@ class _Judge:
             return TargetCheck(key, title, shown, measured, restore.consistency_what,
                                Verdict.PASS)
         msg = (f"{missing} writes acknowledged before the consistency point of "
-               f"{restore.backup} are missing (first ids: {list(restore.missing_before_point[:5])})")
+               f"{restore.backup} are missing (first ids: "
+               f"{list(restore.missing_before_point[:5])})")
         self.findings.append(Finding("BACKUP_INCOMPLETE", msg))
         return TargetCheck(key, title, shown, measured, restore.consistency_what,
                            Verdict.FAIL, msg)
@@ -403,7 +403,8 @@ class _Judge:
                             or "the point-in-time recovery could not be measured")
         pitr = restore.pitr
         distance = "no write recovered" if pitr.distance_s is None else \
-            f"newest recovered write acknowledged {pitr.distance_s * 1000:.1f} ms before the target"
+            f"newest recovered write acknowledged {pitr.distance_s * 1000:.1f} ms before " \
+            "the target"
         measured = f"{len(pitr.present_after_target)} present after the target; {distance}"
         if not pitr.present_after_target:
             return TargetCheck(key, title, shown, measured, "per write", Verdict.PASS)

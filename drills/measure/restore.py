@@ -167,7 +167,8 @@ def measure_restore(
         earliest = float(point.get("earliest_mono", t_fault))
         latest = float(point.get("latest_mono", t_fault))
         what = str(point.get("what", "the backup's consistency point"))
-    missing, after = [], []
+    missing: list[int] = []
+    after: list[int] = []
     for op_id in writes.lost:
         ack = by_id[op_id].complete_mono
         (missing if ack is not None and ack < earliest else after).append(op_id)
@@ -194,8 +195,11 @@ def measure_restore(
 
 def _pitr(fault: Step, restore: Step, xid: int, ops: Sequence[Op],
           present: Mapping[int, str]) -> PitrAccuracy:
-    """Writes invoked between the target and the restore that replaced the data must be
-    absent (the recovery stopped before them); later ones reached the recovered server."""
+    """PITR accuracy, against the accident's acknowledged commit.
+
+    Writes invoked between the target and the restore that replaced the data must be
+    absent (the recovery stopped before them); later ones reached the recovered server.
+    """
     target = fault.start
     replaced = restore.start.mono
     after = tuple(sorted(op.id for op in ops if target.mono < op.invoke_mono < replaced

@@ -16,5 +16,5 @@ from drills.plan.model import (
 )
 from drills.plan.reader import default_plan_path, load_plan
 
-__all__ = ["BackupSchedule", "Plan", "ProbeSpec", "ScenarioPlan", "Targets", "WorkloadSpec", "default_plan_path",
-           "load_plan"]
+__all__ = ["BackupSchedule", "Plan", "ProbeSpec", "ScenarioPlan", "Targets", "WorkloadSpec",
+           "default_plan_path", "load_plan"]

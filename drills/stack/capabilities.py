@@ -105,8 +105,11 @@ class KeepsBackups(Protocol):
         ...
 
     def exec_offline(self, argv: Sequence[str], timeout_s: float = 600.0) -> ExecResult:
-        """Run a command as the server's account while it is stopped (or lost), with its
-        data directory (empty after a loss) and its backup directory in their places."""
+        """Run a command as the server's account while it is stopped (or lost).
+
+        Its data directory (empty after a loss) and its backup directory are in their
+        places.
+        """
         ...
 
 

@@ -396,8 +396,10 @@ class ComposeService(Service):
         return self.rt.workdir / "backups" / self.name
 
     def _own_backup_dir(self) -> None:
-        """Give the backup directory to the server's account of the image (0700), so that
-        the server (its WAL archiver) and its tools write there and no one else can."""
+        """Give the backup directory (0700) to the server's account of the image.
+
+        The server (its WAL archiver) and its tools write there, and no one else can.
+        """
         host = self._backups_host()
         if not host.is_dir() or host.stat().st_uid != 0 or not self.spec.exec_user:
             return
@@ -420,8 +422,9 @@ class ComposeService(Service):
         return f"{self.rt.project}_{compose_file.data_volume(self.name)}"
 
     def exec_offline(self, argv: Sequence[str], timeout_s: float = 600.0) -> ExecResult:
-        """Run ``argv`` in a throwaway container of the service's image, as its account,
-        with its data volume (a new, empty one after a loss) and backup directory mounted.
+        """Run ``argv`` in a throwaway container of the service's image, as its account.
+
+        Its data volume (a new, empty one after a loss) and backup directory are mounted.
         """
         if self.alive():
             raise StackError(f"{self.name} is running: stop it before working on its data")

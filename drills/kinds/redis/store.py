@@ -143,8 +143,10 @@ class RedisProbe:
             if self.client is None:
                 self.client = client(self.endpoint)
             self.client.set(key, value)
-            got, sentinel = self.client.pipeline(transaction=False).get(key).exists(
-                SENTINEL).execute()
+            pipe = self.client.pipeline(transaction=False)
+            pipe.get(key)
+            pipe.exists(SENTINEL)
+            got, sentinel = pipe.execute()
         except redis.RedisError as exc:
             self.close()
             raise ProbeFailed(f"{type(exc).__name__}: {exc}") from exc

@@ -93,6 +93,15 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
                                         "write waits to be archived", maximum=3600)},
         ),
         ScenarioInfo(
+            "postgres-restore-corrupt", "postgres",
+            "WAL archiving plus pg_basebackup; then the server crashes with a damaged page in "
+            "the workload table and restarts. Detected by a full read (checksum failure); "
+            "archive the current WAL, restore the base backup, replay to the end.",
+            {"gap_s": Param(float, 3.0, "seconds between the end of the base backup and the "
+                            "damage", minimum=0.0, exclusive=False, maximum=86400),
+             "archive_timeout_s": Param(int, 2, "archive_timeout of the server", maximum=3600)},
+        ),
+        ScenarioInfo(
             "postgres-pitr-drop", "postgres",
             "WAL archiving plus pg_basebackup; then an accidental DROP TABLE under load. The "
             "accident's transaction is found with pg_waldump; recovery to just before it, "

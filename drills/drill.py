@@ -85,6 +85,7 @@ class Drill:
         self._fault_start: float | None = None
         self._fault_end: Instant | None = None
         self._backups = 0
+        self._recovered_at: float | None = None
         self._last_stats: LoadStats | None = None
         self._pending_progress: str | None = None  # from the stats thread, printed by main
         self._closed = False
@@ -184,8 +185,10 @@ class Drill:
     def recover(self, step: RecoveryStep) -> Action:
         """Run one recovery step, timed on the timeline as an RTO phase; what it did."""
         self._set_phase("recovery")
-        return self._act(step.name, Category.RECOVERY, None,
+        done = self._act(step.name, Category.RECOVERY, None,
                          lambda: step.run(self.scenario.recovery_timeout_s))
+        self._recovered_at = time.monotonic()
+        return done
 
     def backup(self, method: BackupMethod) -> Backup:
         """Take a backup from the live stack and verify it at once, both on the timeline.
@@ -208,32 +211,47 @@ class Drill:
             raise BackupError(f"backup {name} is unusable: {check.detail}")
         return made
 
-    def detect(self) -> None:
-        """Wait until the disaster shows: the steady-state probe fails after the fault.
+    def detect(self, read: bool = False) -> None:
+        """Wait until the disaster shows, and declare it: the detection phase of the RTO.
 
-        Timed as the detection phase of the RTO; a drill whose probe never fails cannot
-        have detected anything, and says so.
+        It shows when the steady-state probe fails after the fault or, with ``read``, when
+        a full read of the store fails (a corrupted page of old data, which the probe's new
+        writes never touch). A drill in which nothing fails cannot have detected anything,
+        and says so.
         """
-        if self._probe is None or self._fault_end is None:
+        if self._probe is None or self._fault_end is None or self._store is None:
             raise DrillError("detect() needs load() and fault() first")
-        probe = self._probe
+        probe, store = self._probe, self._store
         timeout = self.scenario.recovery_timeout_s
         self._set_phase("detect")
         name = "detect the disaster"
-        # from the end of the fault to the first failed probe after it took effect
-        begin = self._fault_end
+        begin = self._fault_end  # from the end of the fault to the first failure seen
         self.timeline.record(EventKind.STEP_START, name, at=begin, category=str(Category.RECOVERY))
-        failed = probe.wait_failing(self._fault_start or 0.0, timeout)
-        if failed is None:
+        deadline = time.monotonic() + timeout
+        seen: Instant | None = None
+        how = ""
+        while seen is None and time.monotonic() < deadline:
+            # with read: a probe failing during the fault itself (a restart) shows nothing
+            failed = probe.wait_failing(begin.mono if read else self._fault_start or 0.0,
+                                        0.0 if read else deadline - time.monotonic())
+            if failed is not None:
+                seen = Instant(failed.complete_mono, failed.complete_wall)
+                how = "the steady-state probe failed: " + (failed.error or "too slow")
+            elif read:
+                try:
+                    store_for(store.kind).read_back(store.endpoint)
+                    time.sleep(0.2)
+                except Exception as exc:  # the read failing is what is looked for
+                    seen = Instant.now()
+                    how = f"a full read of {store.name} failed: {type(exc).__name__}: {exc}"
+        if seen is None:
             self.timeline.record(EventKind.STEP_END, name, category=str(Category.RECOVERY),
-                                 ok=False, error="the probe never failed")
-            raise RecoveryError(f"the steady-state probe did not fail within {timeout:g} s "
-                                "of the fault: nothing to detect")
-        seen = Instant(failed.complete_mono, failed.complete_wall)
+                                 ok=False, error="nothing failed")
+            raise RecoveryError(f"neither the probe{' nor a full read' if read else ''} failed "
+                                f"within {timeout:g} s of the fault: nothing to detect")
         self.timeline.record(EventKind.STEP_END, name, at=seen if seen.mono > begin.mono else begin,
                              category=str(Category.RECOVERY), ok=True, phase="detect",
-                             mechanism="the steady-state probe failed: "
-                                       + (failed.error or "too slow")[:300])
+                             mechanism=how[:400])
 
     def calibrate_backup(self) -> None:
         """Declare that this drill's loss is exactly its restore's.
@@ -279,7 +297,9 @@ class Drill:
         self._set_phase("verify")
         if self._probe is None or self._fault_end is None:
             raise DrillError("wait_for_service() needs load() and fault() first")
-        good = self._probe.wait_passing(self._fault_end.mono, self.scenario.recovery_timeout_s)
+        # after the whole procedure (drills.measure.rto): a probe passing midway is no end
+        since = max(self._fault_end.mono, self._recovered_at or 0.0)
+        good = self._probe.wait_passing(since, self.scenario.recovery_timeout_s)
         if good is None:
             self.timeline.record(EventKind.NOTE, "service did not answer again",
                                  waited_s=self.scenario.recovery_timeout_s)

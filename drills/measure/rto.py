@@ -2,8 +2,9 @@
 
 RTO = t_first_good - t_fault (DESIGN.md, rule 5). t_fault is the start of the fault
 step; t_first_good is the completion of the first probe that was invoked after the
-fault step ended and passed (answered, a write acknowledged and read back, within the
-probe timeout). The RTO is split into phases at the fault, revert and recovery steps.
+fault step and every recovery step ended, and passed (answered, a write acknowledged and
+read back, within the probe timeout). The RTO is split into phases at the fault, revert
+and recovery steps.
 """
 
 from __future__ import annotations
@@ -84,8 +85,16 @@ def measure_rto(
     steps: Sequence[Step],
     spec: ProbeSpec,
 ) -> Rto:
-    """Compute the RTO from the probe record and the fault and recovery steps."""
-    after = [p for p in probes if p.invoke_mono >= fault_end]
+    """Compute the RTO from the probe record and the fault and recovery steps.
+
+    The service is back when the recovery procedure has ended and the probe passes: a probe
+    that passes in the middle of the procedure (a server restarted on a corrupted page,
+    before the restore that replaces it) does not end the outage.
+    """
+    procedure_end = max([fault_end, *(s.end.mono for s in steps
+                                      if s.category == Category.RECOVERY and s.end is not None
+                                      and s.start.mono >= t_fault)])
+    after = [p for p in probes if p.invoke_mono >= procedure_end]
     first_good = next((p for p in after if probe_passed(p, spec)), None)
     observed = max((p.complete_mono for p in probes), default=t_fault) - t_fault
     end = first_good.complete_mono if first_good else t_fault + max(observed, 0.0)

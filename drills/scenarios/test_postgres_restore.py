@@ -10,6 +10,10 @@ postgres-restore-wal    WAL archived every archive_timeout_s; pg_basebackup unde
                         verified; the server and its data lost. Restore the base backup,
                         replay the archive to its end, promote. Writes not yet archived are
                         the measured RPO.
+postgres-restore-corrupt  the same archive and base backup; then the server crashes with a
+                        damaged page in the workload table's file and restarts. New writes
+                        work; reading old rows fails its checksum. Detect it by reading,
+                        archive the current WAL, restore the base backup, replay to the end.
 postgres-pitr-drop      the same archive and base backup; then DROP TABLE by accident. Find
                         the accident's transaction in the archived WAL with pg_waldump, as an
                         operator would; recover to just before it and promote. No write
@@ -19,9 +23,10 @@ postgres-pitr-drop      the same archive and base backup; then DROP TABLE by acc
 import pytest
 
 from drills import Drill, LoseData, PostgresSettings, Provision, Verdict
-from drills.kinds.postgres.accident import Accident
+from drills.kinds.postgres.accident import Accident, CorruptPage
 from drills.kinds.postgres.backup import BaseBackup, PgDump
 from drills.kinds.postgres.restore import (
+    ArchiveWal,
     FindAccident,
     Reopen,
     ReplayWal,
@@ -67,6 +72,25 @@ def run_restore_wal(drill: Drill) -> None:
         drill.hold()
 
 
+def run_restore_corrupt(drill: Drill) -> None:
+    params = drill.scenario.params
+    settings = PostgresSettings(archive=True, archive_timeout_s=int(params["archive_timeout_s"]))
+    pg = drill.stack(postgres=settings)["postgres"]
+    base, damage = BaseBackup(pg), CorruptPage(pg)
+    with drill.load(pg):
+        drill.warm_up()
+        backup = drill.backup(base)
+        drill.wait(float(params["gap_s"]), "after the backup")
+        with drill.fault(damage):
+            pass
+        drill.detect(read=True)
+        drill.recover(ArchiveWal(pg))
+        drill.recover(RestoreBaseBackup(pg, backup))
+        drill.recover(ReplayWal(pg))
+        drill.wait_for_service()
+        drill.hold()
+
+
 def run_pitr_drop(drill: Drill) -> None:
     params = drill.scenario.params
     settings = PostgresSettings(archive=True, archive_timeout_s=int(params["archive_timeout_s"]))
@@ -103,5 +127,12 @@ def test_postgres_restore_wal(drill: Drill) -> None:
 @pytest.mark.drill("postgres-pitr-drop")
 def test_postgres_pitr_drop(drill: Drill) -> None:
     run_pitr_drop(drill)
+    result = drill.conclude()
+    assert result.verdict == Verdict.PASS, result.explain()
+
+
+@pytest.mark.drill("postgres-restore-corrupt")
+def test_postgres_restore_corrupt(drill: Drill) -> None:
+    run_restore_corrupt(drill)
     result = drill.conclude()
     assert result.verdict == Verdict.PASS, result.explain()

@@ -252,3 +252,28 @@ class ReplayWal(_PostgresStep):
                        "archived_segments": len(archived),
                        "newest_archived_segment": newest.name if newest else None,
                        "newest_archived_wall": newest.stat().st_mtime if newest else None})
+
+
+class ArchiveWal(_PostgresStep):
+    """Switch to a new WAL segment and wait until the archive holds the one just closed.
+
+    Before a damaged server is stopped for a restore: what it wrote until now is then in
+    the archive, and the restore replays it.
+    """
+
+    def __init__(self, service: Service) -> None:
+        super().__init__(service, f"archive {service.name}'s current WAL")
+        self.backups = require(service, KeepsBackups, self.name)
+
+    def run(self, timeout_s: float) -> Action:
+        at = Instant.now()
+        segment = self.sql("SELECT pg_walfile_name(pg_switch_wal())")
+        archive = self.backups.backup_dir().host / WAL_ARCHIVE
+        deadline = time.monotonic() + timeout_s
+        while not (archive / segment).exists():
+            if time.monotonic() > deadline:
+                raise RecoveryError(f"{self.service.name}: WAL segment {segment} was not "
+                                    f"archived within {timeout_s:.0f} s")
+            time.sleep(0.05)
+        return Action(f"pg_switch_wal; segment {segment} archived", at,
+                      {"phase": "archive WAL", "segment": segment})

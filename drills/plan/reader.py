@@ -35,9 +35,9 @@ _DURATION = re.compile(r"^\s*((?:0|[1-9]\d*)(?:\.\d+)?)\s*([a-z]*)\s*$")
 #: what YAML 1.1 would read as a number, differently from what a person sees
 _AMBIGUOUS = re.compile(r"^[-+]?(?:0[0-9_]+|0[xob][0-9a-f_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+"
                         r"|[0-9]+(?:_[0-9]+)+)(?:\.[0-9_]*)?$", re.IGNORECASE)
-_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
                "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-_SIZE = re.compile(r"^\s*((?:0|[1-9]\d*)(?:\.\d+)?)\s*([a-z]+)\s*$")
+_SIZE = re.compile(r"^\s*((?:0|[1-9]\d*)(?:\.\d+)?)\s*([a-z]*)\s*$")
 MAX_DATASET = 64 * 10**9  # what a drill may load: beyond it, a typo
 MAX_PRODUCTION = 10**18
 _TEXT_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

@@ -94,8 +94,9 @@ def measure_rto(
     procedure_end = max([fault_end, *(s.end.mono for s in steps
                                       if s.category == Category.RECOVERY and s.end is not None
                                       and s.start.mono >= t_fault)])
-    after = [p for p in probes if p.invoke_mono >= procedure_end]
-    first_good = next((p for p in after if probe_passed(p, spec)), None)
+    after = [p for p in probes if p.invoke_mono >= fault_end]
+    first_good = next((p for p in after if p.invoke_mono >= procedure_end
+                       and probe_passed(p, spec)), None)
     observed = max((p.complete_mono for p in probes), default=t_fault) - t_fault
     end = first_good.complete_mono if first_good else t_fault + max(observed, 0.0)
     resolution = None

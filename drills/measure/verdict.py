@@ -48,11 +48,13 @@ def overall(checks: Iterable[TargetCheck]) -> Verdict:
 
 
 def fmt_s(seconds: float | None) -> str:
-    """Seconds for people: 3 decimals below 10 s, then 1 decimal, minutes above 10 min."""
+    """Seconds for people: 3 decimals below 10 s, then 1 decimal, then minutes, hours."""
     if seconds is None:
         return "n/a"
     if seconds < 10:
         return f"{seconds:.3f} s"
     if seconds < 600:
         return f"{seconds:.1f} s"
-    return f"{seconds / 60:.1f} min"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -83,7 +83,7 @@ def bin_history(ops: Sequence[Op], t0: float, width_s: float = BIN_S) -> Bins:
 
 
 def step_markers(steps: Sequence[Step], t0: float) -> list[Marker]:
-    """Fault start, and the start and end of every recovery and revert step."""
+    """Fault start, recovery and revert steps, and every backup's consistency point."""
     markers = []
     for step in steps:
         if step.category == Category.FAULT:
@@ -95,6 +95,11 @@ def step_markers(steps: Sequence[Step], t0: float) -> list[Marker]:
             if step.end is not None:
                 markers.append(Marker(f"{step.category} end: {step.name}",
                                       step.end.mono - t0, colour, ":"))
+        elif step.category == Category.BACKUP and "consistency" in step.data:
+            point = step.data["consistency"]
+            if isinstance(point, dict) and "earliest_mono" in point:
+                markers.append(Marker(f"consistency point of {step.data.get('backup')}",
+                                      float(point["earliest_mono"]) - t0, "#b58900", "-."))
     return markers
 
 

@@ -59,3 +59,15 @@ def test_never_recovered() -> None:
 def test_achieved_interval_is_the_median_gap() -> None:
     assert achieved_interval([probe(t, True) for t in (0.0, 0.05, 0.1, 0.4)]) == pytest.approx(0.05)
     assert achieved_interval([]) is None
+
+
+def test_a_probe_passing_midway_through_the_procedure_does_not_end_the_outage() -> None:
+    """A server restarted on a corrupted page answers new writes before its restore."""
+    probes = [probe(9.95, True), probe(10.1, False), probe(10.5, True), probe(11.0, False),
+              probe(12.1, True)]
+    steps = [step("crash with a corrupted page", Category.FAULT, 10.0, 10.4),
+             step("detect the disaster", Category.RECOVERY, 10.4, 10.6),
+             step("restore base-1", Category.RECOVERY, 10.9, 12.0)]
+    rto = measure_rto(10.0, 10.4, probes, steps, SPEC)
+    assert rto.seconds == pytest.approx(2.101)
+    assert rto.phases[-1].name == "verification"

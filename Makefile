@@ -1,7 +1,7 @@
 # The two commands a newcomer needs; both install what is missing first.
 #   scripts/setup.sh         Python environment, PostgreSQL and Redis servers (apt)
 #   scripts/setup_docker.sh  Docker engine, Compose v2, the stack's images (built offline)
-.PHONY: drill test setup lint bench
+.PHONY: drill test setup lint bench bench-restore
 
 # Images of the compose runtime: the ones setup_docker.sh builds from Debian packages (no
 # registry needed: drills/postgres:15, drills/redis:7). DRILLS_IMAGES=official uses the
@@ -24,3 +24,6 @@ lint:
 
 bench: setup  ## print the benchmark figures recorded in README.md
 	.venv/bin/python bench/benchmark.py
+
+bench-restore: setup  ## print the restore benchmark figures recorded in README.md
+	.venv/bin/python bench/restore.py

@@ -107,6 +107,77 @@ def test_silent_loss_is_found_exactly(run: dict[str, Any]) -> None:
     assert s["rpo"]["lost_span_s"] == pytest.approx(newest - oldest, abs=1e-9)
 
 
+RESTORES = ["postgres-restore-dump", "postgres-restore-wal", "postgres-restore-corrupt",
+            "postgres-pitr-drop", "redis-flushall-rdb", "redis-restore-volume"]
+
+
+@pytest.mark.parametrize("name", RESTORES)
+def test_every_restore_used_a_verified_backup_and_lost_nothing_before_its_point(
+        run: dict[str, Any], name: str) -> None:
+    s = scenario(run, name)
+    assert [b["verified"] for b in s["backups"]] == [True]
+    backup = s["backups"][0]
+    assert backup["size_bytes"] > 0 and len(backup["sha256"]) == 64
+    assert not Path(backup["path"]).exists()  # removed with the run
+    restore = s["restore"]
+    assert restore["backup"] == backup["name"]
+    assert restore["missing_before_point"] == 0
+    assert restore["restore_s"] > 0 and restore["mb_per_s"] > 0
+    phases = [p["name"] for p in s["rto"]["phases"]]
+    assert any(p.startswith("recovery: restore") for p in phases), phases
+    assert s["rto"]["phases"][-1]["name"] == "verification"
+
+
+def test_the_dump_restore_loses_exactly_what_came_after_the_snapshot(
+        run: dict[str, Any]) -> None:
+    s = scenario(run, "postgres-restore-dump")
+    calibration = next(t for t in s["targets"] if t["key"] == "calibration.backup")
+    assert calibration["verdict"] == "pass", calibration
+    assert s["lost_writes"] == s["restore"]["lost_after_point"] > 0
+    files = ScenarioFiles(run["dir"] / "postgres-restore-dump")
+    point = s["backups"][0]["consistency"]
+    ops = [op for op in read_history(files.history) if op.outcome == Outcome.OK]
+    assert all(op.id not in s["writes"]["lost_ids_first"] for op in ops
+               if op.complete_mono is not None and op.complete_mono < point["earliest_mono"])
+    projection = s["projection"]
+    assert projection["label"] == "projection, not measured"
+    assert projection["worst_case_rpo_s"] > 86400
+
+
+def test_wal_archiving_loses_only_what_was_not_yet_archived(run: dict[str, Any]) -> None:
+    s = scenario(run, "postgres-restore-wal")
+    timeout = load_plan().scenario("postgres-restore-wal").params["archive_timeout_s"]
+    assert s["rpo_s"] <= timeout + 2.0  # a segment switch every archive_timeout, plus its copy
+    assert s["restore"]["archive"]["newest_archived_segment"]
+
+
+def test_pitr_after_drop_table_loses_no_acknowledged_write(run: dict[str, Any]) -> None:
+    s = scenario(run, "postgres-pitr-drop")
+    assert s["lost_writes"] == 0
+    pitr = s["restore"]["pitr"]
+    assert pitr["target_xid"] > 0 and pitr["present_after_target"] == 0
+    assert 0 <= pitr["distance_s"] < 1.0
+    files = ScenarioFiles(run["dir"] / "postgres-pitr-drop")
+    found = next(e for e in read_json(files.journal)["events"]
+                 if e["kind"] == "step.end" and "xid" in e["data"])
+    assert found["data"]["xid"] == pitr["target_xid"]  # from pg_waldump, not the drill
+    assert "rels:" in found["data"]["record"]
+
+
+def test_the_corrupted_page_was_found_by_reading(run: dict[str, Any]) -> None:
+    files = ScenarioFiles(run["dir"] / "postgres-restore-corrupt")
+    detected = next(e for e in read_json(files.journal)["events"]
+                    if e["kind"] == "step.end" and e["name"] == "detect the disaster")
+    assert "invalid page" in detected["data"]["mechanism"]
+
+
+def test_redis_flushall_two_methods_side_by_side(run: dict[str, Any]) -> None:
+    from_aof = scenario(run, "redis-flushall-aof")
+    from_rdb = scenario(run, "redis-flushall-rdb")
+    assert from_aof["lost_writes"] == 0 and from_aof["rpo_s"] == 0
+    assert from_rdb["lost_writes"] > 0 and from_rdb["rpo_s"] > 0
+
+
 def test_report_files(run: dict[str, Any]) -> None:
     run_dir: Path = run["dir"]
     html = (run_dir / "index.html").read_text()

@@ -15,14 +15,25 @@ import pytest
 from tests.integration.conftest import REPO, labelled, processes_mentioning
 
 
-@pytest.mark.parametrize(("runtime", "sig"), [
-    ("local", signal.SIGINT), ("local", signal.SIGTERM),
-    pytest.param("compose", signal.SIGINT, marks=pytest.mark.compose),
+WARM = "ok/s"  # a progress line of the warm-up: servers and load are up
+RESTORING = "postgres-restore-wal: recovery"  # the base backup is being restored
+
+
+@pytest.mark.parametrize(("runtime", "sig", "scenario", "when"), [
+    ("local", signal.SIGINT, "postgres-kill", WARM),
+    ("local", signal.SIGTERM, "postgres-kill", WARM),
+    pytest.param("compose", signal.SIGINT, "postgres-kill", WARM, marks=pytest.mark.compose),
+    # mid-restore: a backup directory, a replaced data directory or volume, and on compose
+    # the throwaway container that copies the backup in, all go
+    ("local", signal.SIGINT, "postgres-restore-wal", RESTORING),
+    pytest.param("compose", signal.SIGINT, "postgres-restore-wal", RESTORING,
+                 marks=pytest.mark.compose),
 ])
-def test_interrupt_mid_drill_cleans_up(runtime: str, sig: signal.Signals, tmp_path: Path) -> None:
-    run_id = f"itest-interrupt-{runtime}-{sig.name.lower()}"
+def test_interrupt_mid_drill_cleans_up(runtime: str, sig: signal.Signals, scenario: str,
+                                       when: str, tmp_path: Path) -> None:
+    run_id = f"itest-interrupt-{runtime}-{sig.name.lower()}-{scenario}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "drills.cli", "run", "--scenario", "postgres-kill",
+        [sys.executable, "-m", "drills.cli", "run", "--scenario", scenario,
          "--runtime", runtime, "--out", str(tmp_path), "--run-id", run_id],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # its own process group, like a shell job
@@ -30,10 +41,11 @@ def test_interrupt_mid_drill_cleans_up(runtime: str, sig: signal.Signals, tmp_pa
     assert proc.stdout is not None
     try:
         seen: list[str] = []
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         for line in proc.stdout:
             seen.append(line)
-            if "warm-up" in line and "ok/s" in line:  # servers and load are up
+            if (when == WARM and "warm-up" in line and WARM in line) or \
+                    (when != WARM and when in line):
                 break
             assert time.monotonic() < deadline, "".join(seen)
         else:

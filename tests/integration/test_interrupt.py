@@ -50,9 +50,12 @@ def test_interrupt_mid_drill_cleans_up(runtime: str, sig: signal.Signals, scenar
             assert time.monotonic() < deadline, "".join(seen)
         else:
             pytest.fail("the drill ended before its warm-up:\n" + "".join(seen))
-        if runtime == "local":
+        workdir = list(Path(tempfile.gettempdir()).glob(f"drills-{run_id}-*"))
+        if when == RESTORING:  # the server is down while its data is replaced
+            assert [w for w in workdir if (w / "backups" / "postgres").is_dir()], workdir
+        if runtime == "local" and when == WARM:
             assert processes_mentioning(f"drills-{run_id}-"), "no server was running to interrupt"
-        else:
+        elif runtime == "compose":
             assert labelled(run_id), "no container was running to interrupt"
         assert processes_mentioning("locust_child"), "no load generator was running"
         os.killpg(proc.pid, sig)

@@ -19,8 +19,9 @@ from drills.backup import Backup, BackupMethod, Verification, sha256_of
 from drills.drill import Drill
 from drills.errors import BackupError
 from drills.kinds.postgres import store as pg_store
+from drills.kinds.postgres.accident import Accident
 from drills.kinds.postgres.backup import BaseBackup, PgDump
-from drills.kinds.postgres.restore import find_drop
+from drills.kinds.postgres.restore import FindAccident, find_drop
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.kinds.redis import store as redis_store
 from drills.kinds.redis.backup import RdbSnapshot
@@ -165,3 +166,17 @@ def test_a_drill_with_an_unusable_backup_fails(tmp_path: Path) -> None:
     summary = json.loads((drill.files.root / "result.json").read_text())
     assert summary["backups"][0]["verified"] is False
     assert not Path(summary["backups"][0]["path"]).exists()  # went with the run
+
+
+def test_an_accidental_delete_is_found_in_the_archive_by_its_deletes(stack: Stack) -> None:
+    """DELETE without WHERE: the transaction with the most heap DELETEs on the table."""
+    pg = stack["pg"]
+    with pg_store.connect(pg.endpoint) as conn:
+        conn.execute(f"INSERT INTO {pg_store.TABLE} (id, value) SELECT g, md5(g::text) "
+                     "FROM generate_series(1000001, 1000500) g")
+        conn.execute(f"DELETE FROM {pg_store.TABLE} WHERE id = 1000001")  # a small one first
+    base = BaseBackup(pg).take("base-delete")
+    Accident(pg, "delete").inject()
+    found = FindAccident(pg, base, "delete").run(120)
+    assert found.facts["deleted_rows_in_wal"] == 499
+    assert "COMMIT" in found.facts["record"] and found.facts["xid"] > 0

@@ -14,7 +14,6 @@ import pytest
 
 from tests.integration.conftest import REPO, labelled, processes_mentioning
 
-
 WARM = "ok/s"  # a progress line of the warm-up: servers and load are up
 RESTORING = "postgres-restore-wal: recovery"  # the base backup is being restored
 

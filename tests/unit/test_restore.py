@@ -12,7 +12,7 @@ from drills.clock import Instant
 from drills.errors import PlanError, RecoveryError
 from drills.history import read_history
 from drills.journal import Journal, ScenarioFiles, load_journal, write_json
-from drills.kinds.postgres.restore import find_drop
+from drills.kinds.postgres.restore import find_commit, find_drop, find_mass_delete, wal_relation
 from drills.kinds.redis.restore import find_last_command
 from drills.measure.evaluate import evaluate
 from drills.measure.verdict import Verdict
@@ -224,3 +224,24 @@ def test_bad_dataset_and_backup_keys_are_named(tmp_path: Path, entry: str, key: 
     with pytest.raises(PlanError, match=says) as caught:
         load_plan(path)
     assert f"scenarios.postgres-restore-dump.{key}" in str(caught.value)
+
+
+def test_find_mass_delete_picks_the_transaction_that_deleted_most() -> None:
+    rel = wal_relation("base/16384/16385")
+    assert rel == "1663/16384/16385"
+
+    def delete(xid: int, node: int = 16385) -> str:
+        return (f"rmgr: Heap        len (rec/tot):     54/    54, tx:        {xid}, lsn: "
+                f"0/0301F5A8, prev 0/0301F570, desc: DELETE off 3 flags 0x00 KEYS_UPDATED , "
+                f"blkref #0: rel 1663/16384/{node} blk 0")
+
+    heap = "\n".join([delete(700), *[delete(731) for _ in range(5)],
+                      *[delete(800, node=99999) for _ in range(9)]])
+    assert find_mass_delete(heap, rel) == (731, 5)
+    assert find_mass_delete(heap, "1663/1/2") is None
+    commits = ("rmgr: Transaction len (rec/tot):     34/    34, tx:        731, lsn: 0/03000110,"
+               " prev 0/030000D8, desc: COMMIT 2026-12-02 14:51:09.001 UTC")
+    assert find_commit(commits, 731) == (731, "0/03000110", commits)
+    assert find_commit(commits, 732) is None
+    with pytest.raises(RecoveryError):
+        wal_relation("pg_tblspc/16400/PG_15_202209061/16384/16385")

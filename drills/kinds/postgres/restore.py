@@ -106,15 +106,29 @@ class Reopen(_PostgresStep):
 
 
 class FindAccident(_PostgresStep):
-    """Find the transaction that dropped the workload table, in the archived WAL."""
+    """Find the accident's transaction in the archived WAL, as an operator would.
 
-    def __init__(self, service: Service, base: Backup) -> None:
-        super().__init__(service, f"find the accident in {service.name}'s WAL archive")
-        self.base = base
+    ``drop``: the first commit after the base backup that drops relations (a DROP TABLE's
+    commit record lists the files it removes). ``delete``: the transaction with the most
+    heap DELETE records on the workload table's file (``pg_relation_filepath``), and its
+    commit record.
+    """
+
+    def __init__(self, service: Service, base: Backup, accident: str = "drop") -> None:
+        if accident not in ("drop", "delete"):
+            raise RecoveryError(f"find accident {accident!r}: use 'drop' or 'delete'")
+        super().__init__(service, f"find the accidental {accident.upper()} in {service.name}'s "
+                         "WAL archive")
+        self.base, self.accident = base, accident
         self.backups = require(service, KeepsBackups, self.name)
 
     def run(self, timeout_s: float) -> Action:
         at = Instant.now()
+        relation = None
+        if self.accident == "delete":  # the table is still there: where its file is
+            path = self.sql(f"SELECT pg_relation_filepath('{store.TABLE}')",
+                            self.service.endpoint.database or "drills")
+            relation = wal_relation(path)
         # the segment holding the accident is archived once it is switched out
         segment = self.sql("SELECT pg_walfile_name(pg_switch_wal())")
         deadline = time.monotonic() + timeout_s
@@ -128,21 +142,67 @@ class FindAccident(_PostgresStep):
                                                                                p.name))
         first = _segment_of(self.base, segments)
         wal_dir = self.backups.backup_dir().path(WAL_ARCHIVE)
-        done = self.tool(["pg_waldump", "--rmgr=Transaction", "-p", wal_dir, first, segment],
-                         timeout_s)
-        text = done.stdout.decode(errors="replace")
-        found = find_drop(text)
+
+        def waldump(rmgr: str) -> str:
+            done = self.tool(["pg_waldump", f"--rmgr={rmgr}", "-p", wal_dir, first, segment],
+                             timeout_s)
+            return done.stdout.decode(errors="replace")
+
+        transactions = waldump("Transaction")
+        if relation is None:
+            found = find_drop(transactions)
+            how = "the first commit after the base backup that drops relations"
+            rows = None
+        else:
+            deleted = find_mass_delete(waldump("Heap"), relation)
+            if deleted is None:
+                raise RecoveryError(f"{self.service.name}: no heap DELETE on {relation} in WAL "
+                                    f"{first}..{segment}")
+            xid_found, rows = deleted
+            found = find_commit(transactions, xid_found)
+            how = (f"the transaction with the most heap DELETE records on rel {relation} "
+                   f"({rows}), and its commit")
         if found is None:
-            raise RecoveryError(f"{self.service.name}: no committed transaction that dropped "
-                                f"a relation in WAL {first}..{segment}")
+            raise RecoveryError(f"{self.service.name}: the accident's commit is not in WAL "
+                                f"{first}..{segment}")
         xid, lsn, line = found
-        when = re.search(r"desc: COMMIT ([^;]+);", line)
-        return Action(f"pg_switch_wal, then pg_waldump --rmgr=Transaction over {first}.."
-                      f"{segment}: the first commit after the base backup that drops "
-                      "relations", at,
+        when = re.search(r"desc: COMMIT ([^;]+)", line)
+        return Action(f"pg_switch_wal, then pg_waldump over {first}..{segment}: {how}", at,
                       {"phase": "find target", "xid": xid, "lsn": lsn,
-                       "commit_time": when.group(1) if when else None, "record": line[:400],
-                       "segments": [first, segment]})
+                       "commit_time": when.group(1).strip() if when else None,
+                       "record": line[:400], "segments": [first, segment],
+                       **({"deleted_rows_in_wal": rows} if rows is not None else {})})
+
+
+def wal_relation(filepath: str) -> str:
+    """``base/<db>/<node>`` (pg_relation_filepath) as pg_waldump names it: ``1663/<db>/<node>``."""
+    parts = filepath.strip().split("/")
+    if len(parts) != 3 or parts[0] != "base":
+        raise RecoveryError(f"{filepath!r}: not a file of the default tablespace")
+    return f"1663/{parts[1]}/{parts[2]}"
+
+
+def find_mass_delete(heap: str, relation: str) -> tuple[int, int] | None:
+    """(xid, records) of the transaction with the most DELETE records on ``relation``."""
+    counts: dict[int, int] = {}
+    for line in heap.splitlines():
+        match = _DELETE.search(line)
+        if match and f"rel {relation} " in line + " ":
+            xid = int(match.group(1))
+            counts[xid] = counts.get(xid, 0) + 1
+    if not counts:
+        return None
+    xid = max(counts, key=lambda x: counts[x])
+    return xid, counts[xid]
+
+
+def find_commit(transactions: str, xid: int) -> tuple[int, str, str] | None:
+    """(xid, LSN, the record) of the commit of transaction ``xid``."""
+    for line in transactions.splitlines():
+        match = _ANY_COMMIT.search(line)
+        if match and int(match.group(1)) == xid:
+            return xid, match.group(2), line.strip()
+    return None
 
 
 def _segment_of(base: Backup, archived: list[str]) -> str:
@@ -160,6 +220,8 @@ def _segment_of(base: Backup, archived: list[str]) -> str:
 
 
 _COMMIT = re.compile(r"tx:\s+(\d+), lsn: ([0-9A-F]+/[0-9A-F]+),.*desc: COMMIT .*; rels: ")
+_ANY_COMMIT = re.compile(r"tx:\s+(\d+), lsn: ([0-9A-F]+/[0-9A-F]+),.*desc: COMMIT ")
+_DELETE = re.compile(r"rmgr: Heap .*tx:\s+(\d+), lsn: .*desc: DELETE ")
 
 
 def find_drop(waldump: str) -> tuple[int, str, str] | None:

@@ -132,5 +132,12 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             {"gap_s": Param(float, 2.0, "seconds between the end of the backup and the fault",
                             minimum=0.0, exclusive=False, maximum=86400)},
         ),
+        ScenarioInfo(
+            "redis-restore-aof", "redis",
+            "AOF on; a copy of the AOF directory, writes paused while it is copied; then the "
+            "server and its data volume are lost. The copy put in place; the AOF replayed.",
+            {"gap_s": Param(float, 2.0, "seconds between the end of the backup and the fault",
+                            minimum=0.0, exclusive=False, maximum=86400)},
+        ),
     )
 }

@@ -8,14 +8,17 @@ redis-flushall-aof      the same accident, recovered without a backup: stop befo
                         The report shows the two methods' RPO side by side.
 redis-restore-volume    AOF on; an RDB backup; then the server and its data volume are lost.
                         Restore the RDB into a new server, then turn AOF back on.
+redis-restore-aof       AOF on; a copy of the AOF directory (writes paused while it is
+                        copied); then the server and its data volume are lost. Put the copy in
+                        place and start: the AOF is replayed.
 """
 
 import pytest
 
 from drills import Drill, LoseData, RedisSettings, Verdict
 from drills.kinds.redis.accident import FlushAll
-from drills.kinds.redis.backup import RdbSnapshot
-from drills.kinds.redis.restore import EnableAof, RemoveFlushall, RestoreRdb
+from drills.kinds.redis.backup import AofCopy, RdbSnapshot
+from drills.kinds.redis.restore import EnableAof, RemoveFlushall, RestoreAof, RestoreRdb
 
 
 def run_flushall_rdb(drill: Drill) -> None:
@@ -64,6 +67,21 @@ def run_restore_volume(drill: Drill) -> None:
         drill.hold()
 
 
+def run_restore_aof(drill: Drill) -> None:
+    redis = drill.stack(redis=RedisSettings(appendonly=True))["redis"]
+    copy, loss = AofCopy(redis), LoseData(redis)
+    with drill.load(redis):
+        drill.warm_up()
+        backup = drill.backup(copy)
+        drill.wait(float(drill.scenario.params["gap_s"]), "after the backup")
+        with drill.fault(loss):
+            pass
+        drill.detect()
+        drill.recover(RestoreAof(redis, backup))
+        drill.wait_for_service()
+        drill.hold()
+
+
 @pytest.mark.drill("redis-flushall-rdb")
 def test_redis_flushall_rdb(drill: Drill) -> None:
     run_flushall_rdb(drill)
@@ -81,5 +99,12 @@ def test_redis_flushall_aof(drill: Drill) -> None:
 @pytest.mark.drill("redis-restore-volume")
 def test_redis_restore_volume(drill: Drill) -> None:
     run_restore_volume(drill)
+    result = drill.conclude()
+    assert result.verdict == Verdict.PASS, result.explain()
+
+
+@pytest.mark.drill("redis-restore-aof")
+def test_redis_restore_aof(drill: Drill) -> None:
+    run_restore_aof(drill)
     result = drill.conclude()
     assert result.verdict == Verdict.PASS, result.explain()

@@ -24,7 +24,7 @@ from drills.kinds.postgres.backup import BaseBackup, PgDump
 from drills.kinds.postgres.restore import FindAccident, find_drop
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.kinds.redis import store as redis_store
-from drills.kinds.redis.backup import RdbSnapshot
+from drills.kinds.redis.backup import AofCopy, RdbSnapshot
 from drills.kinds.redis.settings import RedisSettings
 from drills.measure.verdict import Verdict
 from drills.plan import load_plan
@@ -180,3 +180,15 @@ def test_an_accidental_delete_is_found_in_the_archive_by_its_deletes(stack: Stac
     found = FindAccident(pg, base, "delete").run(120)
     assert found.facts["deleted_rows_in_wal"] == 499
     assert "COMMIT" in found.facts["record"] and found.facts["xid"] > 0
+
+
+def test_an_aof_copy_verifies_and_flipped_bytes_do_not(stack: Stack) -> None:
+    aof = AofCopy(stack["cache"])
+    made = aof.take("aof-ok")
+    assert made.facts["keys"] > 1000 and made.facts["writes_paused_s"] < 5
+    checked = aof.verify(made)
+    assert checked.ok, checked.detail
+    base = next(made.host_path.glob("*.base.*"))
+    flip(base, base.stat().st_size // 2)
+    broken = aof.verify(made)
+    assert not broken.ok, broken.detail

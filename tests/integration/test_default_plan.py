@@ -108,7 +108,8 @@ def test_silent_loss_is_found_exactly(run: dict[str, Any]) -> None:
 
 
 RESTORES = ["postgres-restore-dump", "postgres-restore-wal", "postgres-restore-corrupt",
-            "postgres-pitr-drop", "redis-flushall-rdb", "redis-restore-volume"]
+            "postgres-pitr-drop", "redis-flushall-rdb", "redis-restore-volume",
+            "redis-restore-aof"]
 
 
 @pytest.mark.parametrize("name", RESTORES)

@@ -78,3 +78,66 @@ class RdbSnapshot(BackupMethod):
                          if "keys read" in line), "")
             return Verification(True, tool, f"RDB looks OK{'; ' + keys if keys else ''}")
         return Verification(False, tool, f"exit {done.returncode}: {out[-600:]}")
+
+
+class AofCopy(BackupMethod):
+    """A copy of the AOF directory, taken with writes paused (CLIENT PAUSE WRITE).
+
+    Redis writes a command to its AOF before it replies, so every write acknowledged before
+    the pause is in the files; none is applied while they are copied, so the copy ends on
+    a whole command. Writes wait for the length of the copy (``writes_paused_s``).
+    Verified with ``redis-check-aof`` on the copied manifest.
+    """
+
+    label = "aof"
+    method = "AOF directory copy (writes paused)"
+
+    def __init__(self, service: Service, timeout_s: float = 600.0) -> None:
+        super().__init__(service)
+        self.exec = require(service, Exec, f"{self.method} of {service.name}")
+        self.timeout_s = timeout_s
+
+    def take(self, name: str) -> Backup:
+        where = self.store.backup_dir()
+        with store.client(self.service.endpoint, timeout_s=30) as r:
+            if not r.info("persistence").get("aof_enabled"):
+                raise BackupError(f"{self.service.name}: AOF is off; there is no AOF to copy")
+            folder = r.config_get("appenddirname")["appenddirname"]
+            source = f"{r.config_get('dir')['dir']}/{folder}"
+            deadline = time.monotonic() + self.timeout_s
+            while r.info("persistence").get("aof_rewrite_in_progress"):
+                if time.monotonic() > deadline:
+                    raise BackupError(f"{self.service.name}: an AOF rewrite did not end")
+                time.sleep(0.01)
+            started = Instant.now()
+            # the pause ends by itself after timeout_s should the drill die mid-copy
+            r.execute_command("CLIENT", "PAUSE", str(int(self.timeout_s * 1000)), "WRITE")
+            try:
+                run_tool(self.exec, self.service.name, ["cp", "-a", source, where.path(name)],
+                         BackupError, self.timeout_s)
+            finally:
+                r.execute_command("CLIENT", "UNPAUSE")
+                resumed = Instant.now()
+            keys = int(r.dbsize())
+        path = where.host / name
+        manifest = next(path.glob("*.manifest"), None)
+        if manifest is None:
+            raise BackupError(f"{self.service.name}: the copied AOF directory has no manifest")
+        point = ConsistencyPoint(started, resumed, "the AOF as it stood while writes were "
+                                 "paused")
+        return Backup(name, self.method, self.service.name, path, where.path(name), point,
+                      started, resumed, size_of(path), sha256_of(manifest),
+                      {"sha256_of": manifest.name, "keys": keys, "source": source,
+                       "writes_paused_s": resumed.mono - started.mono})
+
+    def verify(self, backup: Backup) -> Verification:
+        manifest = next(backup.host_path.glob("*.manifest"), None)
+        if manifest is None:
+            return Verification(False, "redis-check-aof", "no manifest in the copy")
+        inside = f"{backup.inside}/{manifest.name}"
+        tool = f"redis-check-aof {inside}"
+        done = self.exec.exec(["redis-check-aof", inside], timeout_s=600)
+        out = output_of(done.stdout + done.stderr)
+        if done.returncode == 0 and "is valid" in out:
+            return Verification(True, tool, out.splitlines()[-1] if out else "valid")
+        return Verification(False, tool, f"exit {done.returncode}: {out[-600:]}")

@@ -168,3 +168,25 @@ class RemoveFlushall(_RedisStep):
                       f"{cut[1]} of {incr[-1]}) cut; started again", at,
                       {"phase": "restore", "file": incr[-1], "cut": list(cut), "rows": keys,
                        "original_kept": str(before)})
+
+
+class RestoreAof(_RedisStep):
+    """Put a copied AOF directory in place of the server's, and start it (AOF on)."""
+
+    def __init__(self, service: Service, backup: Backup) -> None:
+        super().__init__(service, f"restore {backup.name} into {service.name}")
+        self.backup = backup
+
+    def run(self, timeout_s: float) -> Action:
+        at = Instant.now()
+        self.stopped(timeout_s)
+        self.offline('mkdir -p "$1"; rm -rf "$1"/appendonlydir; cp -a "$2" "$1"/appendonlydir',
+                     self.backups.data_path, self.backup.inside)
+        self.service.start()
+        self.service.wait_ready(timeout_s)
+        with store.client(self.service.endpoint, timeout_s=30) as r:
+            keys = int(r.dbsize())
+        return Action(f"stopped; {self.backup.name} copied in as appendonlydir; started (the "
+                      "AOF replayed)", at,
+                      {"phase": "restore", "restored_from": self.backup.name,
+                       "bytes": self.backup.size_bytes, "rows": keys})

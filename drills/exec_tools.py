@@ -6,7 +6,7 @@ its exit status and the end of what it printed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from drills.backup import output_of
 from drills.errors import DrillError
@@ -14,10 +14,9 @@ from drills.stack.capabilities import Exec, ExecResult
 
 
 def run_tool(service: Exec, name: str, argv: Sequence[str], error: type[DrillError],
-             timeout_s: float = 600.0,
-             runner: Callable[[Sequence[str], float], ExecResult] | None = None) -> ExecResult:
-    """Run ``argv`` in ``service``'s environment (or with ``runner``); ``error`` if it fails."""
-    done = runner(argv, timeout_s) if runner else service.exec(argv, timeout_s=timeout_s)
+             timeout_s: float = 600.0) -> ExecResult:
+    """Run ``argv`` in ``service``'s environment; ``error`` naming it all if it fails."""
+    done = service.exec(argv, timeout_s=timeout_s)
     if done.returncode != 0:
         raise error(f"{name}: {' '.join(argv[:3])}{' ...' if len(argv) > 3 else ''} failed "
                     f"(exit {done.returncode}): {output_of(done.stderr or done.stdout, 1500)}")

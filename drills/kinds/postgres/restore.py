@@ -6,10 +6,13 @@ From a dump, into a new, empty server (after Provision):
     Reopen        the restored database takes the clients' database's name: from now on
                   the service answers
 
-From a base backup and the WAL archive (server loss, or a point in time before an accident):
+From a base backup and the WAL archive (server loss, a damaged page, or a point in time
+before an accident):
     FindAccident  as an operator would: switch to a new WAL segment, wait until the archive
                   holds the accident, and find its transaction with pg_waldump; nothing
                   from the drill's own knowledge of what it did
+    ArchiveWal    a damaged server still runs: switch segments and wait until the archive
+                  holds what it wrote, before it is stopped
     RestoreBaseBackup  the server stopped, its data replaced by the base backup, with
                   recovery.signal and a restore_command (and a recovery target for PITR)
     ReplayWal     start; the server replays the archive (to the end, or to the target),

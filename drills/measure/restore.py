@@ -215,7 +215,9 @@ class BackupCalibration:
     """Checks a restore against its own consistency point (``Drill.calibrate_backup``)."""
 
     expected_window_s: float  # t_fault - the consistency point
-    tolerance_s: float  # the point's bracket plus the largest gap between acks after it
+    #: the oldest lost write must be acknowledged between the point and the acknowledgement
+    #: of the first write invoked after it (which must be lost): that span is the tolerance
+    tolerance_s: float
     missing_before: int  # acknowledged before the point, missing
     kept_after: tuple[int, ...]  # invoked after the point, acknowledged before the fault, present
     straddling: int  # in flight across the point: either way is right
@@ -225,18 +227,17 @@ def calibrate(restore: Restore, fault: Step, ops: Sequence[Op],
               present: Mapping[int, str]) -> BackupCalibration:
     earliest, latest = restore.consistency_earliest_mono, restore.consistency_latest_mono
     t_fault = fault.start.mono
-    acked = sorted((op for op in ops if op.outcome == Outcome.OK and op.complete_mono is not None),
-                   key=lambda op: op.complete_mono or 0.0)
+    acked = [op for op in ops if op.outcome == Outcome.OK and op.complete_mono is not None]
     kept_after = tuple(op.id for op in acked if op.invoke_mono > latest
                        and (op.complete_mono or 0.0) <= t_fault and op.id in present)
     straddling = sum(1 for op in acked if op.invoke_mono <= latest
                      and (op.complete_mono or 0.0) >= earliest)
-    after = [op.complete_mono or 0.0 for op in acked
-             if earliest <= (op.complete_mono or 0.0) <= min(t_fault, earliest + 1.0)]
-    gaps = [b - a for a, b in zip([earliest, *after], after, strict=False)]
+    first_after = min((op for op in acked if op.invoke_mono > latest),
+                      key=lambda op: op.invoke_mono, default=None)
+    bound = (first_after.complete_mono or t_fault) if first_after else t_fault
     return BackupCalibration(
         expected_window_s=t_fault - earliest,
-        tolerance_s=(latest - earliest) + max(gaps, default=0.0),
+        tolerance_s=max(0.0, min(bound, t_fault) - earliest),
         missing_before=len(restore.missing_before_point),
         kept_after=kept_after, straddling=straddling,
     )

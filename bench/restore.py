@@ -137,7 +137,7 @@ def main() -> None:
                          lambda: FindAccident(pg, base2).run(600))
         timed("restore the base backup, target: just before it",
               lambda: RestoreBaseBackup(pg, base2, int(found.facts["xid"])).run(3600))
-        timed("replay to the target and promote", lambda: ReplayWal(pg).run(3600))
+        timed("replay to the target and promote", lambda: ReplayWal(pg, to_end=False).run(3600))
         count = sql(pg, f"SELECT count(*) FROM {pg_store.TABLE}", "drills")
         print(f"  after PITR the dropped table is back with {count} of the 10000 rows written "
               "after the base backup")

@@ -237,7 +237,9 @@ class Drill:
             if failed is not None:
                 seen = Instant(failed.complete_mono, failed.complete_wall)
                 how = "the steady-state probe failed: " + (failed.error or "too slow")
-            elif read:
+            elif not read:  # the probe stopped (its thread died): nothing more will come
+                break
+            else:
                 try:
                     store_for(store.kind).read_back(store.endpoint)
                     time.sleep(0.2)

@@ -105,7 +105,7 @@ def run_pitr_drop(drill: Drill) -> None:
         drill.detect()
         found = drill.recover(FindAccident(pg, backup))
         drill.recover(RestoreBaseBackup(pg, backup, target_xid=int(found.facts["xid"])))
-        drill.recover(ReplayWal(pg))
+        drill.recover(ReplayWal(pg, to_end=False))
         drill.wait_for_service()
         drill.hold()
 

@@ -197,12 +197,15 @@ class ComposeService(Service):
         self.endpoint = spec.endpoint
         self.image = kind.image()
         self._version: str | None = None
+        self._overridden = False  # running with start_with()'s overrides
 
     def supports(self, capability: type) -> bool:
         if capability is HasDataVolume and self.spec.data_path is None:
             return False
         if capability is KeepsBackups and (self.spec.data_path is None
-                                           or self.spec.backup_path is None):
+                                           or self.spec.backup_path is None
+                                           or os.geteuid() != 0):
+            # not root: the backup directory cannot be given to the container's account
             return False
         return super().supports(capability)
 
@@ -220,6 +223,12 @@ class ComposeService(Service):
         return found[0]
 
     def start(self) -> None:
+        if self._overridden:  # started with overrides: recreate it with its own command
+            self._overridden = False
+            self._own_backup_dir()
+            self.rt.compose("up", "--detach", "--no-deps", "--force-recreate", "--pull",
+                            "missing", self.name)
+            return
         try:
             container = self.container()
         except StackError:
@@ -235,9 +244,8 @@ class ComposeService(Service):
     def start_with(self, overrides: Mapping[str, str]) -> None:
         """Recreate the container with the overrides after its command, and start it.
 
-        The run file gets its own command back at once: a later recreation uses it. This
-        container keeps the overrides until then (a setting changed at run time, like
-        Redis' CONFIG SET appendonly yes, is not written back to the file).
+        The run file gets its own command back at once, and the next ``start()`` recreates
+        the container with it, as the local runtime's next start drops the overrides.
         """
         definition = self.rt._definitions[self.name]
         original = definition.get("command")
@@ -248,6 +256,7 @@ class ComposeService(Service):
             self._own_backup_dir()
             self.rt.compose("up", "--detach", "--no-deps", "--force-recreate", "--pull",
                             "missing", self.name)
+            self._overridden = True
         finally:
             if original is None:
                 definition.pop("command", None)

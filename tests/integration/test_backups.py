@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +18,11 @@ import pytest
 
 from drills.backup import Backup, BackupMethod, Verification, sha256_of
 from drills.drill import Drill
-from drills.errors import BackupError
+from drills.errors import BackupError, RecoveryError
 from drills.kinds.postgres import store as pg_store
 from drills.kinds.postgres.accident import Accident
 from drills.kinds.postgres.backup import BaseBackup, PgDump
-from drills.kinds.postgres.restore import FindAccident, find_drop
+from drills.kinds.postgres.restore import FindAccident, ReplayWal, RestoreBaseBackup, find_drop
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.kinds.redis import store as redis_store
 from drills.kinds.redis.backup import AofCopy, RdbSnapshot
@@ -118,7 +119,6 @@ def test_the_archive_holds_the_wal_an_operator_searches(stack: Stack) -> None:
     for _ in range(200):
         if (where.host / "wal" / segment).exists():
             break
-        import time
         time.sleep(0.05)
     done = pg.exec(["pg_waldump", "--rmgr=Transaction", "-p", where.path("wal"),  # type: ignore[attr-defined]
                     segment], timeout_s=60)
@@ -192,3 +192,28 @@ def test_an_aof_copy_verifies_and_flipped_bytes_do_not(stack: Stack) -> None:
     flip(base, base.stat().st_size // 2)
     broken = aof.verify(made)
     assert not broken.ok, broken.detail
+
+
+def test_a_replay_that_stops_before_the_end_of_the_archive_is_a_failed_recovery(
+        tmp_path: Path) -> None:
+    """A failing restore_command reads as "no more WAL": PostgreSQL promotes at the end of
+    the base backup. ReplayWal must not call that a recovery to the end of the archive."""
+    runtime = runtimes.factory("local")("itest-short-replay", tmp_path / "logs")
+    with Stack(runtime, runtime.services({"pg": PostgresSettings(archive=True)})) as stack:
+        pg = stack["pg"]
+        pg_store.prepare(pg.endpoint)
+        base = BaseBackup(pg).take("base-short")
+        with pg_store.connect(pg.endpoint) as conn:
+            conn.execute(f"INSERT INTO {pg_store.TABLE} (id, value) SELECT g, md5(g::text) "
+                         "FROM generate_series(1, 5000) g")
+            segment = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
+        archive = pg.backup_dir().host / "wal"  # type: ignore[attr-defined]
+        for _ in range(200):
+            if (archive / segment).exists():
+                break
+            time.sleep(0.05)
+        RestoreBaseBackup(pg, base).run(60)
+        for wal in archive.iterdir():  # the server's account can no longer read the archive
+            wal.chmod(0)
+        with pytest.raises(RecoveryError, match="not replayed to its end"):
+            ReplayWal(pg).run(60)

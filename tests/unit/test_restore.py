@@ -12,7 +12,15 @@ from drills.clock import Instant
 from drills.errors import PlanError, RecoveryError
 from drills.history import read_history
 from drills.journal import Journal, ScenarioFiles, load_journal, write_json
-from drills.kinds.postgres.restore import find_commit, find_drop, find_mass_delete, wal_relation
+from drills.kinds.postgres.restore import (
+    find_commit,
+    find_drop,
+    find_mass_delete,
+    lsn_value,
+    segment_of_lsn,
+    segment_start,
+    wal_relation,
+)
 from drills.kinds.redis.restore import find_last_command
 from drills.measure.evaluate import evaluate
 from drills.measure.verdict import Verdict
@@ -245,3 +253,12 @@ def test_find_mass_delete_picks_the_transaction_that_deleted_most() -> None:
     assert find_commit(commits, 732) is None
     with pytest.raises(RecoveryError):
         wal_relation("pg_tblspc/16400/PG_15_202209061/16384/16385")
+
+
+def test_wal_positions() -> None:
+    assert lsn_value("0/3000028") == 0x3000028
+    assert segment_of_lsn("1/A3000028") == "00000001000000A3"
+    assert segment_start("000000010000000100000004") == (1 << 32) | (4 << 24)
+    # a replay that ends where the newest segment begins has read none of it
+    assert lsn_value("0/4000000") <= segment_start("000000010000000000000004")
+    assert lsn_value("0/5000000") > segment_start("000000010000000000000004")

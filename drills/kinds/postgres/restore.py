@@ -82,7 +82,16 @@ class RestoreDump(_PostgresStep):
         self.tool(["pg_restore", "-j", str(self.jobs), "--exit-on-error", "--no-owner",
                    "-d", RESTORE_DATABASE, self.backup.inside], timeout_s)
         restore_s = time.monotonic() - started
-        rows, size = (int(x) for x in self.sql(_RESTORED, RESTORE_DATABASE).split("|"))
+        # the restore's backends flush their statistics as they exit, which may be just
+        # after pg_restore returns: read until two readings agree
+        last = None
+        for _ in range(50):
+            reading = self.sql(_RESTORED, RESTORE_DATABASE)
+            if reading == last:
+                break
+            last = reading
+            time.sleep(0.1)
+        rows, size = (int(x) for x in reading.split("|"))
         return Action(
             f"pg_restore -j {self.jobs} of {self.backup.name} ({self.backup.size_bytes} bytes) "
             f"into database {RESTORE_DATABASE}, closed to clients until reopened", at,
@@ -208,12 +217,28 @@ def find_commit(transactions: str, xid: int) -> tuple[int, str, str] | None:
     return None
 
 
+def lsn_value(lsn: str) -> int:
+    """An LSN (``0/3000028``) as a number."""
+    hi, lo = (int(x, 16) for x in lsn.split("/"))
+    return (hi << 32) | lo
+
+
+def segment_start(name: str) -> int:
+    """The LSN where WAL segment ``name`` (timeline, log id, number; 16 MB) begins."""
+    return (int(name[8:16], 16) << 32) | (int(name[16:24], 16) << 24)
+
+
+def segment_of_lsn(lsn: str) -> str:
+    """The log id and segment number (16 MB segments) of an LSN: a WAL file name's tail."""
+    value = lsn_value(lsn)
+    return f"{value >> 32:08X}{(value & 0xFFFFFFFF) >> 24:08X}"
+
+
 def _segment_of(base: Backup, archived: list[str]) -> str:
     """The archived segment holding the base backup's start (else the oldest archived)."""
     start = str(base.facts.get("start_lsn") or "")
     if "/" in start and archived:
-        hi, lo = (int(x, 16) for x in start.split("/"))
-        wanted = f"{hi:08X}{lo >> 24:08X}"  # 16 MB segments: log id, segment number
+        wanted = segment_of_lsn(start)
         for name in archived:
             if name[8:] >= wanted:
                 return name
@@ -282,9 +307,11 @@ class RestoreBaseBackup(_PostgresStep):
 class ReplayWal(_PostgresStep):
     """Start the restored server; done when WAL replay has ended and it has promoted."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, to_end: bool = True) -> None:
         super().__init__(service, f"replay archived WAL into {service.name} and promote")
         self.backups = require(service, KeepsBackups, self.name)
+        #: to the end of the archive (not to a target): replay must reach its newest segment
+        self.to_end = to_end
 
     def run(self, timeout_s: float) -> Action:
         archive = self.backups.backup_dir().host / WAL_ARCHIVE
@@ -296,9 +323,9 @@ class ReplayWal(_PostgresStep):
         while True:
             try:
                 with store.connect(self.service.endpoint, timeout_s=2) as conn:
-                    row = conn.execute("SELECT pg_is_in_recovery(), pg_current_wal_lsn()::text "
-                                       "FROM (SELECT 1) s WHERE NOT pg_is_in_recovery()"
-                                       ).fetchone()
+                    row = conn.execute("SELECT pg_last_wal_replay_lsn()::text, "
+                                       "pg_current_wal_lsn()::text FROM (SELECT 1) s "
+                                       "WHERE NOT pg_is_in_recovery()").fetchone()
                     if row is not None:
                         timeline = conn.execute("SELECT timeline_id FROM pg_control_checkpoint()"
                                                 ).fetchone()
@@ -311,9 +338,16 @@ class ReplayWal(_PostgresStep):
                                     f"{timeout_s:.0f} s ({last}):\n{self.service.log_tail()}")
             time.sleep(0.05)
         newest = archived[-1] if archived else None
+        # the replay must have read into the newest archived segment, not stopped at its start
+        if self.to_end and newest is not None and row[0] is not None \
+                and lsn_value(row[0]) <= segment_start(newest.name):
+            # a failing restore_command reads as "no more archive": recovery ends early
+            raise RecoveryError(f"{self.service.name}: recovery ended at {row[0]}, before the "
+                                f"newest archived segment {newest.name}: the archive was not "
+                                "replayed to its end (restore_command failing?)")
         return Action("started on the restored data: archived WAL replayed, then promoted "
                       "(pg_is_in_recovery() false)", at,
-                      {"phase": "WAL replay", "lsn_after": row[1],
+                      {"phase": "WAL replay", "replayed_to": row[0], "lsn_after": row[1],
                        "timeline": timeline[0] if timeline else None,
                        "archived_segments": len(archived),
                        "newest_archived_segment": newest.name if newest else None,

@@ -41,14 +41,16 @@ def archive_conf(settings: PostgresSettings, backup_dir: str) -> dict[str, str]:
     """postgresql.conf lines for WAL archiving into ``backup_dir``/wal (none if off).
 
     Each segment is copied under a temporary name and renamed, so the archive never holds
-    half a segment; an existing segment is never overwritten.
+    half a segment; an existing segment is never overwritten (the same one again is fine).
     """
     if not settings.archive:
         return {}
     if any(c.isspace() or c in "'\"%" for c in backup_dir):
         raise ValueError(f"backup directory {backup_dir!r}: no spaces, quotes or % allowed")
     wal = f"{backup_dir}/{WAL_ARCHIVE}"
-    command = (f"mkdir -p {wal} && test ! -f {wal}/%f && cp %p {wal}/%f.part "
-               f"&& mv {wal}/%f.part {wal}/%f")
+    # a segment archived before a crash, but not yet marked done, is offered again: the
+    # same file already there is success, a different one is refused
+    command = (f"{{ test -f {wal}/%f && cmp -s %p {wal}/%f; }} || {{ mkdir -p {wal} && "
+               f"test ! -f {wal}/%f && cp %p {wal}/%f.part && mv {wal}/%f.part {wal}/%f; }}")
     return {"archive_mode": "on", "archive_command": f"'{command}'",
             "archive_timeout": str(settings.archive_timeout_s), "wal_level": "replica"}

@@ -83,10 +83,11 @@ class RdbSnapshot(BackupMethod):
 class AofCopy(BackupMethod):
     """A copy of the AOF directory, taken with writes paused (CLIENT PAUSE WRITE).
 
-    Redis writes a command to its AOF before it replies, so every write acknowledged before
-    the pause is in the files; none is applied while they are copied, so the copy ends on
-    a whole command. Writes wait for the length of the copy (``writes_paused_s``).
-    Verified with ``redis-check-aof`` on the copied manifest.
+    Redis writes a command to its AOF before it replies (with everysec it may hold the write
+    back while an fsync runs: the copy waits until the AOF buffer is empty), so every write
+    acknowledged before the pause is in the files; none is applied while they are copied,
+    so the copy ends on a whole command. Writes wait for the length of the copy
+    (``writes_paused_s``). Verified with ``redis-check-aof`` on the copied manifest.
     """
 
     label = "aof"
@@ -104,15 +105,21 @@ class AofCopy(BackupMethod):
                 raise BackupError(f"{self.service.name}: AOF is off; there is no AOF to copy")
             folder = r.config_get("appenddirname")["appenddirname"]
             source = f"{r.config_get('dir')['dir']}/{folder}"
-            deadline = time.monotonic() + self.timeout_s
-            while r.info("persistence").get("aof_rewrite_in_progress"):
-                if time.monotonic() > deadline:
-                    raise BackupError(f"{self.service.name}: an AOF rewrite did not end")
-                time.sleep(0.01)
             started = Instant.now()
             # the pause ends by itself after timeout_s should the drill die mid-copy
             r.execute_command("CLIENT", "PAUSE", str(int(self.timeout_s * 1000)), "WRITE")
             try:
+                # everysec may hold back the write of the AOF buffer while an fsync runs:
+                # wait until it is in the file, and no rewrite is replacing the files
+                deadline = time.monotonic() + self.timeout_s
+                while True:
+                    info = r.info("persistence")
+                    if not (info.get("aof_buffer_length") or info.get("aof_rewrite_in_progress")
+                            or info.get("aof_rewrite_scheduled")):
+                        break
+                    if time.monotonic() > deadline:
+                        raise BackupError(f"{self.service.name}: the AOF did not settle")
+                    time.sleep(0.005)
                 run_tool(self.exec, self.service.name, ["cp", "-a", source, where.path(name)],
                          BackupError, self.timeout_s)
             finally:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from drills.clock import Instant
-from drills.stack.capabilities import KeepsBackups, require
+from drills.stack.capabilities import Exec, KeepsBackups, require
 from drills.stack.service import Service
 
 
@@ -99,9 +99,12 @@ class BackupMethod(ABC):
     #: in words, for the report
     method: str
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, timeout_s: float = 3600.0) -> None:
         self.service = service
-        self.store = require(service, KeepsBackups, f"{self.method} of {service.name}")
+        what = f"{self.method} of {service.name}"
+        self.store = require(service, KeepsBackups, what)
+        self.exec = require(service, Exec, what)  # every method runs the server's own tools
+        self.timeout_s = timeout_s
 
     @abstractmethod
     def take(self, name: str) -> Backup:

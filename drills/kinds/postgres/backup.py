@@ -30,17 +30,11 @@ from drills.clock import Instant
 from drills.errors import BackupError
 from drills.exec_tools import run_tool
 from drills.kinds.postgres import store
-from drills.stack.capabilities import Exec, require
-from drills.stack.service import Service
 
 
 class _PostgresBackup(BackupMethod):
-    def __init__(self, service: Service) -> None:
-        super().__init__(service)
-        self.exec = require(service, Exec, f"{self.method} of {service.name}")
-
-    def _run(self, argv: list[str], timeout_s: float = 3600.0) -> str:
-        done = run_tool(self.exec, self.service.name, argv, BackupError, timeout_s)
+    def _run(self, argv: list[str]) -> str:
+        done = run_tool(self.exec, self.service.name, argv, BackupError, self.timeout_s)
         return output_of(done.stdout + done.stderr)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from drills.action import Action
 from drills.backup import Backup
@@ -66,6 +67,23 @@ class _PostgresStep(RecoveryStep):
 
     def tool(self, argv: Sequence[str], timeout_s: float) -> ExecResult:
         return run_tool(self.exec, self.service.name, argv, RecoveryError, timeout_s)
+
+    def switch_and_archive(self, backups: KeepsBackups, timeout_s: float) -> str:
+        """pg_switch_wal, then wait until the archive holds the segment it closed."""
+        segment = self.sql("SELECT pg_walfile_name(pg_switch_wal())")
+        deadline = time.monotonic() + timeout_s
+        while not (backups.backup_dir().host / WAL_ARCHIVE / segment).exists():
+            if time.monotonic() > deadline:
+                raise RecoveryError(f"{self.service.name}: WAL segment {segment} was not "
+                                    f"archived within {timeout_s:.0f} s")
+            time.sleep(0.05)
+        return segment
+
+
+def archived(backups: KeepsBackups) -> list[Path]:
+    """The WAL segments in the archive, oldest first (no .backup, .history or .part files)."""
+    archive = backups.backup_dir().host / WAL_ARCHIVE
+    return sorted(p for p in archive.iterdir() if re.fullmatch(r"[0-9A-F]{24}", p.name))
 
 
 class RestoreDump(_PostgresStep):
@@ -142,16 +160,8 @@ class FindAccident(_PostgresStep):
                             self.service.endpoint.database or "drills")
             relation = wal_relation(path)
         # the segment holding the accident is archived once it is switched out
-        segment = self.sql("SELECT pg_walfile_name(pg_switch_wal())")
-        deadline = time.monotonic() + timeout_s
-        archive = self.backups.backup_dir().host / WAL_ARCHIVE
-        while not (archive / segment).exists():
-            if time.monotonic() > deadline:
-                raise RecoveryError(f"{self.service.name}: WAL segment {segment} was not "
-                                    f"archived within {timeout_s:.0f} s")
-            time.sleep(0.05)
-        segments = sorted(p.name for p in archive.iterdir() if re.fullmatch(r"[0-9A-F]{24}",
-                                                                               p.name))
+        segment = self.switch_and_archive(self.backups, timeout_s)
+        segments = [p.name for p in archived(self.backups)]
         first = _segment_of(self.base, segments)
         wal_dir = self.backups.backup_dir().path(WAL_ARCHIVE)
 
@@ -234,17 +244,17 @@ def segment_of_lsn(lsn: str) -> str:
     return f"{value >> 32:08X}{(value & 0xFFFFFFFF) >> 24:08X}"
 
 
-def _segment_of(base: Backup, archived: list[str]) -> str:
+def _segment_of(base: Backup, names: list[str]) -> str:
     """The archived segment holding the base backup's start (else the oldest archived)."""
     start = str(base.facts.get("start_lsn") or "")
-    if "/" in start and archived:
+    if "/" in start and names:
         wanted = segment_of_lsn(start)
-        for name in archived:
+        for name in names:
             if name[8:] >= wanted:
                 return name
-    if not archived:
+    if not names:
         raise RecoveryError("the WAL archive is empty")
-    return archived[0]
+    return names[0]
 
 
 _COMMIT = re.compile(r"tx:\s+(\d+), lsn: ([0-9A-F]+/[0-9A-F]+),.*desc: COMMIT .*; rels: ")
@@ -314,8 +324,7 @@ class ReplayWal(_PostgresStep):
         self.to_end = to_end
 
     def run(self, timeout_s: float) -> Action:
-        archive = self.backups.backup_dir().host / WAL_ARCHIVE
-        archived = sorted(p for p in archive.iterdir() if re.fullmatch(r"[0-9A-F]{24}", p.name))
+        segments = archived(self.backups)
         at = Instant.now()
         self.service.start()
         deadline = time.monotonic() + timeout_s
@@ -337,7 +346,7 @@ class ReplayWal(_PostgresStep):
                 raise RecoveryError(f"{self.service.name} did not finish recovery in "
                                     f"{timeout_s:.0f} s ({last}):\n{self.service.log_tail()}")
             time.sleep(0.05)
-        newest = archived[-1] if archived else None
+        newest = segments[-1] if segments else None
         # the replay must have read into the newest archived segment, not stopped at its start
         if self.to_end and newest is not None and row[0] is not None \
                 and lsn_value(row[0]) <= segment_start(newest.name):
@@ -349,7 +358,7 @@ class ReplayWal(_PostgresStep):
                       "(pg_is_in_recovery() false)", at,
                       {"phase": "WAL replay", "replayed_to": row[0], "lsn_after": row[1],
                        "timeline": timeline[0] if timeline else None,
-                       "archived_segments": len(archived),
+                       "archived_segments": len(segments),
                        "newest_archived_segment": newest.name if newest else None,
                        "newest_archived_wall": newest.stat().st_mtime if newest else None})
 
@@ -367,13 +376,6 @@ class ArchiveWal(_PostgresStep):
 
     def run(self, timeout_s: float) -> Action:
         at = Instant.now()
-        segment = self.sql("SELECT pg_walfile_name(pg_switch_wal())")
-        archive = self.backups.backup_dir().host / WAL_ARCHIVE
-        deadline = time.monotonic() + timeout_s
-        while not (archive / segment).exists():
-            if time.monotonic() > deadline:
-                raise RecoveryError(f"{self.service.name}: WAL segment {segment} was not "
-                                    f"archived within {timeout_s:.0f} s")
-            time.sleep(0.05)
+        segment = self.switch_and_archive(self.backups, timeout_s)
         return Action(f"pg_switch_wal; segment {segment} archived", at,
                       {"phase": "archive WAL", "segment": segment})

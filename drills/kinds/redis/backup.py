@@ -23,8 +23,6 @@ from drills.clock import Instant
 from drills.errors import BackupError
 from drills.exec_tools import run_tool
 from drills.kinds.redis import store
-from drills.stack.capabilities import Exec, require
-from drills.stack.service import Service
 
 
 class RdbSnapshot(BackupMethod):
@@ -32,11 +30,6 @@ class RdbSnapshot(BackupMethod):
 
     label = "rdb"
     method = "RDB after BGSAVE"
-
-    def __init__(self, service: Service, timeout_s: float = 600.0) -> None:
-        super().__init__(service)
-        self.exec = require(service, Exec, f"{self.method} of {service.name}")
-        self.timeout_s = timeout_s
 
     def take(self, name: str) -> Backup:
         where = self.store.backup_dir()
@@ -92,11 +85,6 @@ class AofCopy(BackupMethod):
 
     label = "aof"
     method = "AOF directory copy (writes paused)"
-
-    def __init__(self, service: Service, timeout_s: float = 600.0) -> None:
-        super().__init__(service)
-        self.exec = require(service, Exec, f"{self.method} of {service.name}")
-        self.timeout_s = timeout_s
 
     def take(self, name: str) -> Backup:
         where = self.store.backup_dir()

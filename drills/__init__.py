@@ -36,10 +36,19 @@ _EXPORTS = {
     "Provision": "drills.recovery",
     "PostgresSettings": "drills.kinds.postgres.settings",
     "RedisSettings": "drills.kinds.redis.settings",
+    "AppSettings": "drills.kinds.app.settings",
+    "ToxiproxySettings": "drills.kinds.toxiproxy.settings",
+    "Latency": "drills.faults.network",
+    "Bandwidth": "drills.faults.network",
+    "Partition": "drills.faults.network",
+    "ResetPeer": "drills.faults.network",
+    "SlowClose": "drills.faults.network",
 }
 
 __all__ = [
     "Action",
+    "AppSettings",
+    "Bandwidth",
     "CapabilityMissing",
     "CorruptFile",
     "Drill",
@@ -48,17 +57,22 @@ __all__ = [
     "Fault",
     "Freeze",
     "Kill",
+    "Latency",
     "LoseData",
     "Outcome",
+    "Partition",
     "Plan",
     "PlanError",
     "PostgresSettings",
     "Provision",
     "RecoveryStep",
     "RedisSettings",
+    "ResetPeer",
     "Restart",
     "ScenarioPlan",
     "SilentDelete",
+    "SlowClose",
+    "ToxiproxySettings",
     "Verdict",
     "evaluate",
     "load_plan",
@@ -77,9 +91,12 @@ if TYPE_CHECKING:
     from drills.drill import Drill
     from drills.errors import CapabilityMissing, DrillError, PlanError
     from drills.faults import CorruptFile, Fault, Freeze, Kill, LoseData, SilentDelete
+    from drills.faults.network import Bandwidth, Latency, Partition, ResetPeer, SlowClose
     from drills.history import Outcome
+    from drills.kinds.app.settings import AppSettings
     from drills.kinds.postgres.settings import PostgresSettings
     from drills.kinds.redis.settings import RedisSettings
+    from drills.kinds.toxiproxy.settings import ToxiproxySettings
     from drills.measure.evaluate import DrillResult, evaluate
     from drills.measure.verdict import Verdict
     from drills.plan import Plan, ScenarioPlan, load_plan

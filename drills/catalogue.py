@@ -139,5 +139,47 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             {"gap_s": Param(float, 2.0, "seconds between the end of the backup and the fault",
                             minimum=0.0, exclusive=False, maximum=86400)},
         ),
+        ScenarioInfo(
+            "app-postgres-kill", "app",
+            "HTTP load on the reference app (PostgreSQL behind it, Redis as its cache, each "
+            "through Toxiproxy); SIGKILL PostgreSQL, restart it. RTO probed at the app; RPO "
+            "from PostgreSQL itself.",
+        ),
+        ScenarioInfo(
+            "app-redis-kill", "app",
+            "SIGKILL the app's cache (Redis) under HTTP load, restart it. The app keeps "
+            "answering from PostgreSQL (degraded): availability during the fault is the figure.",
+        ),
+        ScenarioInfo(
+            "app-postgres-latency", "app",
+            "latency_ms (+/- jitter_ms) on every answer from PostgreSQL to the app for "
+            "duration_s, then removed. No write should fail; p99 latency against the target.",
+            {"latency_ms": Param(int, 150, "added latency, in ms", maximum=60_000),
+             "jitter_ms": Param(int, 0, "latency jitter, in ms", minimum=0, exclusive=False,
+                                maximum=60_000),
+             "duration_s": Param(float, 5.0, "how long the latency stays, in seconds",
+                                 maximum=3600)},
+        ),
+        ScenarioInfo(
+            "app-postgres-partition", "app",
+            "The link from the app to PostgreSQL cut for partition_s seconds (refused, as a host "
+            "that is gone), then healed. Calibrates the RTO clock at the app: the measured RTO "
+            "must equal partition_s within two probe intervals.",
+            {"partition_s": Param(float, 3.0, "how long the link stays cut, in seconds",
+                                  maximum=3600)},
+        ),
+        ScenarioInfo(
+            "app-postgres-blackhole", "app",
+            "The link from the app to PostgreSQL turned into a black hole for partition_s "
+            "seconds (every byte dropped, connections left open), then healed: writes in "
+            "flight end in the app's deadline and are unknown.",
+            {"partition_s": Param(float, 3.0, "how long the black hole lasts, in seconds",
+                                  maximum=3600)},
+        ),
+        ScenarioInfo(
+            "app-kill", "app",
+            "SIGKILL the app process under HTTP load and restart it; PostgreSQL and Redis stay "
+            "up. No acknowledged write may be lost.",
+        ),
     )
 }

@@ -2,6 +2,8 @@
 # Install what drills needs, skipping every step already done. Safe to run again.
 #   - Python 3.11+ venv in .venv with drills and its dependencies (pip, from PyPI)
 #   - PostgreSQL 15 server binaries and redis-server (apt), only when missing
+#   - Toxiproxy server 2.12.0 as .venv/bin/toxiproxy-server, built from source with Go 1.23+
+#     (go install through the Go module proxy; no Debian package has it), only when missing
 # Package installs never start system services: drills runs its own servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,7 @@ apt_install() {  # apt_install PACKAGE... ; no service is started by the install
 
 # 1. server binaries
 if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -x "${DRILLS_PG_BINDIR:-/nonexistent}/initdb" ]; then
+  # shellcheck disable=SC2012  # Debian's version directories: plain names
   say "PostgreSQL server: present ($(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -1))"
 else
   say "PostgreSQL server: installing postgresql-15 (apt; no cluster is created or started)"
@@ -46,7 +49,7 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; th
   say "need Python 3.11 or newer as '$PY' (set PYTHON=/path/to/python3.11)"; exit 1
 fi
 stamp=".venv/.drills-installed"
-want=$(cat pyproject.toml | sha256sum | cut -c1-16)
+want=$(sha256sum < pyproject.toml | cut -c1-16)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/drill ]; then
   say "Python environment: up to date (.venv)"
 else
@@ -55,5 +58,35 @@ else
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
+fi
+
+# 3. Toxiproxy server for the local runtime (the compose runtime has its image)
+toxi_version=2.12.0
+toxi_module=github.com/Shopify/toxiproxy/v2
+toxi_bin=.venv/bin/toxiproxy-server
+if [ -x "$toxi_bin" ] && [ "$("$toxi_bin" -version 2>/dev/null)" = "toxiproxy-server version $toxi_version" ]; then
+  say "Toxiproxy server: present ($toxi_bin $toxi_version)"
+else
+  GO=$(command -v go || echo /usr/local/go/bin/go)
+  go_missing="install Go 1.23 or newer (https://go.dev/dl, or Debian's golang-go where it is 1.23+:"
+  go_missing+=" bookworm's is 1.19, too old), put go on PATH and run this again"
+  [ -x "$GO" ] || { say "Toxiproxy server: the Go toolchain is missing: $go_missing"; exit 1; }
+  go_version=$("$GO" env GOVERSION)  # go1.26.8 (a development toolchain says more: tried as is)
+  if [[ $go_version =~ ^go1\.([0-9]+) ]] && (( BASH_REMATCH[1] < 23 )); then
+    say "Toxiproxy server: $GO is $go_version, toxiproxy $toxi_version needs Go 1.23+: $go_missing"; exit 1
+  fi
+  say "Toxiproxy server: building $toxi_version with $go_version into $toxi_bin (go install, a minute when cold)"
+  gobin=$(mktemp -d)
+  trap 'rm -rf "$gobin"' EXIT
+  # GOFLAGS, GOPROXY, GOCACHE... of the caller are respected; the ldflags are the release's
+  if ! GOBIN="$gobin" CGO_ENABLED=0 "$GO" install -ldflags "-s -w -X $toxi_module.Version=$toxi_version" \
+      "$toxi_module/cmd/server@v$toxi_version" >"$gobin/go.log" 2>&1; then
+    cat "$gobin/go.log" >&2
+    say "Toxiproxy server: go install $toxi_module/cmd/server@v$toxi_version failed (output above)"; exit 1
+  fi
+  mv -f "$gobin/server" "$toxi_bin"
+  if [ "$("$toxi_bin" -version 2>/dev/null)" != "toxiproxy-server version $toxi_version" ]; then
+    say "Toxiproxy server: $toxi_bin was built but does not report version $toxi_version"; exit 1
+  fi
 fi
 say "ready"

@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
-# Build the compose runtime's images offline, from Debian packages: one per service kind
-# that has an image/ directory (drills/kinds/<kind>/image/: build-rootfs.sh, Dockerfile,
-# docker-entrypoint.sh, image.env). Called by scripts/setup_docker.sh and `drill images build`.
+# Build the compose runtime's images offline, from Debian packages or Go sources: one per
+# service kind that has an image/ directory (drills/kinds/<kind>/image/: build-rootfs.sh,
+# Dockerfile, image.env, and docker-entrypoint.sh unless the image has no shell).
+# Called by scripts/setup_docker.sh and `drill images build`.
 #
 # Per kind: the image is $DRILLS_<KIND>_IMAGE, else IMAGE from image.env (drills/<kind>:<tag>).
-# It is built only when absent; an image of that name that drills did not build is never
-# replaced, and a name outside drills/ (an official image) is pulled instead of built.
-# build-rootfs.sh runs mmdebstrap into a rootfs tar, cached as
-# $DRILLS_STATE_DIR/rootfs/KIND-HASH.tar (HASH: build-rootfs.sh and common.sh), then
-# `DOCKER_BUILDKIT=0 docker build` makes a FROM scratch image of it.
+# It is built when absent, or when drills built it from other sources; an image of that
+# name that drills did not build is never replaced, and a name outside drills/ (an
+# official image) is pulled instead of built.
+# build-rootfs.sh makes a rootfs tar (mmdebstrap, as root; or a static Go binary, see
+# drills/kinds/toxiproxy/image/), cached as $DRILLS_STATE_DIR/rootfs/KIND-HASH.tar
+# (HASH: build-rootfs.sh and common.sh), then `DOCKER_BUILDKIT=0 docker build` makes a
+# FROM scratch image of it, its Dockerfile, docker-entrypoint.sh and the EXTRA files.
+#
+# image.env (sourced):
+#   IMAGE=drills/<kind>:<tag>   the default image name                            (required)
+#   PACKAGE=<name>              the Debian package whose version labels the image (required)
+#   VERSION=<version>           the version label, when the rootfs has no dpkg database
+#   EXTRA="<path>..."           more files for the build context, relative to image/
+#                               (copied under their base names; part of the source hash)
 #
 # Environment:
 #   DRILLS_STATE_DIR          rootfs cache, build logs (default ~/.cache/drills)
 #   DRILLS_<KIND>_IMAGE       the image name of a kind
-#   DRILLS_REBUILD_IMAGES=1   rebuild images this script built before (never a foreign image)
+#   DRILLS_REBUILD_IMAGES=1   rebuild images this script built before even when their sources
+#                             did not change (never a foreign image); a drills image built
+#                             from other sources is always rebuilt
 #   DRILLS_DEBIAN_MIRROR, DRILLS_DEBIAN_SECURITY_MIRROR   passed on to build-rootfs.sh
 set -euo pipefail
 export LC_NUMERIC=C
@@ -33,6 +45,8 @@ die_with_log() {  # usage: die_with_log FILE MESSAGE
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }'; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.0f MB", b / 1e6 }'; }
 need_root() { [ "$(id -u)" = 0 ] || die "$1 needs root: run this as root"; }
+# usage: uses_mmdebstrap FILE   (true when a line of code, not a comment, calls mmdebstrap)
+uses_mmdebstrap() { grep -v '^[[:space:]]*#' "$1" | grep -qw mmdebstrap; }
 
 command -v docker >/dev/null || die "the docker CLI is missing (scripts/setup_docker.sh installs docker.io)"
 docker info >/dev/null 2>&1 || die "no Docker engine answers (scripts/setup_docker.sh starts one)"
@@ -52,11 +66,21 @@ package_version() {
 		| awk -v p="$2" '$1 == "Package:" { cur = $2 } $1 == "Version:" && cur == p { print $2; exit }' || true
 }
 
+# usage: build_image KIND NAME PACKAGE VERSION [EXTRA_FILE...]
 build_image() {
-	local kind="$1" name="$2" package="$3"
-	local src="$kinds_dir/$kind/image"
+	local kind="$1" name="$2" package="$3" version="$4"
+	shift 4
+	local src="$kinds_dir/$kind/image" extras=("$@")
+	local sources=("$images_dir/common.sh" "$src/build-rootfs.sh" "$src/Dockerfile")
+	# optional: an image without a shell (FROM scratch + one static binary) has no entrypoint
+	[ ! -e "$src/docker-entrypoint.sh" ] || sources+=("$src/docker-entrypoint.sh")
+	local extra
+	for extra in "${extras[@]}"; do
+		[ -f "$extra" ] || die "$src/image.env: EXTRA file $extra does not exist"
+		sources+=("$extra")
+	done
 	local image_key rootfs_key
-	image_key="$(short_hash "$images_dir/common.sh" "$src/build-rootfs.sh" "$src/Dockerfile" "$src/docker-entrypoint.sh")"
+	image_key="$(short_hash "${sources[@]}")"
 	rootfs_key="$(short_hash "$images_dir/common.sh" "$src/build-rootfs.sh")"
 
 	local ours old_key old_id=
@@ -74,28 +98,34 @@ build_image() {
 			log "image $name: skipped (present, not built by drills: left alone)"
 			return
 		fi
-		if [ -z "${DRILLS_REBUILD_IMAGES:-}" ]; then
-			if [ "$old_key" = "$image_key" ]; then
-				log "image $name: skipped (present, built from these sources)"
-			else
-				log "image $name: skipped (present, but built from older drills/kinds/$kind/image/ sources: DRILLS_REBUILD_IMAGES=1 rebuilds it)"
-			fi
+		if [ -z "${DRILLS_REBUILD_IMAGES:-}" ] && [ "$old_key" = "$image_key" ]; then
+			log "image $name: skipped (present, built from these sources)"
 			return
 		fi
+		# ours, from other sources (an edited refapp.py, a newer drills): an image that ran
+		# other code than this checkout holds would make the drill test something else
+		[ "$old_key" = "$image_key" ] || log "image $name: rebuilding (built from other sources than drills/kinds/$kind/image/ now holds)"
 	fi
 
-	need_root "building $name (mmdebstrap)"
+	# a Go build (toxiproxy) needs neither root nor mmdebstrap
+	local builder=build-rootfs.sh
+	if uses_mmdebstrap "$src/build-rootfs.sh"; then
+		builder=mmdebstrap
+		need_root "building $name (mmdebstrap)"
+	fi
 	local t="$EPOCHREALTIME" rootfs="$state_dir/rootfs/$kind-$rootfs_key.tar" rootfs_note
 	if [ -s "$rootfs" ]; then
 		rootfs_note="cached rootfs $(basename "$rootfs")"
 	else
-		command -v mmdebstrap >/dev/null || die "mmdebstrap is missing (apt-get install mmdebstrap; scripts/setup_docker.sh does)"
+		if [ "$builder" = mmdebstrap ]; then
+			command -v mmdebstrap >/dev/null || die "mmdebstrap is missing (apt-get install mmdebstrap; scripts/setup_docker.sh does)"
+		fi
 		mkdir -p "$state_dir/rootfs"
 		bash "$src/build-rootfs.sh" "$rootfs" >"$logs/rootfs-$kind.log" 2>&1 \
-			|| die_with_log "$logs/rootfs-$kind.log" "mmdebstrap for $name failed ($src/build-rootfs.sh)"
+			|| die_with_log "$logs/rootfs-$kind.log" "$builder for $name failed ($src/build-rootfs.sh)"
 		# older rootfs of this kind belong to older build-rootfs.sh versions
 		find "$state_dir/rootfs" -maxdepth 1 -name "$kind-*.tar" ! -name "$(basename "$rootfs")" -delete
-		rootfs_note="mmdebstrap $(since "$t"), rootfs $(mb "$(stat -c %s "$rootfs")")"
+		rootfs_note="$builder $(since "$t"), rootfs $(mb "$(stat -c %s "$rootfs")")"
 	fi
 
 	local t_build="$EPOCHREALTIME" ctx="$state_dir/build/$kind"
@@ -103,9 +133,13 @@ build_image() {
 	mkdir -p "$ctx"
 	ln "$rootfs" "$ctx/rootfs.tar" 2>/dev/null || cp "$rootfs" "$ctx/rootfs.tar"
 	install -m 0644 "$src/Dockerfile" "$ctx/Dockerfile"
-	install -m 0755 "$src/docker-entrypoint.sh" "$ctx/docker-entrypoint.sh"
+	[ ! -e "$src/docker-entrypoint.sh" ] || install -m 0755 "$src/docker-entrypoint.sh" "$ctx/docker-entrypoint.sh"
+	for extra in "${extras[@]}"; do
+		install -m 0644 "$extra" "$ctx/$(basename "$extra")"
+	done
 	local labels=(--label "io.drills.source-hash=$image_key")
-	local version; version="$(package_version "$rootfs" "$package")"
+	# VERSION from image.env wins: a rootfs without Debian packages has no dpkg database
+	[ -n "$version" ] || version="$(package_version "$rootfs" "$package")"
 	[ -z "$version" ] || labels+=(--label "org.opencontainers.image.version=$version")
 	# BuildKit needs the buildx plugin, which is not here: use the legacy builder explicitly
 	DOCKER_BUILDKIT=0 docker build --pull=false "${labels[@]}" -t "$name" "$ctx" >"$logs/build-$kind.log" 2>&1 \
@@ -127,12 +161,16 @@ found=0
 for env_file in "$kinds_dir"/*/image/image.env; do
 	[ -e "$env_file" ] || continue
 	kind="$(basename "$(dirname "$(dirname "$env_file")")")"
-	IMAGE='' PACKAGE=''
-	# shellcheck disable=SC1090  # image.env: IMAGE=..., PACKAGE=...
+	IMAGE='' PACKAGE='' VERSION='' EXTRA=''
+	# shellcheck disable=SC1090  # image.env: IMAGE=..., PACKAGE=..., optional VERSION=, EXTRA=
 	. "$env_file"
-	[ -n "$IMAGE" ] && [ -n "$PACKAGE" ] || die "$env_file must set IMAGE and PACKAGE"
+	if [ -z "$IMAGE" ] || [ -z "$PACKAGE" ]; then die "$env_file must set IMAGE and PACKAGE"; fi
+	extra_files=()
+	for extra in $EXTRA; do  # paths relative to the kind's image/ directory
+		extra_files+=("$(dirname "$env_file")/$extra")
+	done
 	override="DRILLS_${kind^^}_IMAGE"
-	build_image "$kind" "${!override:-$IMAGE}" "$PACKAGE"
+	build_image "$kind" "${!override:-$IMAGE}" "$PACKAGE" "$VERSION" "${extra_files[@]}"
 	found=$((found + 1))
 done
 [ "$found" -gt 0 ] || die "no kind with an image/ directory under $kinds_dir"

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 _PACKAGES: dict[str, str] = {
     "postgres": "drills.kinds.postgres",
     "redis": "drills.kinds.redis",
+    "toxiproxy": "drills.kinds.toxiproxy",
+    "app": "drills.kinds.app",
 }
 
 

@@ -45,6 +45,8 @@ class ServiceKind(ABC):
     default_image: ClassVar[str]
     #: top-level modules of the driver, which the Locust child must import after gevent
     driver_modules: ClassVar[tuple[str, ...]]
+    #: loaded over HTTP by Locust's FastHttpUser, not through a data-store writer
+    serves_http: ClassVar[bool] = False
 
     def override_args(self, overrides: Mapping[str, str]) -> list[str]:
         """Server command-line arguments that override configuration for one start.
@@ -93,6 +95,9 @@ class ServiceKind(ABC):
 
     def store(self) -> DataStore:
         """The data-store adapter: the module ``<package>.store``; imports the driver."""
+        if "store" not in self.MODULES:
+            raise StackError(f"kind {self.name} holds no data: it has no data-store adapter "
+                             "to write to, probe or read back")
         store: DataStore = cast("DataStore", self._module("store"))
         return store
 
@@ -139,6 +144,15 @@ class ServiceKind(ABC):
         """
         spec: ComposeSpec = self._module("compose").compose_spec(name, self._own(settings), ctx)
         return spec
+
+    def compose_class(self) -> type[Any] | None:
+        """The class of this kind's compose services, when it needs its own.
+
+        It is ``<package>.compose.SERVICE_CLASS`` (a subclass of
+        drills.stack.compose.ComposeService) if the module defines one.
+        """
+        found: type[Any] | None = getattr(self._module("compose"), "SERVICE_CLASS", None)
+        return found
 
     def local_servers(self) -> Mapping[str, Any]:
         """Which server binaries the local runtime would use (raises StackError if none).

@@ -26,6 +26,7 @@ from drills.measure.restore import (
 )
 from drills.measure.rpo import Rpo, measure_rpo
 from drills.measure.rto import Rto, measure_rto, probe_passed
+from drills.measure.service_levels import PhaseLevels, measure_levels
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s, overall
 from drills.plan import ProbeSpec
 from drills.timeline import Category, Event, EventKind, Step, steps_of
@@ -54,6 +55,8 @@ class DrillResult:
     backups: tuple[BackupTaken, ...] = ()
     restore: Restore | None = None
     projection: Projection | None = None
+    #: what users saw before, during and after the fault (DESIGN.md rule 11)
+    service_levels: tuple[PhaseLevels, ...] = ()
 
     def explain(self) -> str:
         return explain(self)
@@ -83,6 +86,7 @@ class DrillResult:
             "backups": [b.to_dict() for b in self.backups],
             "restore": self.restore.to_dict() if self.restore else None,
             "projection": self.projection.to_dict() if self.projection else None,
+            "service_levels": [p.to_dict() for p in self.service_levels],
             "findings": [f.to_dict() for f in self.findings],
             "errors": list(self.errors),
             "environment": self.environment,
@@ -129,13 +133,17 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
     if fault is not None and ev.probes is not None:
         fault_end = fault.end.mono if fault.end else fault.start.mono
         rto = measure_rto(fault.start.mono, fault_end, ev.probes, ev.steps, probe)
+    levels: tuple[PhaseLevels, ...] = ()
+    if fault is not None and ev.ops:
+        levels = measure_levels(ev.ops, ev.steps, fault.start.mono,
+                                rto.first_good_mono if rto else None)
     backups = backups_of(ev.steps)
     restore = None
     if fault is not None and writes is not None and ev.ops is not None and ev.readback \
             and ev.readback.values is not None:
         restore = measure_restore(ev.steps, backups, fault, writes, ev.ops, ev.readback.values)
 
-    judge = _Judge(ev, fault, writes, rpo, rto, probe, errors)
+    judge = _Judge(ev, fault, writes, rpo, rto, probe, errors, levels)
     restore_rows = judge.restore_checks(backups, restore)
     checks = judge.checks(targets)
     after = next((i + 1 for i, c in enumerate(checks) if c.key == "integrity"), len(checks))
@@ -160,6 +168,7 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
         backups=tuple(backups),
         restore=restore,
         projection=project(scenario, backups, restore, rpo),
+        service_levels=levels,
     )
 
 
@@ -202,8 +211,10 @@ class _Judge:
     def __init__(
         self, ev: _Evidence, fault: Step | None, writes: WriteCheck | None, rpo: Rpo | None,
         rto: Rto | None, probe: ProbeSpec, errors: list[str],
+        levels: tuple[PhaseLevels, ...] = (),
     ) -> None:
         self.ev, self.fault, self.writes, self.rpo, self.rto = ev, fault, writes, rpo, rto
+        self.levels = {p.phase: p for p in levels}
         self.probe = probe
         self.errors = errors
         self.findings: list[Finding] = []
@@ -224,6 +235,10 @@ class _Judge:
             rows.append(self.rpo_check(float(targets["rpo_s"])))
         if targets.get("max_lost_writes") is not None:
             rows.append(self.lost_check(int(targets["max_lost_writes"])))
+        if targets.get("availability") is not None:
+            rows.append(self.availability_check(float(targets["availability"])))
+        if targets.get("p99_latency_s") is not None:
+            rows.append(self.latency_check(float(targets["p99_latency_s"])))
         rows.append(self.integrity_check())
         rows.extend(self.calibration_checks())
         if self.errors:
@@ -314,6 +329,55 @@ class _Judge:
         self.findings.append(Finding("ACKED_WRITES_LOST", msg))
         return TargetCheck("max_lost_writes", title, shown, measured, "exact", Verdict.FAIL, msg,
                            target, lost)
+
+    def _during_fault(self, key: str, title: str, shown: str,
+                      target: float) -> PhaseLevels | TargetCheck:
+        """The fault phase's levels, or the could-not-verify row saying why there are none."""
+        during = self.levels.get("fault")
+        if during is None:
+            return self.cnv(key, title, shown, "; ".join(self.ev.problems)
+                            or "no fault took effect, or no write history", target)
+        if during.writes == 0:
+            return self.cnv(key, title, shown, f"no write was invoked in the "
+                            f"{fmt_s(during.duration_s)} the fault was in place", target)
+        return during
+
+    def availability_check(self, target: float) -> TargetCheck:
+        key, title, shown = "availability", "availability during the fault", f">= {target:.2%}"
+        during = self._during_fault(key, title, shown, target)
+        if isinstance(during, TargetCheck):
+            return during
+        share = during.availability or 0.0
+        measured = (f"{share:.2%} ({during.ok} of {during.writes} writes acknowledged; "
+                    f"{during.fail} failed, {during.unknown} unknown, over "
+                    f"{fmt_s(during.duration_s)})")
+        resolution = f"1 write in {during.writes}"
+        if share >= target:
+            return TargetCheck(key, title, shown, measured, resolution, Verdict.PASS, "",
+                               target, share)
+        msg = f"only {share:.2%} of the writes made during the fault were acknowledged"
+        self.findings.append(Finding("AVAILABILITY_MISSED", msg))
+        return TargetCheck(key, title, shown, measured, resolution, Verdict.FAIL, msg, target,
+                           share)
+
+    def latency_check(self, target: float) -> TargetCheck:
+        key, title = "p99_latency", "p99 write latency during the fault"
+        shown = f"<= {target * 1000:.0f} ms"
+        during = self._during_fault(key, title, shown, target)
+        if isinstance(during, TargetCheck):
+            return during
+        if during.p99_ms is None:
+            return self.cnv(key, title, shown, "no write completed during the fault", target)
+        p99 = during.p99_ms / 1000
+        measured = (f"{during.p99_ms:.0f} ms (p50 {during.p50_ms or 0:.0f} ms, p95 "
+                    f"{during.p95_ms or 0:.0f} ms; {during.writes} writes)")
+        if p99 <= target:
+            return TargetCheck(key, title, shown, measured, "per write", Verdict.PASS, "",
+                               target, p99)
+        msg = f"p99 write latency was {during.p99_ms:.0f} ms while the fault was in place"
+        self.findings.append(Finding("LATENCY_EXCEEDED", msg))
+        return TargetCheck(key, title, shown, measured, "per write", Verdict.FAIL, msg, target,
+                           p99)
 
     def integrity_check(self) -> TargetCheck:
         title, shown = "data integrity", "0 corrupted, 0 unexpected"

@@ -36,6 +36,19 @@ CATALOGUE: dict[str, FindingKind] = {
             "RTO phase: detection (monitoring, restart policy), a recovery step, or verification.",
         ),
         FindingKind(
+            "AVAILABILITY_MISSED", Severity.ERROR,
+            "Fewer writes succeeded while the fault was in place than the plan promises. Look "
+            "at the errors of the fault phase: refused (the app gave up at once: a circuit "
+            "breaker or a fallback would help) or unknown (timeouts: shorter deadlines, retries "
+            "of idempotent writes).",
+        ),
+        FindingKind(
+            "LATENCY_EXCEEDED", Severity.ERROR,
+            "Writes took longer than the plan allows while the fault was in place. Compare the "
+            "phases' p50 and p99: a slow link adds to every request; timeouts show as a p99 "
+            "near the app's deadline.",
+        ),
+        FindingKind(
             "NEVER_RECOVERED", Severity.CRITICAL,
             "No steady-state probe passed after the fault while the drill watched. Check the "
             "recovery procedure and the service log attached to the report.",

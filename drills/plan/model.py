@@ -17,9 +17,14 @@ class Targets:
     rto_s: float | None = None
     rpo_s: float | None = None
     max_lost_writes: int | None = None
+    #: the fraction of writes acknowledged while the fault is in place (0.99 for 99 %)
+    availability: float | None = None
+    #: the 99th percentile of write latency while the fault is in place
+    p99_latency_s: float | None = None
 
     def to_dict(self) -> dict[str, float | int | None]:
-        return {"rto_s": self.rto_s, "rpo_s": self.rpo_s, "max_lost_writes": self.max_lost_writes}
+        return {"rto_s": self.rto_s, "rpo_s": self.rpo_s, "max_lost_writes": self.max_lost_writes,
+                "availability": self.availability, "p99_latency_s": self.p99_latency_s}
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ MAX_PRODUCTION = 10**18
 _TEXT_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_DURATION_S = 366 * 86400.0  # a year: any target or timeout beyond it is a typo
 MAX_COUNT = 1_000_000_000
+#: the keys of a targets mapping
+TARGET_KEYS = ("rto", "rpo", "max_lost_writes", "availability", "p99_latency")
 
 _show = reprlib.Repr()
 _show.maxlevel, _show.maxlist, _show.maxdict, _show.maxstring, _show.maxother = 2, 4, 4, 40, 40
@@ -179,7 +181,7 @@ class _Reader:
             params[p] = self.param(value, f"{key}.params.{p}", info.params[p])
         if "targets" not in entry:
             raise self.fail(f"{key}.targets", "missing: a scenario without targets is a drill "
-                            "that cannot fail; set at least one of rto, rpo, max_lost_writes")
+                            f"that cannot fail; set at least one of {', '.join(TARGET_KEYS)}")
         return ScenarioPlan(
             name=name,
             targets=self.targets(entry["targets"], f"{key}.targets"),
@@ -228,11 +230,11 @@ class _Reader:
         return int(value) if spec.type is int else value
 
     def targets(self, raw: Any, key: str) -> Targets:
-        entry = self.mapping(raw, key, ("rto", "rpo", "max_lost_writes"))
+        entry = self.mapping(raw, key, TARGET_KEYS)
         entry = {k: v for k, v in entry.items() if v is not None}  # `rto: ~` sets nothing
         if not entry:
             raise self.fail(key, "empty: a scenario without targets is a drill that cannot "
-                            "fail; set at least one of rto, rpo, max_lost_writes")
+                            f"fail; set at least one of {', '.join(TARGET_KEYS)}")
         lost = entry.get("max_lost_writes")
         rto = None
         if "rto" in entry:
@@ -247,7 +249,25 @@ class _Reader:
                 None if lost is None
                 else int(self.number(lost, f"{key}.max_lost_writes", integer=True))
             ),
+            availability=(self.fraction(entry["availability"], f"{key}.availability")
+                          if "availability" in entry else None),
+            p99_latency_s=(self.duration(entry["p99_latency"], f"{key}.p99_latency",
+                                         positive=True) if "p99_latency" in entry else None),
         )
+
+    def fraction(self, raw: Any, key: str) -> float:
+        """A share: ``99.5%``, or a number from 0 to 1 (``0.995``)."""
+        if isinstance(raw, str) and raw.strip().endswith("%"):
+            try:
+                percent = float(raw.strip()[:-1])
+            except ValueError:
+                raise self.fail(key, f"cannot read {shown(raw)}; write a percentage such as "
+                                "'99.5%' or a fraction such as 0.995") from None
+            return self.number(percent, key, maximum=100.0) / 100.0
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and raw > 1:
+            raise self.fail(key, f"{shown(raw)} is more than 1: write '{raw}%' for a "
+                            "percentage, or a fraction such as 0.995")
+        return self.number(raw, key, maximum=1.0)
 
     def workload(self, raw: Any, key: str, base: WorkloadSpec) -> WorkloadSpec:
         entry = self.mapping(raw, key, ("users", "rate", "warmup", "hold"))

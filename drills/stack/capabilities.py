@@ -20,6 +20,7 @@ from drills.action import Action
 from drills.errors import CapabilityMissing
 
 if TYPE_CHECKING:
+    from drills.network.link import Link
     from drills.stack.service import Service
 
 
@@ -124,6 +125,19 @@ class Reconfigurable(Protocol):
     def start_with(self, overrides: Mapping[str, str]) -> None: ...
 
 
+@runtime_checkable
+class CarriesLinks(Protocol):
+    """It carries other services' connections (Toxiproxy): links where network faults act."""
+
+    def add_link(self, source: str, target: Service) -> Link:
+        """Plan a link from service ``source`` to ``target`` (created when this is ready)."""
+        ...
+
+    def link(self, source: str, target: str) -> Link: ...
+
+    def links(self) -> tuple[Link, ...]: ...
+
+
 #: every capability, its name in messages, and what it means
 CAPABILITIES: dict[type, tuple[str, str]] = {
     Killable: ("killable", "its processes can be crashed with SIGKILL"),
@@ -134,6 +148,7 @@ CAPABILITIES: dict[type, tuple[str, str]] = {
                      "a start with settings overridden on the server's command line"),
     KeepsBackups: ("able to keep and restore backups",
                    "a backup directory outside its data, and commands on its stopped data"),
+    CarriesLinks: ("a network proxy", "other services' connections pass through it (Toxiproxy)"),
 }
 
 C = TypeVar("C")

@@ -89,8 +89,8 @@ class ComposeRuntime:
         return done
 
     def services(self, wanted: Mapping[str, Any]) -> dict[str, Service]:
-        ctx = ComposeContext(self.hostnet, self.secrets_dir)
         made: dict[str, Service] = {}
+        ctx = ComposeContext(self.hostnet, self.secrets_dir, made)
         for name, settings in wanted.items():
             check_name(name)
             kind = kinds.of_settings(settings)
@@ -107,7 +107,7 @@ class ComposeRuntime:
                 template, kind, name, spec, hostnet=self.hostnet, secrets_dir=self.secrets_dir,
                 labels=self.labels, backups_dir=backups,
             )
-            service = ComposeService(name, kind, self, spec)
+            service = (kind.compose_class() or ComposeService)(name, kind, self, spec)
             made[name] = service
             self._made.append(service)
         self.write_run_file()

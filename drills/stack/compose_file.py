@@ -63,6 +63,7 @@ def service_definition(
     """The compose definition of service ``name``: its kind's template, made its own."""
     made = copy.deepcopy(dict(template))
     made.pop("container_name", None)  # compose names containers <project>-<service>-<n>
+    made.pop("depends_on", None)  # the drill starts services in its own order
     made["image"] = kind.image()
     made["labels"] = {**_environment(made.get("labels")), **labels,
                       "io.drills.service": name, "io.drills.kind": kind.name}

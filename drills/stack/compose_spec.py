@@ -8,12 +8,14 @@ Docker, so kinds can build their specs without it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from drills.stack.endpoint import Endpoint
 from drills.stack.ports import free_port
+from drills.stack.service import Service
 from drills.stack.workdir import write_private
 
 
@@ -51,6 +53,8 @@ class ComposeContext:
 
     hostnet: bool
     secrets_dir: Path  # 0700, created by the runtime; every file in it is 0600
+    #: the services built so far, in stack order: a service may use those listed before it
+    services: Mapping[str, Service] = field(default_factory=dict)
 
     def ports(self, default_inner: int) -> tuple[int, int]:
         """(port on the host, port in the container) for a new service.
@@ -61,7 +65,13 @@ class ComposeContext:
         host = free_port()
         return host, host if self.hostnet else default_inner
 
-    def secret(self, file_name: str, content: str) -> str:
-        """Write a secret file (0600) into the run's secrets directory; returns its name."""
-        write_private(self.secrets_dir / file_name, content)
+    def secret(self, file_name: str, content: str, owner: int | None = None) -> str:
+        """Write a secret file (0600) into the run's secrets directory; returns its name.
+
+        ``owner``: the uid that reads it in the container (as root only; else it stays ours).
+        """
+        path = self.secrets_dir / file_name
+        write_private(path, content)
+        if owner is not None and os.geteuid() == 0:
+            os.chown(path, owner, owner)
         return file_name

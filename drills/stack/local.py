@@ -36,6 +36,8 @@ class LocalContext:
 
     workdir: Path  # the run's directory; a service keeps everything in workdir / name
     logs_dir: Path  # the scenario's logs directory
+    #: the services built so far, in stack order: a service may use those listed before it
+    services: Mapping[str, Service]
 
 
 class LocalRuntime:
@@ -50,8 +52,8 @@ class LocalRuntime:
         self._closed = False
 
     def services(self, wanted: Mapping[str, Any]) -> dict[str, Service]:
-        ctx = LocalContext(self.workdir, self.logs_dir)
         made: dict[str, Service] = {}
+        ctx = LocalContext(self.workdir, self.logs_dir, made)
         for name, settings in wanted.items():
             check_name(name)
             made[name] = kinds.of_settings(settings).local(name, settings, ctx)

@@ -59,10 +59,11 @@ class Stack:
     def close(self) -> list[str]:
         """Stop every service and remove what the runtime created; never raises.
 
+        Services stop in the reverse of their order (the app before the stores it uses).
         Returns what went wrong, for the record (it is logged too).
         """
         problems = []
-        for service in self:
+        for service in reversed(list(self)):
             try:
                 service.stop()
             except Exception as exc:  # clean-up must go on; the original error matters more

@@ -18,7 +18,7 @@ _EARLY = sorted(kinds.driver_modules() & sys.modules.keys())
 if _EARLY:
     raise SystemExit(f"drills workload: {', '.join(_EARLY)} imported before gevent patching; "
                      "keep driver imports out of drills/__init__.py and the kind packages")
-from locust import User, constant, constant_throughput, events, task  # isort: skip
+from locust import FastHttpUser, User, constant, constant_throughput, events, task  # isort: skip
 from locust.env import Environment  # isort: skip
 
 import itertools
@@ -36,6 +36,7 @@ from drills.datastore import NotSent, Rejected, Writer, store_for
 from drills.history import HistoryWriter, Outcome
 from drills.stack.endpoint import Endpoint
 from drills.stack.process import die_with_parent
+from drills.workload.http_outcome import ATTEMPTED_HEADER, classify
 
 _FAIL_PAUSE_S = 0.01  # after a refused connection, so a down server is not hammered
 
@@ -44,26 +45,50 @@ _FAIL_PAUSE_S = 0.01  # after a refused connection, so a down server is not hamm
 def main(spec_path: str) -> int:
     spec: dict[str, Any] = json.loads(Path(spec_path).read_text())
     endpoint = Endpoint.from_env(os.environ["DRILLS_ENDPOINT"])
-    store = store_for(endpoint.kind)
     history = HistoryWriter(Path(spec["history"]))
     ids = itertools.count(1)
     counts = {o: 0 for o in Outcome}
     users, rate = int(spec["users"]), float(spec["rate"])
 
-    class WriteUser(User):
+    def record(op_id: int, t0: float, outcome: Outcome, error: BaseException | str | None,
+               request_type: str | None) -> None:
+        """Complete an op in the history, and in Locust's statistics for a ``request_type``.
+
+        (FastHttpUser's client counts its requests in the statistics itself.)
+        """
+        t1 = time.monotonic()
+        text = error if isinstance(error, str) or error is None else \
+            f"{type(error).__name__}: {error}"
+        history.complete(op_id, outcome, t1, time.time(), text)
+        counts[outcome] += 1
+        if request_type is None:
+            return
+        events.request.fire(
+            request_type=request_type, name="write", response_time=(t1 - t0) * 1000,
+            response_length=0, exception=None if outcome == Outcome.OK else Exception(text),
+            context={},
+        )
+
+    def invoke() -> tuple[int, str, float]:
+        op_id, value = next(ids), os.urandom(8).hex()
+        t0 = time.monotonic()
+        history.invoke(op_id, "write", value, t0, time.time())
+        return op_id, value, t0
+
+    class StoreUser(User):
+        """Writes straight into a data store through its kind's writer."""
+
         wait_time = constant_throughput(rate / users) if rate > 0 else constant(0)
 
         def on_start(self) -> None:
-            self.writer: Writer = store.writer(endpoint)
+            self.writer: Writer = store_for(endpoint.kind).writer(endpoint)
 
         def on_stop(self) -> None:
             self.writer.close()
 
         @task
         def write(self) -> None:
-            op_id, value = next(ids), os.urandom(8).hex()
-            t0 = time.monotonic()
-            history.invoke(op_id, "write", value, t0, time.time())
+            op_id, value, t0 = invoke()
             error: Exception | None = None
             try:
                 self.writer.write(op_id, value)
@@ -72,18 +97,43 @@ def main(spec_path: str) -> int:
                 outcome, error = Outcome.FAIL, exc
             except Exception as exc:  # sent, but no answer: it may have happened
                 outcome, error = Outcome.UNKNOWN, exc
-            t1 = time.monotonic()
-            history.complete(op_id, outcome, t1, time.time(),
-                             None if error is None else f"{type(error).__name__}: {error}")
-            counts[outcome] += 1
-            events.request.fire(
-                request_type=endpoint.kind, name="write", response_time=(t1 - t0) * 1000,
-                response_length=0, exception=error, context={},
-            )
+            record(op_id, t0, outcome, error, endpoint.kind)
             if outcome == Outcome.FAIL:
                 gevent.sleep(_FAIL_PAUSE_S)
 
-    env = Environment(user_classes=[WriteUser], events=events, stop_timeout=5)
+    class HttpUser(FastHttpUser):
+        """Writes through the app's HTTP API: POST /items, one keep-alive connection each.
+
+        POST: its client never resends it on a new connection after a send error (it does
+        resend an idempotent PUT), so a refused connection proves nothing was sent.
+        """
+
+        wait_time = constant_throughput(rate / users) if rate > 0 else constant(0)
+        host = f"http://{endpoint.host}:{endpoint.port}"
+        network_timeout = float(spec.get("http_timeout_s", 10.0))
+        connection_timeout = float(spec.get("http_connect_timeout_s", 2.0))
+        max_retries = 0  # a retry would hide a write in doubt behind a second attempt
+        concurrency = 1
+
+        @task
+        def write(self) -> None:
+            op_id, value, t0 = invoke()
+            response = self.client.request("POST", "/items", json={"id": op_id, "value": value},
+                                           name="POST /items")
+            status = int(response.status_code or 0)
+            error = getattr(response, "error", None)
+            attempted = response.headers.get(ATTEMPTED_HEADER) if response.headers else None
+            outcome = classify(status, attempted if isinstance(attempted, str) else None, error)
+            why: BaseException | str | None = None
+            if outcome != Outcome.OK:
+                why = error if status == 0 and error is not None else \
+                    f"HTTP {status}: {(response.text or '')[:200]}"
+            record(op_id, t0, outcome, why, None)
+            if outcome == Outcome.FAIL:
+                gevent.sleep(_FAIL_PAUSE_S)
+
+    user = HttpUser if kinds.get(endpoint.kind).serves_http else StoreUser
+    env = Environment(user_classes=[user], events=events, stop_timeout=5)
     runner = env.create_local_runner()
 
     def report(final: bool = False) -> None:

@@ -50,7 +50,7 @@ def test_port_taken_by_another_server_is_not_mistaken_for_ours(
     runtime = LocalRuntime("itest-clash", tmp_path / "logs2")
     try:
         second = LocalPostgres("postgres", PostgresSettings(),
-                               LocalContext(runtime.workdir, tmp_path / "logs2"))
+                               LocalContext(runtime.workdir, tmp_path / "logs2", {}))
         second.endpoint = replace(second.endpoint, port=first.endpoint.port)
         second.start()
         with pytest.raises(ServiceNotReady) as info:

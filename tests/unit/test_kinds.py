@@ -88,8 +88,10 @@ def test_every_kind_has_a_template_image_and_sources() -> None:
         assert template["image"] == f"${{DRILLS_{kind.name.upper()}_IMAGE:-{kind.default_image}}}"
         sources = kind.image_sources()
         assert sources is not None
-        for name in ("Dockerfile", "build-rootfs.sh", "docker-entrypoint.sh", "image.env"):
+        for name in ("Dockerfile", "build-rootfs.sh", "image.env"):
             assert (sources / name).is_file(), (kind.name, name)
+        if "COPY docker-entrypoint.sh" in (sources / "Dockerfile").read_text():
+            assert (sources / "docker-entrypoint.sh").is_file(), kind.name
         assert (kind.offline_image() or "").startswith(f"drills/{kind.name}:")
 
 
@@ -102,8 +104,9 @@ def test_every_kind_package_is_complete() -> None:
             loaded = importlib.import_module(f"{package}.{module}")
             missing = [f for f in functions if not callable(getattr(loaded, f, None))]
             assert missing == [], (kind.name, module, missing)
-        assert isinstance(kind.store().source, str)
-        assert kind.title and kind.default_image and kind.driver_modules
+        if "store" in kind.MODULES:
+            assert isinstance(kind.store().source, str)
+        assert kind.title and kind.default_image
 
 
 def test_every_catalogue_scenario_names_a_registered_kind() -> None:

@@ -51,7 +51,8 @@ def test_param_defaults_come_from_the_catalogue(tmp_path: Path) -> None:
     ("text", "key", "hint"),
     [
         ("scenarios:\n  postgres-kill:\n    targets: {rto: 30s, rpo_s: 0}\n",
-         "scenarios.postgres-kill.targets.rpo_s", "allowed: rto, rpo, max_lost_writes"),
+         "scenarios.postgres-kill.targets.rpo_s",
+         "allowed: rto, rpo, max_lost_writes, availability, p99_latency"),
         ("scenarios:\n  postgres-kil: {targets: {rto: 1s}}\n", "scenarios.postgres-kil",
          "known: postgres-kill"),
         ("scenarios:\n  postgres-kill:\n    targets: {rto: soon}\n",

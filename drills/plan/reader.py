@@ -264,6 +264,9 @@ class _Reader:
                 raise self.fail(key, f"cannot read {shown(raw)}; write a percentage such as "
                                 "'99.5%' or a fraction such as 0.995") from None
             return self.number(percent, key, maximum=100.0) / 100.0
+        if isinstance(raw, str):
+            raise self.fail(key, f"cannot read {shown(raw)}; write a percentage such as "
+                            "'99.5%' or a fraction such as 0.995")
         if isinstance(raw, int | float) and not isinstance(raw, bool) and raw > 1:
             raise self.fail(key, f"{shown(raw)} is more than 1: write '{raw}%' for a "
                             "percentage, or a fraction such as 0.995")

@@ -16,6 +16,7 @@ from drills.measure.evaluate import DrillResult
 from drills.report.charts import drill_chart
 from drills.report.html import ScenarioPage, render_html
 from drills.report.junit import write_junit
+from drills.report.levels_view import phase_bands
 from drills.report.records import Records, load_records
 from drills.report.summary import build_summary
 
@@ -35,7 +36,7 @@ def _page(run_dir: Path, result: DrillResult, records: Records) -> ScenarioPage:
     observed = result.rto.observed_s if result.rto else None
     first_good = result.rto.first_good_mono if result.rto else None
     chart = drill_chart(result.scenario, records.ops, records.steps, result.t_fault_mono,
-                        first_good, observed)
+                        first_good, observed, phase_bands(result))
     # Where the history could not be read, its own problem says why better than the chart.
     note = "; ".join(records.problems) if records.ops is None and records.problems else chart.note
     root = records.files.root

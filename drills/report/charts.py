@@ -32,6 +32,16 @@ class Bins:
 
 
 @dataclass(frozen=True)
+class PhaseBand:
+    """A phase of the drill (before, fault, recovery, after), drawn along the panel's top."""
+
+    name: str
+    start_s: float
+    end_s: float
+    label: str
+
+
+@dataclass(frozen=True)
 class Marker:
     """A vertical line on the chart, at seconds relative to t0."""
 
@@ -122,8 +132,25 @@ def _window(bins: Bins, markers: Sequence[Marker], outage: tuple[float, float] |
     return (lo, hi), zoom if zoom[1] - zoom[0] < 0.4 * (hi - lo) else None
 
 
+def _bands(ax: Axes, bands: Sequence[PhaseBand], xlim: tuple[float, float]) -> None:
+    """Each phase's service levels, written over it when it is wide enough to hold them."""
+    from matplotlib.transforms import blended_transform_factory
+
+    over = blended_transform_factory(ax.transData, ax.transAxes)
+    span = xlim[1] - xlim[0]
+    for index, band in enumerate(bands):
+        lo, hi = max(band.start_s, xlim[0]), min(band.end_s, xlim[1])
+        if hi - lo < 0.12 * span:
+            continue  # too narrow here; the table under the chart holds it
+        if index:
+            ax.axvline(band.start_s, color="#9e9e9e", linestyle=":", linewidth=0.8)
+        ax.text((lo + hi) / 2, 1.01, _plain(band.label), transform=over, ha="center",
+                va="bottom", fontsize=7.5, color="#424242", clip_on=False)
+
+
 def _panel(ax: Axes, bins: Bins, markers: Sequence[Marker],
-           outage: tuple[float, float] | None, xlim: tuple[float, float]) -> Axes:
+           outage: tuple[float, float] | None, xlim: tuple[float, float],
+           bands: Sequence[PhaseBand] = ()) -> Axes:
     """Draw one panel: ops/s on the left axis, p99 latency on the right; returns the latter."""
     width = bins.width_s
     edges = [*bins.start_s, bins.start_s[-1] + width]
@@ -141,6 +168,7 @@ def _panel(ax: Axes, bins: Bins, markers: Sequence[Marker],
     top = max([1.0, *(max(bins.acked_per_s[i], bins.bad_per_s[i]) for i in inside)])
     ax.set_xlim(*xlim)
     ax.set_ylim(0, top * 1.08)
+    _bands(ax, bands, xlim)
     ax.set_ylabel("operations per second")
     ax.grid(True, color="#e0e0e0", linewidth=0.6)
     lat = ax.twinx()
@@ -164,6 +192,7 @@ def timeline_svg(
     outage: tuple[float, float] | None,
     x_label: str,
     salt: str = "drills",
+    bands: Sequence[PhaseBand] = (),
 ) -> str:
     """Render the chart; returns the <svg> element alone, ready to inline in HTML."""
     import matplotlib
@@ -187,8 +216,8 @@ def timeline_svg(
     for xlim, top_in, panel_h, panel_title in panels:
         bottom = 1 - (top_in + panel_h) / height
         ax = fig.add_axes((left, bottom, right - left, panel_h / height))
-        lat = _panel(ax, bins, markers, outage, xlim)
-        ax.set_title(panel_title, loc="left", fontsize=11)
+        lat = _panel(ax, bins, markers, outage, xlim, bands)
+        ax.set_title(panel_title, loc="left", fontsize=11, pad=14 if bands else 6)
         ax.set_xlabel(x_label)
         legend = legend or [ax, lat]
     handles, labels = legend[0].get_legend_handles_labels()
@@ -211,6 +240,7 @@ def drill_chart(
     t_fault: float | None,
     first_good: float | None,
     observed_s: float | None,
+    bands: Sequence[PhaseBand] = (),
 ) -> Chart:
     """The timeline chart of one scenario, or why it cannot be drawn."""
     if ops is None:
@@ -233,6 +263,6 @@ def drill_chart(
     title = f"{scenario}: operations in {bins.width_s * 1000:.0f} ms bins"
     if outage is not None and first_good is None:
         title += " (no probe passed while watched)"
-    svg = timeline_svg(title, bins, markers, outage, x_label, salt=scenario)
+    svg = timeline_svg(title, bins, markers, outage, x_label, salt=scenario, bands=bands)
     return Chart(svg, f"{len(ops)} operations from history.jsonl, "
                       f"{bins.width_s * 1000:.0f} ms bins")

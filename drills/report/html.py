@@ -16,6 +16,7 @@ from drills import kinds
 from drills.errors import UnknownKind
 from drills.measure.evaluate import DrillResult
 from drills.measure.verdict import Verdict, fmt_s
+from drills.report.levels_view import levels_view
 from drills.report.records import SOURCE_FILES
 from drills.report.restore_view import backups_view, restore_view
 from drills.report.summary import run_verdict
@@ -195,6 +196,7 @@ def _scenario(result: DrillResult, page: ScenarioPage) -> dict[str, Any]:
         "chart_note": page.chart_note,
         "rto": _rto_view(result), "writes": _writes_view(result),
         "backups": backups_view(result), "restore": restore_view(result),
+        "levels": levels_view(result),
         "steps": _steps_view(result, page.steps),
         "findings": [f.to_dict() for f in result.findings],
         "errors": list(result.errors),

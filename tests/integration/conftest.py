@@ -27,6 +27,22 @@ def drill_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60
     )
 
 
+def processes_in(directory: Path) -> list[str]:
+    """Command lines of live processes whose working directory is under ``directory``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cwd = Path(os.readlink(entry / "cwd"))
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if cwd.is_relative_to(directory):
+            found.append(f"{entry.name}: {cmdline}")
+    return found
+
+
 def processes_mentioning(text: str) -> list[str]:
     """Command lines of live processes that contain ``text``."""
     found = []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import REPO, labelled, processes_mentioning
+from tests.integration.conftest import REPO, labelled, processes_in, processes_mentioning
 
 WARM = "ok/s"  # a progress line of the warm-up: servers and load are up
 #: the second recovery step (WAL replay) starting: the base backup was copied into new data
@@ -28,6 +28,10 @@ RESTORING = "postgres-restore-wal: recovery"
     ("local", signal.SIGINT, "postgres-restore-wal", RESTORING),
     pytest.param("compose", signal.SIGINT, "postgres-restore-wal", RESTORING,
                  marks=pytest.mark.compose),
+    # the full stack: Toxiproxy (and its proxies) and the app go too
+    ("local", signal.SIGINT, "app-postgres-latency", WARM),
+    pytest.param("compose", signal.SIGINT, "app-postgres-latency", WARM,
+                 marks=pytest.mark.compose),
 ])
 def test_interrupt_mid_drill_cleans_up(runtime: str, sig: signal.Signals, scenario: str,
                                        when: str, tmp_path: Path) -> None:
@@ -39,6 +43,7 @@ def test_interrupt_mid_drill_cleans_up(runtime: str, sig: signal.Signals, scenar
         start_new_session=True,  # its own process group, like a shell job
     )
     assert proc.stdout is not None
+    started_in_workdir: list[str] = []  # toxiproxy and the app run in the run's directory
     try:
         seen: list[str] = []
         deadline = time.monotonic() + 120
@@ -56,6 +61,9 @@ def test_interrupt_mid_drill_cleans_up(runtime: str, sig: signal.Signals, scenar
             assert [w for w in workdir if (w / "backups" / "postgres").is_dir()], workdir
         if runtime == "local" and when == WARM:
             assert processes_mentioning(f"drills-{run_id}-"), "no server was running to interrupt"
+        if runtime == "local" and scenario.startswith("app-"):
+            started_in_workdir = processes_in(workdir[0])
+            assert len(started_in_workdir) >= 2, started_in_workdir
         elif runtime == "compose":  # mid-restore: the new data volume, made by drills
             assert labelled(run_id), "no container or volume of the run to clean up"
         assert processes_mentioning("locust_child"), "no load generator was running"
@@ -73,6 +81,7 @@ def test_interrupt_mid_drill_cleans_up(runtime: str, sig: signal.Signals, scenar
     assert proc.returncode == 130, "".join(seen) + rest
     assert processes_mentioning(f"drills-{run_id}-") == []
     assert processes_mentioning(str(tmp_path / run_id)) == []  # the Locust child
+    assert [p for p in started_in_workdir if Path(f"/proc/{p.split(':')[0]}").exists()] == []
     assert list(Path(tempfile.gettempdir()).glob(f"drills-{run_id}-*")) == []
     if runtime == "compose":
         assert labelled(run_id) == []

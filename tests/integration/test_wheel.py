@@ -94,8 +94,7 @@ print(json.dumps({
     assert found["ini"] and found["plan"] and found["build"]
     assert found["compose"] == [True, True]
     for kind, files in found["images"].items():
-        assert {"Dockerfile", "build-rootfs.sh", "docker-entrypoint.sh", "image.env"} <= \
-            set(files), kind
+        assert {"Dockerfile", "build-rootfs.sh", "image.env"} <= set(files), kind
 
 
 @pytest.mark.parametrize("runtime", ["local", pytest.param("compose", marks=pytest.mark.compose)])

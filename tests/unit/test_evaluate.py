@@ -1,5 +1,6 @@
 """Verdicts and findings from recorded drills: each way a drill can fail, and healthy cases."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,35 @@ def test_a_fault_that_did_not_take_effect_is_not_measured_from(tmp_path: Path) -
     assert result.t_fault_mono is None and result.rto is None
     assert result.verdict == Verdict.COULD_NOT_VERIFY
     assert any("was not injected: FaultError" in e for e in result.errors)
+
+
+def test_availability_during_the_fault_against_its_target(tmp_path: Path) -> None:
+    result = evaluate(make_scenario_dir(tmp_path, lost=0, targets={
+        "rto_s": 30.0, "availability": 0.99, "p99_latency_s": 0.5}))
+    fault = next(p for p in result.service_levels if p.phase == "fault")
+    # the synthetic crash: from the kill at 10 s to the end of the restart at 11.5 s
+    assert (fault.start_mono, fault.end_mono) == (MONO0 + T_FAULT, MONO0 + T_RECOVERED)
+    assert fault.writes == 30 and fault.ok == 0 and fault.unknown == 2 and fault.fail == 28
+    availability = by_key(result, "availability")
+    assert availability.verdict == Verdict.FAIL and availability.measured_value == 0.0
+    assert "AVAILABILITY_MISSED" in codes(result)
+    latency = by_key(result, "p99_latency")  # the refusals came back in 1 ms
+    assert latency.verdict == Verdict.PASS
+    assert latency.measured_value == pytest.approx(0.001)
+    assert result.to_dict()["service_levels"][0]["phase"] == "before"
+
+
+def test_latency_target_missed(tmp_path: Path) -> None:
+    result = evaluate(make_scenario_dir(tmp_path, lost=0, targets={"p99_latency_s": 0.0005}))
+    assert by_key(result, "p99_latency").verdict == Verdict.FAIL
+    assert "LATENCY_EXCEEDED" in codes(result)
+
+
+def test_service_level_targets_without_a_fault_could_not_verify(tmp_path: Path) -> None:
+    files = make_scenario_dir(tmp_path, lost=0, targets={"availability": 0.9})
+    journal = json.loads(files.journal.read_text())
+    journal["events"] = [e for e in journal["events"] if e.get("data", {}).get("category")
+                         != "fault"]
+    files.journal.write_text(json.dumps(journal))
+    result = evaluate(files)
+    assert by_key(result, "availability").verdict == Verdict.COULD_NOT_VERIFY

@@ -100,3 +100,36 @@ def test_example_plans_in_fixtures_load() -> None:
         assert plan.scenarios, path
     bot = load_plan(plans[0])
     assert bot.scenario("postgres-kill").targets.rpo_s == 900.0
+
+
+def test_service_level_targets(tmp_path: Path) -> None:
+    plan = load_plan(write(tmp_path, """
+scenarios:
+  app-postgres-latency:
+    params: {latency_ms: 150}
+    targets: {availability: 99.5%, p99_latency: 400ms}
+  app-redis-kill:
+    targets: {availability: 0.999}
+"""))
+    latency = plan.scenario("app-postgres-latency")
+    assert latency.targets.availability == pytest.approx(0.995)
+    assert latency.targets.p99_latency_s == pytest.approx(0.4)
+    assert latency.params["latency_ms"] == 150 and latency.params["duration_s"] == 5.0
+    assert plan.scenario("app-redis-kill").targets.availability == pytest.approx(0.999)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("99.5", "write a percentage such as '99.5%'"),  # a string that is no percentage
+    (99.5, "more than 1: write '99.5%'"),
+    ("101%", "at most 100"),
+    ("-1%", "at least 0"),
+    ("abc%", "cannot read 'abc%'"),
+])
+def test_availability_is_a_share(tmp_path: Path, value: object, message: str) -> None:
+    text = f"scenarios:\n  app-redis-kill:\n    targets: {{availability: {value!r}}}\n" \
+        if isinstance(value, str) else \
+        f"scenarios:\n  app-redis-kill:\n    targets: {{availability: {value}}}\n"
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, text))
+    assert "scenarios.app-redis-kill.targets.availability" in str(info.value)
+    assert message in str(info.value)

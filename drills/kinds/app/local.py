@@ -29,6 +29,7 @@ class LocalApp(LocalService):
         self.settings = settings
         self.home = ctx.workdir / name
         self.upstreams = resolve(name, settings, ctx.services)
+        self._version = "unknown"  # refapp's, from its health check
         self.endpoint = Endpoint(kind="app", host=LOOPBACK, port=free_port(), password="")
         env = {
             **self.upstreams.environment(), "APP_HOST": LOOPBACK,
@@ -67,12 +68,14 @@ class LocalApp(LocalService):
     def identify(self) -> Mapping[str, str]:
         from drills.kinds.app import store
 
-        return store.identify(self.endpoint, {"instance": self.upstreams.instance})
+        found = store.identify(self.endpoint, {"instance": self.upstreams.instance})
+        self._version = found["version"]
+        return found
 
     def describe(self) -> dict[str, Any]:
         return {
             "service": self.name, "kind": self.kind, "runtime": self.runtime,
-            "version": "refapp (drills)", "program": str(REFAPP),
+            "version": self._version, "program": str(REFAPP),
             "python": sys.version.split()[0], "endpoint": self.endpoint.public(),
             "settings": self.settings.conf(),
             "database": f"{self.upstreams.database.service.name} via "

@@ -40,10 +40,10 @@ import logging
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import redis.asyncio as aioredis
@@ -54,7 +54,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 log = logging.getLogger("refapp")
+T = TypeVar("T")
 
+VERSION = "1.0.0"  # reported by the health check
 CACHE_TTL_S = 300
 CACHE_TIMEOUT_S = 0.25  # a cache slower than this is skipped, never waited for
 CACHE_PAUSE_S = 1.0  # after a cache failure, how long requests go straight to PostgreSQL
@@ -115,6 +117,27 @@ class Database:
                     self.changed.notify()
             self.slots.release()
 
+    async def run(self, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
+        """``work`` on a connection of the pool, within the request's deadline.
+
+        NotAttempted when no connection could be had; TimeoutError when the work was on
+        the wire at the deadline. The connection is then closed under the query (PQfinish)
+        before the work is cancelled: psycopg answers a cancellation by sending a cancel
+        request down the same broken link and waiting seconds for it.
+        """
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with self.connection() as conn:
+            task = asyncio.ensure_future(work(conn))
+            left = self.deadline_s - (loop.time() - started)
+            done, _ = await asyncio.wait({task}, timeout=max(left, 0.001))
+            if task in done:
+                return task.result()
+            conn.pgconn.finish()  # closed first: no cancel request can go down the link
+            task.cancel()  # not awaited: a wait on a closed socket may never wake
+            task.add_done_callback(_forget)
+            raise TimeoutError(f"no answer within {self.deadline_s} s")
+
     async def _take(self) -> psycopg.AsyncConnection[Any]:
         """An idle connection, else a new one, opened one at a time.
 
@@ -163,6 +186,12 @@ class Database:
     async def close(self) -> None:
         while self.idle:
             await _discard(self.idle.pop())
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """Collect an abandoned query's end, so that asyncio does not report it as lost."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def _discard(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -252,25 +281,25 @@ async def post_item(request: web.Request) -> web.Response:
     except (ValueError, KeyError, TypeError):
         return reply(400, {"error": 'the body must be {"id": <integer>, "value": "..."}'},
                      attempted=False)
-    sent = False
+
+    async def insert(conn: psycopg.AsyncConnection[Any]) -> tuple[str, bool] | None:
+        cur = await conn.execute(f"INSERT INTO {db.table} (id, value) VALUES (%s, %s) "
+                                 "ON CONFLICT (id) DO NOTHING RETURNING value",
+                                 (key, value), prepare=True)
+        if await cur.fetchone() is not None:
+            return value, True
+        # a retry of a stored write (the same value), or a clash (another value)
+        cur = await conn.execute(f"SELECT value, false FROM {db.table} WHERE id = %s", (key,))
+        return await cur.fetchone()
+
     try:
-        async with asyncio.timeout(db.deadline_s), db.connection() as conn:
-            sent = True
-            cur = await conn.execute(f"INSERT INTO {db.table} (id, value) VALUES (%s, %s) "
-                                     "ON CONFLICT (id) DO NOTHING RETURNING value",
-                                     (key, value), prepare=True)
-            created = await cur.fetchone() is not None
-            if not created:  # a retry of a stored write (same value) or a clash (another)
-                cur = await conn.execute(f"SELECT value, false FROM {db.table} WHERE id = %s",
-                                         (key,))
-            row = (value, True) if created else await cur.fetchone()
+        row = await db.run(insert)
     except NotAttempted as exc:
         return reply(503, {"error": str(exc), "attempted": False}, attempted=False)
     except (pg_errors.DataError, pg_errors.IntegrityError) as exc:  # refused: nothing changed
         return reply(409, {"error": str(exc), "attempted": True}, attempted=True)
-    except TimeoutError:
-        return reply(504 if sent else 503, {"error": f"no answer within {db.deadline_s} s",
-                                            "attempted": sent}, attempted=sent)
+    except TimeoutError as exc:  # the INSERT was on the wire: maybe done
+        return reply(504, {"error": str(exc), "attempted": True}, attempted=True)
     except (psycopg.Error, OSError) as exc:
         return reply(502, {"error": f"{type(exc).__name__}: {exc}", "attempted": True},
                      attempted=True)
@@ -287,14 +316,16 @@ async def get_item(request: web.Request) -> web.Response:
     cached = await cache.get(f"item:{key}")
     if cached is not None:
         return reply(200, {"id": key, "value": cached, "source": "cache"})
+    async def select(conn: psycopg.AsyncConnection[Any]) -> tuple[str] | None:
+        cur = await conn.execute(f"SELECT value FROM {db.table} WHERE id = %s", (key,))
+        return await cur.fetchone()
+
     try:
-        async with asyncio.timeout(db.deadline_s), db.connection() as conn:
-            cur = await conn.execute(f"SELECT value FROM {db.table} WHERE id = %s", (key,))
-            row = await cur.fetchone()
+        row = await db.run(select)
     except NotAttempted as exc:
         return reply(503, {"error": str(exc)})
-    except TimeoutError:
-        return reply(504, {"error": f"no answer within {db.deadline_s} s"})
+    except TimeoutError as exc:
+        return reply(504, {"error": str(exc)})
     except (psycopg.Error, OSError) as exc:
         return reply(502, {"error": f"{type(exc).__name__}: {exc}"})
     if row is None:
@@ -306,18 +337,19 @@ async def get_item(request: web.Request) -> web.Response:
 async def health(request: web.Request) -> web.Response:
     db: Database = request.app["db"]
     cache: Cache = request.app["cache"]
+    async def ping(conn: psycopg.AsyncConnection[Any]) -> None:
+        await conn.execute("SELECT 1")
+
     try:
-        async with asyncio.timeout(db.deadline_s), db.connection() as conn:
-            await conn.execute("SELECT 1")
+        await db.run(ping)
     except (NotAttempted, TimeoutError, psycopg.Error, OSError) as exc:
         return reply(503, {"status": "down", "database": f"{type(exc).__name__}: {exc}",
                            "instance": os.environ.get("APP_INSTANCE", "")})
     problem = await cache.ping()
-    instance = os.environ.get("APP_INSTANCE", "")
+    me = {"instance": os.environ.get("APP_INSTANCE", ""), "version": VERSION}
     if problem is not None:
-        return reply(200, {"status": "degraded", "database": "ok", "cache": problem,
-                           "instance": instance})
-    return reply(200, {"status": "ok", "database": "ok", "cache": "ok", "instance": instance})
+        return reply(200, {"status": "degraded", "database": "ok", "cache": problem, **me})
+    return reply(200, {"status": "ok", "database": "ok", "cache": "ok", **me})
 
 
 def make_app() -> web.Application:

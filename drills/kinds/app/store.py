@@ -53,7 +53,8 @@ def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dic
                            "process holds the port.")
     if status != 200:
         raise StackError(f"app on {endpoint.host}:{endpoint.port}: health {status}: {body}")
-    return {"status": str(body.get("status")), "instance": str(body.get("instance"))}
+    return {"status": str(body.get("status")), "instance": str(body.get("instance")),
+            "version": str(body.get("version", "unknown"))}
 
 
 def prepare(endpoint: Endpoint) -> None:

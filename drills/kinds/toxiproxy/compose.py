@@ -23,6 +23,11 @@ class ComposeToxiproxy(ProxyLinks, ComposeService):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._links = {}
 
+    def identify(self) -> dict[str, str]:
+        found = super().identify()
+        self._version = found["version"]
+        return found
+
     def stop(self) -> None:
         self.release_links()
         super().stop()

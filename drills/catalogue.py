@@ -147,8 +147,11 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
         ),
         ScenarioInfo(
             "app-redis-kill", "app",
-            "SIGKILL the app's cache (Redis) under HTTP load, restart it. The app keeps "
-            "answering from PostgreSQL (degraded): availability during the fault is the figure.",
+            "SIGKILL the app's cache (Redis) under HTTP load; down_s later, restart it. The app "
+            "keeps answering from PostgreSQL meanwhile (degraded): availability during the "
+            "fault is the figure.",
+            {"down_s": Param(float, 3.0, "how long Redis stays down before its restart, in "
+                             "seconds", minimum=0.0, exclusive=False, maximum=3600)},
         ),
         ScenarioInfo(
             "app-postgres-latency", "app",

@@ -4,7 +4,9 @@ RTO = t_first_good - t_fault (DESIGN.md, rule 5). t_fault is the start of the fa
 step; t_first_good is the completion of the first probe that was invoked after the
 fault step and every recovery step ended, and passed (answered, a write acknowledged and
 read back, within the probe timeout). The RTO is split into phases at the fault, revert
-and recovery steps.
+and recovery steps. A service that never stopped answering (every probe after the fault
+passed: a cache lost behind an app that falls back, a slow link) has an RTO of 0, to the
+longest gap between probe answers around the fault.
 """
 
 from __future__ import annotations
@@ -52,9 +54,12 @@ class Rto:
     achieved_interval_s: float | None  # median gap between probe invocations
     probes_after_fault: int
     failed_probes_after_fault: int
+    #: False when every probe after the fault passed: no outage, to the resolution
+    outage_seen: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "outage_seen": self.outage_seen,
             "seconds": self.seconds,
             "resolution_s": self.resolution_s,
             "first_good_mono": self.first_good_mono,
@@ -100,14 +105,26 @@ def measure_rto(
     observed = max((p.complete_mono for p in probes), default=t_fault) - t_fault
     end = first_good.complete_mono if first_good else t_fault + max(observed, 0.0)
     resolution = None
+    seconds = None if first_good is None else first_good.complete_mono - t_fault
+    outage_seen = True
     if first_good is not None:
         earlier = [p.complete_mono for p in probes
                    if p.complete_mono < first_good.complete_mono and p is not first_good]
         floor = max([t_fault, *earlier])
         resolution = first_good.complete_mono - floor
+        watched = [p for p in probes if t_fault <= p.complete_mono <= first_good.complete_mono]
+        if all(probe_passed(p, spec) for p in watched):
+            # it never stopped answering: no outage, to the probe's resolution (the longest
+            # gap between answers around the fault, in which a short one could hide)
+            before = [p.complete_mono for p in probes if p.complete_mono < t_fault]
+            times = [*before[-1:], *(p.complete_mono for p in watched)]
+            outage_seen, seconds = False, 0.0
+            resolution = max((b - a for a, b in itertools.pairwise(times)),
+                             default=spec.interval_s)
     phase_steps = [s for s in steps if s.category in _PHASE_STEPS and s.start.mono >= t_fault]
     return Rto(
-        seconds=None if first_good is None else first_good.complete_mono - t_fault,
+        outage_seen=outage_seen,
+        seconds=seconds,
         resolution_s=resolution,
         first_good_mono=first_good.complete_mono if first_good else None,
         observed_s=max(observed, 0.0),

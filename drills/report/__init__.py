@@ -35,6 +35,8 @@ class ReportPaths:
 def _page(run_dir: Path, result: DrillResult, records: Records) -> ScenarioPage:
     observed = result.rto.observed_s if result.rto else None
     first_good = result.rto.first_good_mono if result.rto else None
+    if result.rto is not None and not result.rto.outage_seen:  # nothing to shade
+        observed = first_good = None
     chart = drill_chart(result.scenario, records.ops, records.steps, result.t_fault_mono,
                         first_good, observed, phase_bands(result))
     # Where the history could not be read, its own problem says why better than the chart.

@@ -83,6 +83,9 @@ def _rto_view(result: DrillResult) -> dict[str, Any]:
                 "achieved": "n/a", "phases": []}
     if rto.seconds is None:
         value = f"not recovered: no probe passed in the {fmt_s(rto.observed_s)} watched"
+    elif not rto.outage_seen:
+        value = (f"0 s: no outage seen, every probe after the fault passed (one shorter than "
+                 f"{fmt_s(rto.resolution_s)}, the longest gap between answers, could hide)")
     else:
         value = f"{fmt_s(rto.seconds)} (resolution +0/-{fmt_s(rto.resolution_s)})"
     return {

@@ -6,7 +6,8 @@ back from PostgreSQL itself for the RPO: what the system of record holds, not wh
 app says.
 
 app-postgres-kill        SIGKILL PostgreSQL behind the app; restart it
-app-redis-kill           SIGKILL Redis behind the app; the app serves from PostgreSQL meanwhile
+app-redis-kill           SIGKILL Redis behind the app, down for down_s; the app serves from
+                         PostgreSQL meanwhile
 app-postgres-latency     latency on every answer from PostgreSQL to the app, then removed
 app-postgres-partition   the app's link to PostgreSQL cut for partition_s: calibrates the RTO
 app-postgres-blackhole   the same link a black hole for partition_s: writes in flight in doubt
@@ -39,13 +40,15 @@ def full_stack(drill: Drill) -> Stack:
                        toxiproxy=ToxiproxySettings(), app=AppSettings())
 
 
-def run_store_kill(drill: Drill, victim: str) -> None:
+def run_store_kill(drill: Drill, victim: str, down_s: float = 0.0) -> None:
     stack = full_stack(drill)
     app, target = stack["app"], stack[victim]
     kill = Kill(target)
     with drill.load(app, store=stack["postgres"]):
         drill.warm_up()
         with drill.fault(kill):
+            if down_s:
+                drill.wait(down_s, f"{victim} down")
             drill.recover(Restart(target))
         drill.wait_for_service()
         drill.hold()
@@ -60,7 +63,7 @@ def test_app_postgres_kill(drill: Drill) -> None:
 
 @pytest.mark.drill("app-redis-kill")
 def test_app_redis_kill(drill: Drill) -> None:
-    run_store_kill(drill, "redis")
+    run_store_kill(drill, "redis", float(drill.scenario.params["down_s"]))
     result = drill.conclude()
     assert result.verdict == Verdict.PASS, result.explain()
 

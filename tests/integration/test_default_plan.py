@@ -53,8 +53,13 @@ def test_summary_fields(run: dict[str, Any]) -> None:
                     "lost_writes", "unknown_writes", "probe_interval_s"):
             assert key in entry, key
         assert entry["runtime"] == run["runtime"]
-        assert entry["probed_service"] == entry["store_service"] in ("postgres", "redis")
-        assert entry["acked_writes"] > 1000
+        if entry["name"].startswith("app-"):  # probed at the app, read back from its database
+            assert (entry["probed_service"], entry["store_service"]) == ("app", "postgres")
+        else:
+            assert entry["probed_service"] == entry["store_service"] in ("postgres", "redis")
+        assert entry["acked_writes"] > 500
+        assert [p["phase"] for p in entry["service_levels"]] == \
+            ["before", "fault", "recovery", "after"]
     assert run["summary"]["runtime"] == run["runtime"]
 
 
@@ -85,6 +90,46 @@ def test_freeze_calibrates_the_rto_clock(run: dict[str, Any]) -> None:
     assert freeze_s <= outage < freeze_s + 0.5
     assert calibration["verdict"] == "pass"
     assert abs(s["rto_s"] - outage) <= 2 * s["probe_interval_s"]
+
+
+def fault_phase(entry: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = next(p for p in entry["service_levels"] if p["phase"] == "fault")
+    return found
+
+
+def test_the_app_partition_calibrates_the_rto_clock_at_the_app(run: dict[str, Any]) -> None:
+    s = scenario(run, "app-postgres-partition")
+    calibration = next(t for t in s["targets"] if t["key"] == "calibration.rto")
+    partition_s = load_plan().scenario("app-postgres-partition").params["partition_s"]
+    assert partition_s <= calibration["target_value"] < partition_s + 0.5
+    assert calibration["verdict"] == "pass", calibration
+    during = fault_phase(s)
+    assert during["ok"] == 0 or during["ok"] <= 2  # writes already past the link
+    assert during["fail"] > 0  # refused at once: the app answered 503, not attempted
+
+
+def test_the_app_goes_on_without_its_cache(run: dict[str, Any]) -> None:
+    s = scenario(run, "app-redis-kill")
+    during = fault_phase(s)
+    assert during["writes"] > 0 and during["availability"] >= 0.99
+    assert next(t for t in s["targets"] if t["key"] == "availability")["verdict"] == "pass"
+    assert s["lost_writes"] == 0
+
+
+def test_latency_on_the_database_link_shows_in_every_write(run: dict[str, Any]) -> None:
+    s = scenario(run, "app-postgres-latency")
+    lag_ms = load_plan().scenario("app-postgres-latency").params["latency_ms"]
+    before, during = s["service_levels"][0], fault_phase(s)
+    assert before["p50_ms"] < lag_ms <= during["p50_ms"]
+    assert during["fail"] == during["unknown"] == 0
+    assert during["rate_per_s"] < before["rate_per_s"]
+
+
+def test_a_black_hole_leaves_writes_in_doubt(run: dict[str, Any]) -> None:
+    s = scenario(run, "app-postgres-blackhole")
+    during = fault_phase(s)
+    assert during["p99_ms"] >= 1000  # stuck until the app's deadline, not refused at once
+    assert s["lost_writes"] == 0
 
 
 def test_silent_loss_is_found_exactly(run: dict[str, Any]) -> None:

@@ -111,3 +111,23 @@ def test_drill_run_from_an_empty_directory(venv: Path, tmp_path: Path, runtime: 
     assert (run_dir / "index.html").is_file()
     assert str(venv) in done.stdout  # the scenarios ran from the installed package
     assert sorted(p.name for p in empty.iterdir()) == ["reports"]  # nothing else was written
+
+
+def test_the_full_stack_from_the_wheel(venv: Path, tmp_path: Path) -> None:
+    """The app ships in the wheel and runs on its venv's Python; Toxiproxy is the user's own."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = [str(venv / "bin" / "drill"), "run", "--runtime", "local", "--scenario", "app-kill",
+            "--run-id", "itest-wheel-app"]
+    missing = _run(argv, cwd=empty)  # no toxiproxy-server on PATH, beside the venv, or named
+    assert missing.returncode != 0
+    assert "toxiproxy-server not found" in missing.stdout + missing.stderr
+    assert "DRILLS_TOXIPROXY_SERVER" in missing.stdout + missing.stderr
+    shutil.rmtree(empty / "reports")
+    server = REPO / ".venv" / "bin" / "toxiproxy-server"  # built by scripts/setup.sh
+    done = _run(argv, cwd=empty, DRILLS_TOXIPROXY_SERVER=str(server))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    summary = json.loads((empty / "reports" / "itest-wheel-app" / "summary.json").read_text())
+    (entry,) = summary["scenarios"]
+    assert entry["verdict"] == "pass" and entry["probed_service"] == "app"
+    assert str(venv) in entry["environment"]["services"]["app"]["program"]

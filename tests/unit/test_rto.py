@@ -32,9 +32,22 @@ def test_kill_restart_phases_and_resolution() -> None:
 
 
 def test_probe_invoked_before_fault_end_does_not_count() -> None:
-    probes = [probe(10.005, True), probe(10.2, True)]
+    probes = [probe(10.005, True), probe(10.1, False), probe(10.2, True)]
     rto = measure_rto(10.0, 10.01, probes, [], SPEC)
     assert rto.seconds == pytest.approx(0.201)
+    assert rto.outage_seen
+
+
+def test_a_service_that_never_stopped_answering_has_no_outage() -> None:
+    # a cache killed behind an app that falls back: every probe passes
+    probes = [probe(9.95, True), *[probe(10.0 + 0.05 * i, True) for i in range(1, 60)],
+              probe(13.2, True)]
+    steps = [step("kill redis", Category.FAULT, 10.0, 10.01),
+             step("restart redis", Category.RECOVERY, 13.0, 13.05)]
+    rto = measure_rto(10.0, 10.01, probes, steps, SPEC)
+    assert rto.seconds == 0.0 and not rto.outage_seen
+    assert rto.resolution_s == pytest.approx(13.2 - (10.0 + 0.05 * 59))  # the longest gap
+    assert rto.first_good_mono == pytest.approx(13.201)  # after the procedure, as before
 
 
 def test_slow_answer_counts_as_down_freeze() -> None:

@@ -1,7 +1,7 @@
 # The two commands a newcomer needs; both install what is missing first.
-#   scripts/setup.sh         Python environment, PostgreSQL and Redis servers (apt)
+#   scripts/setup.sh         Python environment, PostgreSQL and Redis servers (apt), Toxiproxy (Go)
 #   scripts/setup_docker.sh  Docker engine, Compose v2, the stack's images (built offline)
-.PHONY: drill test setup lint bench bench-restore
+.PHONY: drill test setup lint bench bench-restore bench-http
 
 # Images of the compose runtime: the ones setup_docker.sh builds from Debian packages (no
 # registry needed: drills/postgres:15, drills/redis:7). DRILLS_IMAGES=official uses the
@@ -27,3 +27,6 @@ bench: setup  ## print the benchmark figures recorded in README.md
 
 bench-restore: setup  ## print the restore benchmark figures recorded in README.md
 	.venv/bin/python bench/restore.py
+
+bench-http: setup  ## print the app's request rate (workload vs wrk) and Toxiproxy's cost
+	.venv/bin/python bench/http_load.py

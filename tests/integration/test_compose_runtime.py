@@ -193,15 +193,23 @@ def test_the_compose_file_by_hand_renders(tmp_path: Path) -> None:
     password, conf = tmp_path / "pg-password", tmp_path / "redis.conf"
     password.write_text("secret\n")
     conf.write_text("requirepass secret\n")
+    redis_password = tmp_path / "redis-password"
+    redis_password.write_text("secret\n")
     here = template_path().parent
-    env = {**os.environ, "DRILLS_PG_PASSWORD_FILE": str(password), "DRILLS_REDIS_CONF": str(conf)}
+    env = {**os.environ, "DRILLS_PG_PASSWORD_FILE": str(password), "DRILLS_REDIS_CONF": str(conf),
+           "DRILLS_REDIS_PASSWORD_FILE": str(redis_password)}
     for extra in ([], ["-f", str(here / "docker-compose.hostnet.yml")]):
         done = subprocess.run(["docker", "compose", "-f", str(template_path()), *extra, "config",
                                "--format", "json"], env=env, capture_output=True, text=True,
                               check=False)
         assert done.returncode == 0, done.stderr
         config = json.loads(done.stdout)
-        assert set(config["services"]) == {"postgres", "redis"}
+        assert set(config["services"]) == {"postgres", "redis", "toxiproxy", "app"}
+        app = config["services"]["app"]
+        assert "depends_on" not in app  # started in order by hand (the file's header)
+        if extra:  # host networking: the app reaches its links on loopback
+            assert app["environment"]["APP_PG_HOST"] == "127.0.0.1"
+            assert "-host=127.0.0.1" in config["services"]["toxiproxy"]["command"]
         assert not any(k.startswith("io.drills") for svc in config["services"].values()
                        for k in (svc.get("labels") or {})), "a by-hand stack must carry no owner"
 

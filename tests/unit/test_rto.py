@@ -50,6 +50,16 @@ def test_a_service_that_never_stopped_answering_has_no_outage() -> None:
     assert rto.first_good_mono == pytest.approx(13.201)  # after the procedure, as before
 
 
+def test_a_crash_shorter_than_the_probe_interval_is_not_no_outage() -> None:
+    # killed at 10.0, restarted by 10.06; the probe at 10.04 found it up again already
+    probes = [probe(9.95, True), probe(10.04, True), probe(10.09, True)]
+    steps = [step("kill redis", Category.FAULT, 10.0, 10.005),
+             step("restart redis", Category.RECOVERY, 10.005, 10.06)]
+    rto = measure_rto(10.0, 10.005, probes, steps, SPEC)
+    assert rto.outage_seen
+    assert rto.seconds == pytest.approx(0.091)  # known good from the first probe after it
+
+
 def test_slow_answer_counts_as_down_freeze() -> None:
     # attempt blocked by a 3 s freeze: it answers, but slower than the probe timeout
     probes = [probe(9.99, True), probe(10.04, True, latency=2.97), probe(13.011, True)]

@@ -140,7 +140,9 @@ def measure_rto(
         resolution_s=resolution,
         first_good_mono=first_good.complete_mono if first_good else None,
         observed_s=max(observed, 0.0),
-        phases=tuple(split_phases(t_fault, end, phase_steps, reached=first_good is not None)),
+        # no outage, nothing to split: the steps are on the timeline all the same
+        phases=() if not outage_seen else
+        tuple(split_phases(t_fault, end, phase_steps, reached=first_good is not None)),
         probe_interval_s=spec.interval_s,
         achieved_interval_s=achieved_interval(probes),
         probes_after_fault=len(after),

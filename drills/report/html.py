@@ -89,7 +89,7 @@ def _rto_view(result: DrillResult) -> dict[str, Any]:
     else:
         value = f"{fmt_s(rto.seconds)} (resolution +0/-{fmt_s(rto.resolution_s)})"
     return {
-        **view, "measured": True, "value": value,
+        **view, "measured": True, "value": value, "no_outage": not rto.outage_seen,
         "achieved": fmt_s(rto.achieved_interval_s),
         "probes_after": rto.probes_after_fault,
         "failed_probes": rto.failed_probes_after_fault,

@@ -45,7 +45,7 @@ def test_a_service_that_never_stopped_answering_has_no_outage() -> None:
     steps = [step("kill redis", Category.FAULT, 10.0, 10.01),
              step("restart redis", Category.RECOVERY, 13.0, 13.05)]
     rto = measure_rto(10.0, 10.01, probes, steps, SPEC)
-    assert rto.seconds == 0.0 and not rto.outage_seen
+    assert rto.seconds == 0.0 and not rto.outage_seen and rto.phases == ()
     assert rto.resolution_s == pytest.approx(13.2 - (10.0 + 0.05 * 59))  # the longest gap
     assert rto.first_good_mono == pytest.approx(13.201)  # after the procedure, as before
 

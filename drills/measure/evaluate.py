@@ -289,7 +289,8 @@ class _Judge:
                                    Verdict.FAIL, msg, target, None)
             return self.cnv("rto_s", title, shown,
                             f"the probe was watched only {fmt_s(rto.observed_s)}", target)
-        resolution = f"+0/-{fmt_s(rto.resolution_s)}"
+        resolution = f"+0/-{fmt_s(rto.resolution_s)}" if rto.outage_seen else \
+            f"+{fmt_s(rto.resolution_s)}/-0 (no outage seen)"
         if rto.seconds <= target:
             return TargetCheck("rto_s", title, shown, fmt_s(rto.seconds), resolution,
                                Verdict.PASS, "", target, rto.seconds)

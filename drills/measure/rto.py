@@ -50,7 +50,9 @@ class Rto:
     """The downtime side of a drill."""
 
     seconds: float | None  # None: no probe passed after the fault while we watched
-    resolution_s: float | None  # the service came back within this long before t_first_good
+    #: with an outage, the service came back within this long before t_first_good; with
+    #: none (``outage_seen`` false), an outage up to this long could hide between answers
+    resolution_s: float | None
     first_good_mono: float | None
     observed_s: float  # how long after the fault the probe was watched
     phases: tuple[Phase, ...]
@@ -100,9 +102,12 @@ def measure_rto(
     that passes in the middle of the procedure (a server restarted on a corrupted page,
     before the restore that replaces it) does not end the outage.
     """
+    # the failure is in place until its revert took effect, or the last recovery step ended
     procedure_end = max([fault_end, *(s.end.mono for s in steps
                                       if s.category == Category.RECOVERY and s.end is not None
-                                      and s.start.mono >= t_fault)])
+                                      and s.start.mono >= t_fault),
+                         *(s.start.mono for s in steps
+                           if s.category == Category.REVERT and s.start.mono >= t_fault)])
     after = [p for p in probes if p.invoke_mono >= fault_end]
     first_good = next((p for p in after if p.invoke_mono >= procedure_end
                        and probe_passed(p, spec)), None)
@@ -116,15 +121,13 @@ def measure_rto(
                    if p.complete_mono < first_good.complete_mono and p is not first_good]
         floor = max([t_fault, *earlier])
         resolution = first_good.complete_mono - floor
+        # every answer from the fault to the first good probe after the failure's end
         watched = [p for p in probes if t_fault <= p.complete_mono <= first_good.complete_mono]
-        # the failure was in place from the end of the fault step to its revert, or to the
-        # end of the recovery procedure: only answers inside that window show it up
-        reverts = [s.start.mono for s in steps if s.category == Category.REVERT
-                   and s.start.mono >= t_fault]
-        window_end = max(procedure_end, min(reverts, default=fault_end))
         during = [p for p in watched if p.invoke_mono >= fault_end
-                  and p.complete_mono <= window_end]
-        long_enough = window_end - fault_end >= 2 * spec.interval_s  # to be seen at all
+                  and p.complete_mono <= procedure_end]
+        # two probe intervals as probed (an app's probe is slower than its interval)
+        interval = max(spec.interval_s, achieved_interval(probes) or 0.0)
+        long_enough = procedure_end - fault_end >= 2 * interval  # to be seen at all
         if during and long_enough and all(probe_passed(p, spec) for p in watched):
             # it never stopped answering: no outage, to the probe's resolution (the longest
             # gap between answers around the fault, in which a short one could hide)

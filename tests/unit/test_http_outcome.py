@@ -28,3 +28,12 @@ from drills.workload.http_outcome import classify
 def test_classify(status: int, attempted: str | None, error: BaseException | None,
                   outcome: Outcome) -> None:
     assert classify(status, attempted, error) == outcome
+
+
+def test_the_load_client_never_resends_a_post() -> None:
+    # "refused means fail" holds only if FastHttpUser's client does not resend a POST on a
+    # new connection after the first broke (it resends idempotent methods such as PUT)
+    from geventhttpclient import client
+
+    assert not client._may_retry_after_send_error("POST")
+    assert client._may_retry_after_send_error("PUT")

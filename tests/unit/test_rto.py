@@ -94,3 +94,14 @@ def test_a_probe_passing_midway_through_the_procedure_does_not_end_the_outage() 
     rto = measure_rto(10.0, 10.4, probes, steps, SPEC)
     assert rto.seconds == pytest.approx(2.101)
     assert rto.phases[-1].name == "verification"
+
+
+def test_failures_late_in_a_reverted_fault_are_an_outage() -> None:
+    # latency from 10 s to its revert at 20 s: the first probes pass, later ones fail
+    probes = [probe(9.5, True), probe(10.5, True), probe(11.5, True),
+              *[probe(12.0 + 0.5 * i, False) for i in range(13)], probe(20.5, True)]
+    steps = [step("latency", Category.FAULT, 10.0, 10.002),
+             step("end latency", Category.REVERT, 20.0, 20.002)]
+    rto = measure_rto(10.0, 10.002, probes, steps, ProbeSpec(interval_s=0.5, timeout_s=1.0))
+    assert rto.outage_seen and rto.failed_probes_after_fault == 13
+    assert rto.seconds == pytest.approx(10.501)  # good again only after the revert

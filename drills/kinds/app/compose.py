@@ -6,6 +6,7 @@ Its passwords are files mounted read-only (never the container's environment, wh
 
 from __future__ import annotations
 
+from drills.errors import StackError
 from drills.kinds.app.settings import AppSettings
 from drills.kinds.app.upstreams import resolve
 from drills.stack.compose_spec import ComposeContext, ComposeSpec
@@ -18,6 +19,10 @@ REDIS_PASSWORD = "/run/secrets/redis-password"
 
 
 def compose_spec(name: str, settings: AppSettings, ctx: ComposeContext) -> ComposeSpec:
+    if settings.proxy is None and not ctx.hostnet:
+        # its stores' endpoints are host ports on 127.0.0.1: the container's own loopback
+        raise StackError(f"{name}: the app reaches its stores directly only with host "
+                         "networking (DRILLS_NETWORK=host); give it a Toxiproxy service")
     port, inner = ctx.ports(8080)
     upstreams = resolve(name, settings, ctx.services)
     pg = ctx.secret(f"{name}-pg-password", upstreams.database.service.endpoint.password + "\n",

@@ -95,15 +95,20 @@ class Database:
         self.schema_ready = False
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """A connection for one request; NotAttempted if none could be had."""
+    async def connection(self, within_s: float) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A connection for one request within ``within_s``; NotAttempted if none came."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + within_s
         try:
-            await asyncio.wait_for(self.slots.acquire(), self.deadline_s / 2)
+            await asyncio.wait_for(self.slots.acquire(), within_s)
         except TimeoutError:
             raise NotAttempted("every database connection is busy") from None
         conn: psycopg.AsyncConnection[Any] | None = None
         try:
-            conn = await self._take()
+            try:  # queued behind a connect, or connecting: bounded by the request's deadline
+                conn = await asyncio.wait_for(self._take(), max(until - loop.time(), 0.001))
+            except TimeoutError:
+                raise NotAttempted(f"no database connection within {within_s:.1f} s") from None
             yield conn
         except BaseException:
             if conn is not None:  # in doubt (broken, cancelled mid-query): thrown away
@@ -126,16 +131,19 @@ class Database:
         request down the same broken link and waiting seconds for it.
         """
         loop = asyncio.get_running_loop()
-        started = loop.time()
-        async with self.connection() as conn:
+        until = loop.time() + self.deadline_s
+        # half the deadline at most to get a connection: the other half is the query's
+        async with self.connection(self.deadline_s / 2) as conn:
             task = asyncio.ensure_future(work(conn))
-            left = self.deadline_s - (loop.time() - started)
-            done, _ = await asyncio.wait({task}, timeout=max(left, 0.001))
+            try:
+                done, _ = await asyncio.wait({task}, timeout=max(until - loop.time(), 0.001))
+            finally:  # the deadline, or this request cancelled (its client went away)
+                if not task.done():
+                    conn.pgconn.finish()  # closed first: no cancel request down the link
+                    task.cancel()  # not awaited: a wait on a closed socket may never wake
+                    task.add_done_callback(_forget)
             if task in done:
                 return task.result()
-            conn.pgconn.finish()  # closed first: no cancel request can go down the link
-            task.cancel()  # not awaited: a wait on a closed socket may never wake
-            task.add_done_callback(_forget)
             raise TimeoutError(f"no answer within {self.deadline_s} s")
 
     async def _take(self) -> psycopg.AsyncConnection[Any]:
@@ -211,6 +219,8 @@ class Cache:
             password=secret("APP_REDIS_PASSWORD_FILE") or None,
             socket_timeout=CACHE_TIMEOUT_S, socket_connect_timeout=CACHE_TIMEOUT_S,
             retry=Retry(NoBackoff(), 0), decode_responses=True,  # a failure is final at once
+            # no asyncio.wait_for around commands: cancelling one can leave its reply on the
+            # connection for the next command to read (redis-py before 4.5.3, Debian's 4.3.4)
         )
         self.skip_until = 0.0
         self.last_error = ""
@@ -226,8 +236,8 @@ class Cache:
     async def get(self, key: str) -> str | None:
         if not self.usable():
             return None
-        try:
-            value = await asyncio.wait_for(self.client.get(key), CACHE_TIMEOUT_S)
+        try:  # bounded by socket_timeout: redis-py drops the connection on its own timeout
+            value = await self.client.get(key)
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
             self.failed(exc)
             return None
@@ -237,14 +247,14 @@ class Cache:
         if not self.usable():
             return
         try:
-            await asyncio.wait_for(self.client.set(key, value, ex=CACHE_TTL_S), CACHE_TIMEOUT_S)
+            await self.client.set(key, value, ex=CACHE_TTL_S)
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
             self.failed(exc)
 
     async def ping(self) -> str | None:
         """None when Redis answers, else why not."""
         try:
-            await asyncio.wait_for(self.client.ping(), CACHE_TIMEOUT_S)
+            await self.client.ping()
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
             self.failed(exc)
             return self.last_error

@@ -111,8 +111,10 @@ class Partition(LinkFault):
             raise ValueError(f"partition kind {kind!r}: use 'down' or 'timeout'")
         super().__init__(link, f"partition ({kind})")
         self.kind = kind
-        self._black_hole = [Toxic(f"drills-black-hole-{stream}", "timeout", {"timeout": 0},
-                                  stream) for stream in ("upstream", "downstream")]
+        #: the black hole: timeout toxics (0: never close) both ways
+        self._hole = ToxicFault(link, self.name, [
+            Toxic(f"drills-black-hole-{stream}", "timeout", {"timeout": 0}, stream)
+            for stream in ("upstream", "downstream")])
 
     def inject(self) -> Action:
         api, proxy = self.link.api, self.link.name
@@ -120,26 +122,18 @@ class Partition(LinkFault):
             return self._timed(f"Toxiproxy proxy {proxy} disabled: new connections refused, "
                                "open ones closed", lambda: api.set_enabled(proxy, False),
                                partition="down")
-
-        def black_hole() -> None:
-            for toxic in self._black_hole:
-                api.add_toxic(proxy, toxic)
-
-        return self._timed(f"Toxiproxy timeout toxics (timeout 0) both ways on proxy {proxy}: "
-                           "every byte dropped, connections left open", black_hole,
-                           partition="timeout")
+        done = self._hole.inject()
+        return Action(f"Toxiproxy timeout toxics (timeout 0) both ways on proxy {proxy}: "
+                      "every byte dropped, connections left open", done.at,
+                      {**done.facts, "partition": "timeout"})
 
     def revert(self) -> Action:
         api, proxy = self.link.api, self.link.name
         if self.kind == "down":
             return self._timed(f"Toxiproxy proxy {proxy} enabled again",
                                lambda: api.set_enabled(proxy, True))
-
-        def heal() -> None:
-            for toxic in self._black_hole:
-                api.remove_toxic(proxy, toxic.name)
-
-        return self._timed(f"Toxiproxy timeout toxics removed from proxy {proxy}", heal)
+        done = self._hole.revert()
+        return Action(f"Toxiproxy timeout toxics removed from proxy {proxy}", done.at, done.facts)
 
     @property
     def revert_name(self) -> str:

@@ -52,11 +52,13 @@ def resolve(name: str, settings: AppSettings, services: Mapping[str, Service]) -
 
     database, cache = used("database", settings.database), used("cache", settings.cache)
     if settings.proxy is None:
-        return Upstreams(Upstream(database, database.endpoint.host, database.endpoint.port),
-                         Upstream(cache, cache.endpoint.host, cache.endpoint.port),
-                         secrets.token_hex(8))
-    proxy = require(used("proxy", settings.proxy), CarriesLinks, f"route {name} through it")
-    db_link, cache_link = proxy.add_link(name, database), proxy.add_link(name, cache)
-    return Upstreams(Upstream(database, db_link.listen_host, db_link.listen_port),
-                     Upstream(cache, cache_link.listen_host, cache_link.listen_port),
-                     secrets.token_hex(8))
+        def reach(target: Service) -> Upstream:
+            return Upstream(target, target.endpoint.host, target.endpoint.port)
+    else:
+        proxy = require(used("proxy", settings.proxy), CarriesLinks, f"route {name} through it")
+
+        def reach(target: Service) -> Upstream:
+            link = proxy.add_link(name, target)
+            return Upstream(target, link.listen_host, link.listen_port)
+
+    return Upstreams(reach(database), reach(cache), secrets.token_hex(8))

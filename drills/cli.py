@@ -9,14 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from types import FrameType
 
+from drills import interrupt
 from drills.config import RunConfig, prepare_out_dir
 from drills.errors import DrillError, PlanError, UsageError, printable
 from drills.plan import load_plan
@@ -38,14 +37,6 @@ def scenarios_dir(explicit: str | None) -> Path:
     if not where.is_dir():
         raise UsageError(f"--scenarios {printable(explicit)}: no such directory")
     return where
-
-
-def _interrupt_on_sigterm() -> None:
-    """SIGTERM tears down like Ctrl-C: every finally block and fixture teardown runs."""
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -75,10 +66,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         "--drill-runtime", runtime, "--drill-run-id", config.run_id,
         *[f"--drill-scenario={s}" for s in config.scenarios], *args.pytest_args,
     ]
-    _interrupt_on_sigterm()
+    interrupt.install()  # SIGTERM tears down like Ctrl-C: every finally and teardown runs
     code = pytest.main(pytest_args)
     summary = config.run_dir / "summary.json"
-    if code == pytest.ExitCode.INTERRUPTED:
+    if code == pytest.ExitCode.INTERRUPTED or interrupt.received() is not None:
         print(f"drill: interrupted; partial report in {config.run_dir}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if code == pytest.ExitCode.USAGE_ERROR:

@@ -29,6 +29,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from drills import interrupt
 from drills.action import Action
 from drills.backup import Backup, BackupMethod
 from drills.clock import Instant
@@ -422,6 +423,7 @@ class Drill:
                 extra["problems"] = problems
 
     def _set_phase(self, phase: str) -> None:
+        interrupt.check()
         self._phase = phase
         self._progress(f"{self.scenario.name}: {phase}")
 
@@ -429,6 +431,7 @@ class Drill:
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             time.sleep(min(left, 0.1))
+            interrupt.check()
             line, self._pending_progress = self._pending_progress, None
             if line:
                 self._progress(line)

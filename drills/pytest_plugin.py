@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from drills import interrupt
 from drills.config import RunConfig
 from drills.drill import Drill, RuntimeFactory
 from drills.errors import DrillError, PlanError, UsageError
@@ -173,6 +174,10 @@ def out_dir_is_run_dir(drill: Drill, run: RunConfig) -> bool:
 
 def _call_error(item: pytest.Item) -> BaseException | None:
     return item.stash.get(_CALL_ERROR, None)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    interrupt.check()  # a Ctrl-C lost in a finaliser still stops the next scenario
 
 
 @pytest.hookimpl(wrapper=True)

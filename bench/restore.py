@@ -33,7 +33,7 @@ from drills.kinds.postgres.restore import (
     RestoreDump,
 )
 from drills.kinds.postgres.settings import PostgresSettings
-from drills.plan.reader import _Reader
+from drills.plan.reader import PlanReader
 from drills.stack.local import LocalRuntime
 from drills.stack.stack import Stack
 
@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--size", default="200MB", help="dataset size (default 200MB)")
     parser.add_argument("--rounds", type=int, default=3, help="restores of each kind")
     args = parser.parse_args()
-    size = _Reader(Path("--size")).size(args.size, "--size", 64 * 10**9)
+    size = PlanReader(Path("--size")).size(args.size, "--size", 64 * 10**9)
 
     runtime = LocalRuntime("bench-restore", Path(tempfile.mkdtemp(prefix="bench-restore-logs-")))
     with Stack(runtime, runtime.services({"pg": PostgresSettings(archive=True)})) as stack:

@@ -120,6 +120,24 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate a plan and say what it will do, and what it cannot hold, before any run."""
+    from drills.plan import contradictions, preview
+
+    plan = load_plan(args.plan)  # invalid: PlanError, exit 2
+    for line in preview.describe(plan):
+        print(printable(line, 2000))
+    found = contradictions.find(plan)
+    if not found:
+        print(f"drill check: {plan.path}: valid, no contradiction")
+        return EXIT_OK
+    print(f"\ndrill check: {len(found)} contradiction(s):")
+    for item in found:
+        tag = "cannot run" if item.blocking else "target already missed by the plan itself"
+        print(f"  - {printable(str(item), 2000)} [{tag}]")
+    return EXIT_FAILED
+
+
 def cmd_images(args: argparse.Namespace) -> int:
     """Build the compose runtime's images offline, from Debian packages (needs root)."""
     script = Path(str(resources.files("drills") / "images" / "build.sh"))
@@ -148,6 +166,11 @@ def parser() -> argparse.ArgumentParser:
                      "built-in scenarios shipped with drills)")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)
+    check = sub.add_parser("check", help="validate a plan, show what each scenario will do "
+                           "and the contradictions it holds; starts nothing (exit 0 fine, "
+                           "1 contradictions, 2 invalid)")
+    check.add_argument("plan", help="the plan file")
+    check.set_defaults(func=cmd_check)
     report = sub.add_parser("report", help="rebuild a run's report from its journals")
     report.add_argument("run_dir")
     report.set_defaults(func=cmd_report)

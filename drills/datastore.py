@@ -40,7 +40,7 @@ class Probe(Protocol):
 class DataStore(Protocol):
     """What a kind's data-store adapter offers the drill."""
 
-    #: where the read-back comes from, for the report: "table drill_writes", "keys w:*"
+    #: where the read-back comes from, for the report: "table drill_writes", "keys drills:w:*"
     source: str
 
     def writer(self, endpoint: Endpoint) -> Writer:

@@ -48,6 +48,18 @@ class ServiceKind(ABC):
     #: loaded over HTTP by Locust's FastHttpUser, not through a data-store writer
     serves_http: ClassVar[bool] = False
 
+    # -- what a version 2 plan may ask of the kind (drills.plan.reader_v2) --------------
+    #: a plan without a compose file may ask drills to run a server of this kind
+    plan_builtin: ClassVar[bool] = False
+    #: it can hold drills' write ledger; what the ledger is there, for people
+    ledger: ClassVar[str | None] = None
+    #: what a plan's `reach` must give besides host and port
+    reach_needs: ClassVar[tuple[str, ...]] = ()
+    #: the backup methods drills has for it
+    backup_methods: ClassVar[tuple[str, ...]] = ()
+    #: the check of a plan that queries it: ``sql`` or ``redis``
+    check_language: ClassVar[str | None] = None
+
     def override_args(self, overrides: Mapping[str, str]) -> list[str]:
         """Server command-line arguments that override configuration for one start.
 

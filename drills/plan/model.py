@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from drills.errors import PlanError
+from drills.plan.procedure_spec import BackupJob, Procedure
+from drills.plan.scenario_spec import CheckSpec, FaultSpec, Source, StepSpec
+from drills.plan.stack_spec import StackSpec
 
 
 @dataclass(frozen=True)
@@ -21,10 +24,13 @@ class Targets:
     availability: float | None = None
     #: the 99th percentile of write latency while the fault is in place
     p99_latency_s: float | None = None
+    #: limits on RTO phases (drills.plan.scenario_spec.Phase), seconds
+    phases: Mapping[str, float] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, float | int | None]:
+    def to_dict(self) -> dict[str, Any]:
         return {"rto_s": self.rto_s, "rpo_s": self.rpo_s, "max_lost_writes": self.max_lost_writes,
-                "availability": self.availability, "p99_latency_s": self.p99_latency_s}
+                "availability": self.availability, "p99_latency_s": self.p99_latency_s,
+                "phases": dict(self.phases)}
 
 
 @dataclass(frozen=True)
@@ -79,10 +85,36 @@ class ScenarioPlan:
     #: data loaded before the drill (bytes), so that a restore has something to restore
     dataset_bytes: int = 0
     backup: BackupSchedule | None = None
+    #: where its procedure comes from (plan version 2; version 1 names built-ins only)
+    source: Source = Source.BUILTIN
+    #: the catalogue scenario it runs, for a built-in one
+    builtin: str | None = None
+    description: str = ""
+    fault: FaultSpec | None = None
+    recovery: tuple[StepSpec, ...] = ()
+    checks: tuple[CheckSpec, ...] = ()
+    #: the service the steady-state probe and the write ledger use (steps scenarios)
+    ledger: str | None = None
+
+    @property
+    def catalogue_name(self) -> str:
+        """The built-in drill this scenario runs."""
+        return self.builtin or self.name
+
+    def stated_manual_s(self) -> float:
+        """The sum of the durations its manual steps state (counted in the RTO)."""
+        return sum(s.takes_s or 0.0 for s in self.recovery if not s.measured)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "source": self.source.value,
+            "builtin": self.builtin,
+            "description": self.description,
+            "fault": self.fault.to_dict() if self.fault else None,
+            "recovery": [s.to_dict() for s in self.recovery],
+            "checks": [c.to_dict() for c in self.checks],
+            "ledger": self.ledger,
             "targets": self.targets.to_dict(),
             "workload": self.workload.to_dict(),
             "probe": self.probe.to_dict(),
@@ -102,6 +134,13 @@ class Plan:
     name: str
     scenarios: Mapping[str, ScenarioPlan]
     description: str = ""
+    version: int = 1
+    stack: StackSpec | None = None
+    backups: Mapping[str, BackupJob] = field(default_factory=dict)
+    procedures: Mapping[str, Procedure] = field(default_factory=dict)
+    #: how often the plan says it is drilled: a run later than this after the previous
+    #: one in the same reports directory is overdue
+    drill_every_s: float | None = None
 
     def scenario(self, name: str) -> ScenarioPlan:
         try:

@@ -65,7 +65,7 @@ def load_plan(path: Path | str | None = None) -> Plan:
     path = Path(path)
     data = read_plan_bytes(path)
     tree = load_tree(path, data)
-    return _Reader(path).plan(tree, hashlib.sha256(data).hexdigest())
+    return PlanReader(path).plan(tree, hashlib.sha256(data).hexdigest())
 
 
 def shown(value: Any) -> str:
@@ -73,7 +73,7 @@ def shown(value: Any) -> str:
     return printable(_show.repr(value), limit=120)
 
 
-class _Reader:
+class PlanReader:
     """Validates plain data into a Plan, remembering the file for error messages."""
 
     def __init__(self, path: Path) -> None:
@@ -136,11 +136,20 @@ class _Reader:
         return raw
 
     def plan(self, raw: Any, sha256: str) -> Plan:
-        top = self.mapping(raw, "", ("version", "name", "description", "defaults", "scenarios"))
-        version = top.get("version", 1)
-        if type(version) is not int or version != 1:
+        version = raw.get("version", 1) if isinstance(raw, dict) else 1
+        if type(version) is not int or version not in (1, 2):
             raise self.fail("version", f"unsupported plan version {shown(version)}; "
-                            "allowed: 1 (an integer)")
+                            "allowed: 1 or 2 (an integer)")
+        if version == 2:
+            from drills.plan.reader_v2 import PlanV2Reader
+
+            return PlanV2Reader(self.path).plan_v2(raw, sha256)
+        if isinstance(raw, dict) and any(k in raw for k in ("stack", "backups", "procedures",
+                                                            "targets", "drill_every")):
+            raise self.fail("version", "stack, backups, procedures and targets are sections of "
+                            "plan version 2: set `version: 2` (see the README's \"Drill your "
+                            "own stack\")")
+        top = self.mapping(raw, "", ("version", "name", "description", "defaults", "scenarios"))
         name = self.text(top.get("name", self.path.stem), "name")
         description = self.text(top.get("description", ""), "description", multiline=True)
         defaults = self.mapping(
@@ -165,9 +174,9 @@ class _Reader:
 
     def scenario(
         self, name: str, raw: Any, workload: WorkloadSpec, probe: ProbeSpec, timeout: float,
-        dataset: int = 0,
+        dataset: int = 0, key: str | None = None,
     ) -> ScenarioPlan:
-        key = f"scenarios.{name}"
+        key = key or f"scenarios.{name}"
         if name not in CATALOGUE:
             raise self.fail(key, f"unknown scenario; known: {', '.join(CATALOGUE)}")
         entry = self.mapping(

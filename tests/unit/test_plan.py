@@ -63,7 +63,7 @@ def test_param_defaults_come_from_the_catalogue(tmp_path: Path) -> None:
          "scenarios.silent-loss.params.freeze_s", "allowed: delete_count"),
         ("defaults:\n  workload: {users: 0}\nscenarios:\n  postgres-kill: {targets: {rto: 1s}}\n",
          "defaults.workload.users", "at least 1"),
-        ("version: 2\nscenarios:\n  postgres-kill: {targets: {rto: 1s}}\n", "version",
+        ("version: 3\nscenarios:\n  postgres-kill: {targets: {rto: 1s}}\n", "version",
          "allowed: 1"),
         ("scenarioz:\n  postgres-kill: {}\n", "scenarioz", "unknown key"),
         ("scenarios: {}\n", "scenarios", "at least one scenario"),

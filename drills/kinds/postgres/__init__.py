@@ -22,6 +22,11 @@ class PostgresKind(ServiceKind):
     title = "PostgreSQL"
     settings_type = PostgresSettings
     default_image = "postgres:15"
+    plan_builtin = True
+    ledger = "tables drill_writes and drill_probe"
+    reach_needs = ("user", "database")
+    backup_methods = ("pg_dump", "base_backup")
+    check_language = "sql"
     def override_args(self, overrides: Mapping[str, str]) -> list[str]:
         return [arg for key, value in overrides.items() for arg in ("-c", f"{key}={value}")]
 

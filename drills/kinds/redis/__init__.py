@@ -22,6 +22,10 @@ class RedisKind(ServiceKind):
     title = "Redis"
     settings_type = RedisSettings
     default_image = "redis:7"
+    plan_builtin = True
+    ledger = "keys drills:w:*, drills:p:* and drills:keyspace"
+    backup_methods = ("rdb",)
+    check_language = "redis"
     def override_args(self, overrides: Mapping[str, str]) -> list[str]:
         return [arg for key, value in overrides.items() for arg in (f"--{key}", value)]
 

@@ -22,14 +22,14 @@ from drills.datastore import NotSent, ProbeFailed, Rejected
 from drills.errors import NotOurServer, StackError
 from drills.stack.endpoint import Endpoint
 
-KEY_PREFIX = "w:"
+KEY_PREFIX = "drills:w:"  # its own namespace: a team's Redis keeps its keys
 #: where the read-back comes from, for the report
 source = f"keys {KEY_PREFIX}*"
-PROBE_PREFIX = "p:"
+PROBE_PREFIX = "drills:p:"
 #: set once before the load: the workload's "table". A keyspace that lost it (FLUSHALL, an
 #: empty restore) does not answer correctly, even if a new key can be written
-SENTINEL = "drill:keyspace"
-DATASET_PREFIX = "d:"
+SENTINEL = "drills:keyspace"
+DATASET_PREFIX = "drills:d:"
 _DATASET_VALUE = 512  # bytes of each dataset value
 
 

@@ -1,0 +1,142 @@
+"""What ``drill check`` prints: each scenario's steps in order, what it creates and touches.
+
+Plain text from the plan alone: nothing is started, no server is asked anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from drills import kinds
+from drills.catalogue import CATALOGUE
+from drills.plan.contradictions import procedures_of, restored_jobs
+from drills.plan.model import Plan, ScenarioPlan
+from drills.plan.procedure_spec import Procedure
+from drills.plan.scenario_spec import Source
+from drills.plan.spans import span
+from drills.plan.stack_spec import StackSpec
+
+
+def _shown_argv(procedure: Procedure) -> str:
+    return " ".join(procedure.argv)
+
+
+def stack_lines(stack: StackSpec | None) -> list[str]:
+    if stack is None:
+        return ["stack: none (only built-in or Python scenarios, on drills' own servers)"]
+    lines = []
+    if stack.own:
+        files = ", ".join(str(f) for f in stack.compose_files)
+        lines.append(f"stack: your compose project ({files}), brought up by drills as its own "
+                     "project drills-<run id>-...; removed with its volumes at the end")
+        lines.append("  refused before it starts: a service already answering on a `reach` "
+                     "port (a stack drills did not create), container_name, external or "
+                     "explicitly named volumes, writable bind mounts")
+    else:
+        lines.append("stack: drills' own servers (local processes, or containers of its own "
+                     "compose project)")
+    for svc in stack.services.values():
+        where = ""
+        if svc.reach is not None:
+            where = (f" at {svc.reach.url}" if svc.reach.url else
+                     f" at {svc.reach.host}:{svc.reach.port}")
+        health = f"; health: {svc.health.describe()}" if svc.health else ""
+        lines.append(f"  {svc.name}: {svc.kind}{where}{health}")
+    return lines
+
+
+def scenario_lines(plan: Plan, scenario: ScenarioPlan) -> list[str]:
+    lines = [f"scenario {scenario.name}" + (f": {scenario.description.strip()}"
+                                            if scenario.description.strip() else "")]
+    if scenario.source is Source.BUILTIN:
+        info = CATALOGUE[scenario.catalogue_name]
+        lines.append(f"  built-in drill {info.name} on drills' own {info.kind} servers: "
+                     f"{info.summary}")
+    elif scenario.source is Source.CODE:
+        lines.append(f"  your Python drill marked @pytest.mark.drill({scenario.name!r}) "
+                     "(drill run --scenarios DIR)")
+    else:
+        lines += _steps(plan, scenario)
+    lines.append(f"  targets: {_targets(scenario)}")
+    return lines
+
+
+def _steps(plan: Plan, scenario: ScenarioPlan) -> list[str]:
+    assert scenario.fault is not None and plan.stack is not None
+    ledger = scenario.ledger or "?"
+    place = "?"
+    if ledger in plan.stack.services:
+        place = str(kinds.get(plan.stack.services[ledger].kind).ledger)
+    w = scenario.workload
+    steps = [
+        f"bring up the stack; create drills' write ledger in {ledger} "
+        f"({place})",
+        f"load: {w.users} users writing to the ledger"
+        + (f" at {w.rate:g}/s" if w.rate else " as fast as acknowledged")
+        + f", probe every {scenario.probe.interval_s * 1000:g} ms; warm-up {w.warmup_s:g} s",
+    ]
+    for job_name in restored_jobs(plan, scenario):
+        job = plan.backups.get(job_name)
+        if job is None:
+            steps.append(f"backup {job_name}: NO SUCH JOB")
+            continue
+        how = (f"built-in {job.method}" if job.method else
+               f"procedure {job.procedure}: {_shown_argv(plan.procedures[str(job.procedure)])}")
+        steps.append(f"backup {job.name} of {job.service} ({how}); real schedule every "
+                     f"{span(job.every_s)}" + (f" at {job.at}" if job.at else "")
+                     + f", compressed to {span(job.compressed_to_s)}: the fault comes "
+                     f"{span(job.compressed_to_s)} after the backup started")
+    steps.append(f"fault: {scenario.fault.describe()}")
+    steps.append(f"detect: wait until the probe of {ledger} fails (phase detection)")
+    for step in scenario.recovery:
+        text = step.describe()
+        if step.action.value == "procedure" and step.target in plan.procedures:
+            proc = plan.procedures[step.target]
+            text += (f": {_shown_argv(proc)} (cwd {proc.cwd}, timeout "
+                     f"{span(proc.timeout_s)})")
+        steps.append(f"recovery ({step.phase.value}): {text}")
+    steps.append(f"verify: wait until the probe of {ledger} passes again (phase "
+                 "verification); RTO ends there")
+    for check in scenario.checks:
+        steps.append(f"check: {check.describe()}")
+    steps.append(f"hold the load {w.hold_s:g} s, read the ledger back: lost, recovered, "
+                 "unexpected writes and the RPO; tear everything down")
+    lines = [f"  {i}. {text}" for i, text in enumerate(steps, 1)]
+    commands = procedures_of(plan, scenario)
+    if commands:
+        lines.append("  runs your commands (argv, no shell unless written; output kept in "
+                     f"the scenario's logs): {', '.join(commands)}")
+    return lines
+
+
+def _targets(scenario: ScenarioPlan) -> str:
+    t = scenario.targets
+    parts = []
+    if t.rto_s is not None:
+        parts.append(f"RTO {span(t.rto_s)}")
+    if t.rpo_s is not None:
+        parts.append(f"RPO {span(t.rpo_s)}")
+    if t.max_lost_writes is not None:
+        parts.append(f"lost writes <= {t.max_lost_writes}")
+    if t.availability is not None:
+        parts.append(f"availability >= {t.availability:.4%}")
+    if t.p99_latency_s is not None:
+        parts.append(f"p99 <= {t.p99_latency_s * 1000:g} ms")
+    parts += [f"{p} <= {span(s)}" for p, s in t.phases.items()]
+    manual = scenario.stated_manual_s()
+    if manual:
+        parts.append(f"(manual steps state {span(manual)}, added to the measured RTO)")
+    return ", ".join(parts) or "none"
+
+
+def describe(plan: Plan, only: tuple[str, ...] = ()) -> list[str]:
+    """The whole preview, line by line."""
+    lines = [f"plan {plan.name} (version {plan.version}, {Path(plan.path)})"]
+    if plan.drill_every_s:
+        lines.append(f"drilled every {span(plan.drill_every_s)}")
+    if plan.version >= 2:
+        lines += stack_lines(plan.stack)
+    for name, scenario in plan.scenarios.items():
+        if not only or name in only:
+            lines += scenario_lines(plan, scenario)
+    return lines

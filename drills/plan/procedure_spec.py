@@ -1,0 +1,94 @@
+"""The ``procedures`` and ``backups`` sections of a version 2 plan.
+
+A procedure is one of the team's own commands (a restore script, a chaos script, a
+backup job): its argv, never through a shell unless the plan spells ``sh -c``. A backup
+job is the team's real schedule and retention, the method (built-in or a procedure),
+and the compressed interval the drill uses in its place (DESIGN.md rule 7).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: ``{name}`` or ``{name:arg}`` in a procedure's argv or env values
+PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_.-]+))?\}")
+#: what a placeholder may name, and what it becomes at run time
+PLACEHOLDERS = {
+    "project": "the Compose project drills brought up (drills-<run id>-...)",
+    "run_dir": "the scenario's records directory",
+    "host": "the host of service ARG",
+    "port": "the port of service ARG",
+    "url": "the base URL of service ARG",
+    "user": "the user drills connects to service ARG as",
+    "database": "the database of service ARG",
+    "password": "the password of service ARG (in env values only: never argv)",
+    "latest": "the path of the latest backup of job ARG (a file, or its directory)",
+    "backup_dir": "the directory the backup job being taken writes into",
+}
+_NEEDS_ARG = frozenset({"host", "port", "url", "user", "database", "password", "latest"})
+
+
+def placeholders(text: str) -> list[tuple[str, str | None]]:
+    """The placeholders of ``text`` as (name, argument)."""
+    return [(m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(text)]
+
+
+def needs_arg(name: str) -> bool:
+    return name in _NEEDS_ARG
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """One of the team's commands, as the plan states it."""
+
+    name: str
+    argv: tuple[str, ...]
+    cwd: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout_s: float = 600.0
+
+    @property
+    def through_shell(self) -> bool:
+        """Whether the plan asked for a shell itself (``sh -c ...``, ``bash -c ...``)."""
+        return (len(self.argv) >= 2 and Path(self.argv[0]).name in ("sh", "bash", "dash")
+                and self.argv[1] == "-c")
+
+    def backup_jobs(self) -> list[str]:
+        """The backup jobs whose latest backup this procedure uses (``{latest:JOB}``)."""
+        found: list[str] = []
+        for text in (*self.argv, *self.env.values()):
+            for name, arg in placeholders(text):
+                if name == "latest" and arg is not None and arg not in found:
+                    found.append(arg)
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "argv": list(self.argv), "cwd": str(self.cwd),
+                "env": dict(self.env), "timeout_s": self.timeout_s}
+
+
+@dataclass(frozen=True)
+class BackupJob:
+    """A backup job of the plan: what it backs up, how, and on which schedule."""
+
+    name: str
+    service: str
+    #: a built-in method (``pg_dump``, ``base_backup``, ``redis_rdb``) or None
+    method: str | None
+    #: the team's command that takes the backup, when not built in
+    procedure: str | None
+    every_s: float
+    at: str | None = None  # "03:00": when in the day it runs, for people
+    retention_s: float | None = None
+    #: the interval the drill uses instead of ``every_s``: the fault comes this long after
+    #: the backup started, the worst moment of a compressed schedule
+    compressed_to_s: float = 10.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "service": self.service, "method": self.method,
+                "procedure": self.procedure, "every_s": self.every_s, "at": self.at,
+                "retention_s": self.retention_s, "compressed_to_s": self.compressed_to_s}

@@ -1,0 +1,342 @@
+"""Plan version 2, its resource sections: ``stack``, ``procedures`` and ``backups``.
+
+The values every section shares (durations, sizes, text) are checked by
+drills.plan.reader.PlanReader; the scenarios, targets and the plan as a whole by
+drills.plan.reader_v2.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from drills import kinds
+from drills.plan.interpolate import has_variables, well_formed
+from drills.plan.procedure_spec import PLACEHOLDERS, BackupJob, Procedure, needs_arg, placeholders
+from drills.plan.reader import PlanReader, shown
+from drills.plan.stack_spec import HealthCheck, Reach, SecretRef, ServiceSpec, StackSpec
+
+#: a service reached by URL only: the team's HTTP service, not a kind drills runs
+HTTP = "http"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_ITEM = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
+
+
+class StackSectionsReader(PlanReader):
+    """Reads the sections that define what a scenario can name."""
+
+    def item_name(self, raw: Any, key: str) -> str:
+        if not isinstance(raw, str) or not _ITEM.match(raw):
+            raise self.fail(key, f"{shown(raw)} cannot be a name: use 1 to 63 lower-case "
+                            "letters, digits, '-' and '_', starting with a letter or digit")
+        return raw
+
+    def service_ref(self, raw: Any, key: str, stack: StackSpec | None) -> str:
+        """A name of a service of the stack."""
+        if stack is None:
+            raise self.fail(key, "names a service, but the plan has no `stack` section to "
+                            "define it")
+        if not isinstance(raw, str) or raw not in stack.services:
+            raise self.fail(key, f"{shown(raw)} is not a service of the stack; it has: "
+                            f"{', '.join(stack.services)}")
+        return raw
+
+    # -- stack ---------------------------------------------------------------------------
+
+    def stack(self, raw: Any) -> StackSpec | None:
+        if raw is None:
+            return None
+        entry = self.mapping(raw, "stack", ("compose", "services"))
+        files: tuple[Path, ...] = ()
+        if "compose" in entry:
+            listed = entry["compose"]
+            listed = [listed] if isinstance(listed, str) else listed
+            if not isinstance(listed, list) or not listed:
+                raise self.fail("stack.compose", "must be a compose file, or a list of them, "
+                                "relative to the plan's directory")
+            found = []
+            for i, item in enumerate(listed):
+                where = self.relative_path(item, f"stack.compose[{i}]")
+                if not where.is_file():
+                    raise self.fail(f"stack.compose[{i}]", f"{shown(item)}: no such file "
+                                    f"(looked for {where})")
+                found.append(where)
+            files = tuple(found)
+        raw_services = entry.get("services")
+        if not isinstance(raw_services, dict) or not raw_services:
+            raise self.fail("stack.services", "must map at least one service name to its kind")
+        services = {}
+        for n, s in raw_services.items():
+            if not isinstance(n, str) or not _ITEM.match(n):
+                raise self.fail(f"stack.services.{shown(n)}", "cannot be a service name: use 1 "
+                                "to 63 lower-case letters, digits, '-' and '_'")
+            services[n] = self.service(n, s, own=bool(files))
+        return StackSpec(services, files, self.path.parent if files else None)
+
+    def relative_path(self, raw: Any, key: str) -> Path:
+        text = self.text(raw, key)
+        if not text.strip():
+            raise self.fail(key, "is empty: give a path relative to the plan's directory")
+        path = Path(text)
+        return path if path.is_absolute() else (self.path.parent / path).resolve()
+
+    def service(self, name: str, raw: Any, own: bool) -> ServiceSpec:
+        key = f"stack.services.{name}"
+        entry = self.mapping(raw, key, ("kind", "reach", "health"))
+        allowed = ((*kinds.names(), HTTP) if own else
+                   tuple(k.name for k in kinds.all_kinds() if k.plan_builtin))
+        kind = entry.get("kind")
+        if kind not in allowed:
+            where = ("a service of your compose project" if own else
+                     "one of drills' own servers (no `stack.compose`)")
+            raise self.fail(f"{key}.kind", f"{shown(kind)}: for {where} use one of "
+                            f"{', '.join(allowed)}")
+        reach = None
+        if own:
+            if "reach" not in entry:
+                raise self.fail(f"{key}.reach", "missing: say how drills reaches this service "
+                                "of your compose project (host and port, or url)")
+            reach = self.reach(entry["reach"], f"{key}.reach", kind)
+        elif "reach" in entry:
+            raise self.fail(f"{key}.reach", "drills starts its own servers (no "
+                            "`stack.compose`) and knows how to reach them; remove `reach`, or "
+                            "name your compose file in `stack.compose`")
+        health = self.health(entry["health"], f"{key}.health") if "health" in entry else None
+        return ServiceSpec(name, kind, reach, health)
+
+    def reach(self, raw: Any, key: str, kind: str) -> Reach:
+        if kind == HTTP:
+            entry = self.mapping(raw, key, ("url",))
+            if "url" not in entry:
+                raise self.fail(f"{key}.url", "missing: the service's base URL, e.g. "
+                                "http://127.0.0.1:8080")
+            return Reach(url=self.url(entry["url"], f"{key}.url"))
+        entry = self.mapping(raw, key, ("host", "port", "user", "database", "password"))
+        for needed in ("host", "port"):
+            if needed not in entry:
+                raise self.fail(f"{key}.{needed}", f"missing: how drills reaches this {kind}")
+        for needed in kinds.get(kind).reach_needs:
+            if needed not in entry:
+                raise self.fail(f"{key}.{needed}", f"missing: {kinds.get(kind).title} needs "
+                                f"{' and '.join(kinds.get(kind).reach_needs)} to connect "
+                                "(drills' write ledger goes there)")
+        return Reach(
+            host=self.address(entry["host"], f"{key}.host"),
+            port=self.port(entry["port"], f"{key}.port"),
+            user=self.text(entry["user"], f"{key}.user") if "user" in entry else None,
+            database=(self.text(entry["database"], f"{key}.database")
+                      if "database" in entry else None),
+            password=(self.secret(entry["password"], f"{key}.password")
+                      if "password" in entry else None),
+        )
+
+    def address(self, raw: Any, key: str) -> str:
+        """A host name or address; ``${VAR:-default}`` allowed."""
+        text = self.text(raw, key)
+        if not text or any(c.isspace() for c in text) or not well_formed(text):
+            raise self.fail(key, f"{shown(text)} is not a host name or address")
+        return text
+
+    def port(self, raw: Any, key: str) -> int | str:
+        """A port number, or text with ``${VAR:-default}`` that makes one at run time."""
+        if isinstance(raw, str) and has_variables(raw):
+            if not well_formed(raw):
+                raise self.fail(key, f"{shown(raw)}: write ${{NAME}} or ${{NAME:-default}}")
+            return raw
+        return int(self.number(raw, key, integer=True, minimum=1, exclusive=False,
+                               maximum=65535))
+
+    def url(self, raw: Any, key: str) -> str:
+        text = self.text(raw, key)
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", text) or not well_formed(text):
+            raise self.fail(key, f"{shown(text)} is not an http:// or https:// URL")
+        return text
+
+    def secret(self, raw: Any, key: str) -> SecretRef:
+        if isinstance(raw, str):
+            raise self.fail(key, "a secret is never written in the plan: give {env: NAME} (an "
+                            "environment variable) or {file: path}")
+        entry = self.mapping(raw, key, ("env", "file"))
+        if len(entry) != 1:
+            raise self.fail(key, "give exactly one of env (a variable name) or file (a path)")
+        if "env" in entry:
+            name = entry["env"]
+            if not isinstance(name, str) or not _ENV_NAME.match(name):
+                raise self.fail(f"{key}.env", f"{shown(name)} is not an environment variable "
+                                "name")
+            return SecretRef(env=name)
+        return SecretRef(file=self.relative_path(entry["file"], f"{key}.file"))
+
+    def health(self, raw: Any, key: str) -> HealthCheck:
+        entry = self.mapping(raw, key, ("http", "command", "timeout"))
+        if ("http" in entry) == ("command" in entry):
+            raise self.fail(key, "give exactly one of http (a URL, or {url, method, status}) "
+                            "or command (a list: the program and its arguments)")
+        timeout = (self.duration(entry["timeout"], f"{key}.timeout", positive=True)
+                   if "timeout" in entry else 2.0)
+        if "http" in entry:
+            url, method, status = self.http_request(entry["http"], f"{key}.http")
+            return HealthCheck(url=url, method=method, status=status, timeout_s=timeout)
+        return HealthCheck(command=self.argv(entry["command"], f"{key}.command"),
+                           timeout_s=timeout)
+
+    def http_request(self, raw: Any, key: str) -> tuple[str, str, int]:
+        if isinstance(raw, str):
+            return self.url(raw, key), "GET", 200
+        entry = self.mapping(raw, key, ("url", "method", "status"))
+        if "url" not in entry:
+            raise self.fail(f"{key}.url", "missing: the URL to request")
+        method = entry.get("method", "GET")
+        if method not in _HTTP_METHODS:
+            raise self.fail(f"{key}.method", f"{shown(method)}: use one of "
+                            f"{', '.join(_HTTP_METHODS)}")
+        status = int(self.number(entry.get("status", 200), f"{key}.status", integer=True,
+                                 minimum=100, exclusive=False, maximum=599))
+        return self.url(entry["url"], f"{key}.url"), method, status
+
+    def argv(self, raw: Any, key: str) -> tuple[str, ...]:
+        """A command: a list of strings, or one string that is a path to a program.
+
+        A string is never split on spaces (that would be a shell's job): ``run: a b`` is
+        refused with the way to say it.
+        """
+        if isinstance(raw, str):
+            if any(c.isspace() for c in raw.strip()):
+                raise self.fail(key, f"{shown(raw)} has spaces: write the command as a list "
+                                "([program, arg, ...]); drills runs no shell unless you write "
+                                "[sh, -c, '...']")
+            raw = [raw]
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(key, "must be a list: the program and its arguments")
+        out = []
+        for i, item in enumerate(raw):
+            if isinstance(item, bool) or not isinstance(item, str | int | float):
+                raise self.fail(f"{key}[{i}]", f"must be text, got {shown(item)}")
+            out.append(self.text(str(item), f"{key}[{i}]", multiline=True))
+        if not out[0].strip():
+            raise self.fail(f"{key}[0]", "the program is empty")
+        return tuple(out)
+
+    # -- procedures and backups ----------------------------------------------------------
+
+    def procedures(self, raw: Any) -> dict[str, Procedure]:
+        if raw is None:
+            return {}
+        entry = raw
+        if not isinstance(entry, dict):
+            raise self.fail("procedures", f"must map procedure names to commands, got "
+                            f"{shown(raw)}")
+        return {self.item_name(n, f"procedures.{shown(n)}"): self.procedure(n, p)
+                for n, p in entry.items()}
+
+    def procedure(self, name: str, raw: Any) -> Procedure:
+        key = f"procedures.{name}"
+        entry = self.mapping(raw, key, ("run", "cwd", "env", "timeout"))
+        if "run" not in entry:
+            raise self.fail(f"{key}.run", "missing: the command, as a list "
+                            "([scripts/restore-db.sh, '{latest:daily-dump}'])")
+        argv = self.argv(entry["run"], f"{key}.run")
+        cwd = self.relative_path(entry.get("cwd", "."), f"{key}.cwd")
+        if not cwd.is_dir():
+            raise self.fail(f"{key}.cwd", f"{cwd}: no such directory")
+        program = argv[0]
+        if "/" in program:
+            path = Path(program) if Path(program).is_absolute() else cwd / program
+            if not path.is_file():
+                raise self.fail(f"{key}.run[0]", f"{shown(program)}: no such file (looked in "
+                                f"{cwd})")
+        env_raw = entry.get("env") or {}
+        if not isinstance(env_raw, dict):
+            raise self.fail(f"{key}.env", "must map variable names to values")
+        env = {}
+        for k, v in env_raw.items():
+            if not isinstance(k, str) or not _ENV_NAME.match(k):
+                raise self.fail(f"{key}.env", f"{shown(k)} is not an environment variable name")
+            if isinstance(v, bool) or not isinstance(v, str | int | float):
+                raise self.fail(f"{key}.env.{k}", f"must be text, got {shown(v)}; a secret is "
+                                "passed by the variable itself from your environment, not "
+                                "written here")
+            env[k] = self.text(str(v), f"{key}.env.{k}")
+        for i, text in enumerate(argv):
+            self.check_placeholders(text, f"{key}.run[{i}]", in_argv=True)
+        for k, text in env.items():
+            self.check_placeholders(text, f"{key}.env.{k}", in_argv=False)
+        timeout = (self.duration(entry["timeout"], f"{key}.timeout", positive=True)
+                   if "timeout" in entry else 600.0)
+        return Procedure(name, argv, cwd, env, timeout)
+
+    def check_placeholders(self, text: str, key: str, in_argv: bool) -> None:
+        for name, arg in placeholders(text):
+            if name == "password" and in_argv:
+                raise self.fail(key, "{password:...} only in `env`: any user of the machine "
+                                "can read a command's arguments")
+            if name not in PLACEHOLDERS:
+                raise self.fail(key, f"unknown placeholder {{{name}}}; known: "
+                                + ", ".join(f"{{{p}{':ARG' if needs_arg(p) else ''}}}"
+                                            for p in PLACEHOLDERS))
+            if needs_arg(name) != (arg is not None):
+                raise self.fail(key, f"{{{name}}} " + (f"needs an argument: {{{name}:NAME}}"
+                                                       if needs_arg(name) else
+                                                       "takes no argument"))
+
+    def backups(self, raw: Any, stack: StackSpec | None,
+                procedures: dict[str, Procedure]) -> dict[str, BackupJob]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise self.fail("backups", "must map backup job names to their schedule and method")
+        return {self.item_name(n, f"backups.{shown(n)}"): self.backup_job(n, b, stack,
+                                                                           procedures)
+                for n, b in raw.items()}
+
+    def backup_job(self, name: str, raw: Any, stack: StackSpec | None,
+                   procedures: dict[str, Procedure]) -> BackupJob:
+        key = f"backups.{name}"
+        entry = self.mapping(raw, key, ("service", "method", "procedure", "every", "at",
+                                        "retention", "compressed_to"))
+        service = self.service_ref(entry.get("service"), f"{key}.service", stack)
+        assert stack is not None
+        kind = stack.services[service].kind
+        methods = kinds.get(kind).backup_methods if kind != HTTP else ()
+        if ("method" in entry) == ("procedure" in entry):
+            raise self.fail(key, "give exactly one of method (built in, for this "
+                            f"{kind} service: {', '.join(methods) or 'none'}) or "
+                            "procedure (the name of your own backup command)")
+        method = procedure = None
+        if "method" in entry:
+            method = entry["method"]
+            if method not in methods:
+                raise self.fail(f"{key}.method", f"{shown(method)}: for a {kind} service use "
+                                + (", ".join(methods) if methods
+                                   else "a procedure (drills has no built-in backup of it)"))
+        else:
+            procedure = entry["procedure"]
+            if procedure not in procedures:
+                raise self.fail(f"{key}.procedure", f"{shown(procedure)} is not in "
+                                f"`procedures`; it has: {', '.join(procedures) or 'none'}")
+        if "every" not in entry:
+            raise self.fail(f"{key}.every", "missing: the real interval of the job (24h for a "
+                            "daily dump); drills compresses it (compressed_to) and projects "
+                            "what it measures back onto it")
+        every = self.duration(entry["every"], f"{key}.every", positive=True)
+        at = None
+        if "at" in entry:
+            at = self.text(entry["at"], f"{key}.at")
+            if not _AT.match(at):
+                raise self.fail(f"{key}.at", f"{shown(at)}: write the time of day as \"HH:MM\" "
+                                "(quoted: YAML 1.1 reads 03:00 as a number)")
+        compressed = (self.duration(entry["compressed_to"], f"{key}.compressed_to",
+                                    positive=True) if "compressed_to" in entry else 10.0)
+        if compressed > every:
+            raise self.fail(f"{key}.compressed_to", f"{compressed:g} s is longer than the real "
+                            f"interval ({every:g} s): the drill compresses the schedule, it "
+                            "never stretches it")
+        return BackupJob(
+            name, service, method, procedure, every, at,
+            retention_s=(self.duration(entry["retention"], f"{key}.retention", positive=True)
+                         if "retention" in entry else None),
+            compressed_to_s=compressed,
+        )

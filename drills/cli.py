@@ -18,7 +18,8 @@ from pathlib import Path
 from drills import interrupt
 from drills.config import RunConfig, prepare_out_dir
 from drills.errors import DrillError, PlanError, UsageError, printable
-from drills.plan import load_plan
+from drills.plan import contradictions, load_plan
+from drills.plan.scenario_spec import Source
 from drills.stack import runtimes
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -48,18 +49,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     for name in config.scenarios:
         plan.scenario(name)
     where = scenarios_dir(args.scenarios)
+    paths = [where]
+    if where != builtin_scenarios() and any(s.source is not Source.CODE
+                                            for s in plan.scenarios.values()):
+        paths.append(builtin_scenarios())  # built-in drills, and the plan's spelled-out ones
+    found = contradictions.find(plan)
+    blocking = [c for c in found if c.blocking]
+    if blocking:
+        raise UsageError(f"{printable(plan.path, 300)}: the plan cannot run as written "
+                         "(drill check says the same):\n  - "
+                         + "\n  - ".join(printable(str(c), 600) for c in blocking))
+    for item in found:
+        print(f"drill: the plan itself already misses a target: {printable(str(item), 600)}",
+              file=sys.stderr)
     runtime, why = runtimes.resolve(config.runtime)
     prepare_out_dir(config.out_dir)
     print(f"drill: runtime {runtime} ({why})")
     print(f"drill: run {config.run_id}, plan {printable(plan.path, 300)}, runtime {runtime}, "
           f"scenarios: {', '.join(config.scenarios or tuple(plan.scenarios))}", flush=True)
     isolation = []
-    if where == builtin_scenarios():
+    if paths == [builtin_scenarios()]:
         # the built-in drills carry their own pytest settings: whatever pytest.ini or
         # pyproject.toml sits above the installed package must not change how they run
         isolation = ["-c", str(where / "pytest.ini"), "--rootdir", str(where)]
     pytest_args = [
-        str(where), "-p", "no:cacheprovider", "-p", "no:locust", "-q", *isolation,
+        *(str(p) for p in paths), "-p", "no:cacheprovider", "-p", "no:locust", "-q", *isolation,
         # a drill reports warnings; it does not die of them (a test suite's ini may say error)
         "-W", "default", "-W", "ignore::pytest.PytestAssertRewriteWarning",
         "--drill-plan", str(plan.path), "--drill-out", str(config.out_dir),
@@ -122,7 +136,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate a plan and say what it will do, and what it cannot hold, before any run."""
-    from drills.plan import contradictions, preview
+    from drills.plan import preview
 
     plan = load_plan(args.plan)  # invalid: PlanError, exit 2
     for line in preview.describe(plan):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,13 +33,15 @@ from drills import interrupt
 from drills.action import Action
 from drills.backup import Backup, BackupMethod
 from drills.clock import Instant
-from drills.datastore import store_for
+from drills.datastore import Probe, store_for
 from drills.environment import host_facts
 from drills.errors import BackupError, DrillError, RecoveryError
 from drills.faults.base import Fault
+from drills.health import HealthyProbe
 from drills.journal import Journal, ReadBack, ScenarioFiles, write_json
 from drills.measure.evaluate import DrillResult, evaluate
 from drills.plan import Plan, ScenarioPlan
+from drills.plan.stack_spec import HealthCheck
 from drills.probe import SteadyStateProbe
 from drills.recovery.base import RecoveryStep
 from drills.stack.service import Service
@@ -97,11 +99,14 @@ class Drill:
 
     # -- building blocks, in runbook order ------------------------------------------
 
-    def stack(self, **settings: Any) -> Stack:
-        """Bring up the stack's services (name=settings) and wait until each is ready."""
+    def stack(self, *, using: RuntimeFactory | None = None, **settings: Any) -> Stack:
+        """Bring up the stack's services (name=settings) and wait until each is ready.
+
+        ``using``: another runtime than the run's (a plan's own compose project).
+        """
         self._set_phase("stack up")
         with self.timeline.step("stack up", Category.SETUP, services=list(settings)) as extra:
-            runtime = self.runtime_factory(self.run_id, self.files.logs)
+            runtime = (using or self.runtime_factory)(self.run_id, self.files.logs)
             # registered before anything else can fail: building the services may raise
             self._resources.callback(self._close_runtime, runtime)
             self._runtime_name = runtime.name
@@ -116,11 +121,13 @@ class Drill:
         return stack
 
     @contextmanager
-    def load(self, service: Service, store: Service | None = None) -> Iterator[Workload]:
+    def load(self, service: Service, store: Service | None = None,
+             health: Sequence[tuple[str, HealthCheck]] = ()) -> Iterator[Workload]:
         """Load and probe ``service`` for the body of the ``with``.
 
         The probe at ``service`` measures the RTO; the writes are read back from ``store``
-        (default: the same service) to measure the RPO.
+        (default: the same service) to measure the RPO. ``health``: (service, check) pairs
+        every probe attempt must also pass (a plan's stack).
         """
         store = store or service
         self._probed, self._store = service, store
@@ -129,8 +136,11 @@ class Drill:
         if self.scenario.dataset_bytes:
             self._load_dataset(store)
         adapter = store_for(service.kind)
-        probe = SteadyStateProbe(lambda: adapter.probe(service.endpoint), self.scenario.probe,
-                                 self.files.probes)
+        def make_probe() -> Probe:
+            made = adapter.probe(service.endpoint)
+            return HealthyProbe(made, health) if health else made
+
+        probe = SteadyStateProbe(make_probe, self.scenario.probe, self.files.probes)
         workload = Workload(service.endpoint, self.scenario.workload, self.files.history,
                             self.files.root, on_stats=self._on_stats)
         probe.start()
@@ -183,13 +193,45 @@ class Drill:
             if fault.revertible:
                 self._act(fault.revert_name, Category.REVERT, fault.service, fault.revert)
 
-    def recover(self, step: RecoveryStep) -> Action:
-        """Run one recovery step, timed on the timeline as an RTO phase; what it did."""
+    def recover(self, step: RecoveryStep, phase: str | None = None) -> Action:
+        """Run one recovery step, timed on the timeline as an RTO phase; what it did.
+
+        ``phase``: the plan's RTO phase it belongs to (detection, decision, execution).
+        """
         self._set_phase("recovery")
+        tag = {"plan_phase": phase} if phase else {}
         done = self._act(step.name, Category.RECOVERY, None,
-                         lambda: step.run(self.scenario.recovery_timeout_s))
+                         lambda: step.run(self.scenario.recovery_timeout_s).with_facts(**tag))
         self._recovered_at = time.monotonic()
         return done
+
+    def setup_step(self, step: RecoveryStep) -> Action:
+        """A step that prepares the stack before any load (the team's migrations, its data)."""
+        self._set_phase("setup")
+        return self._act(step.name, Category.SETUP, None,
+                         lambda: step.run(self.scenario.recovery_timeout_s))
+
+    def manual(self, what: str, stated_s: float, phase: str) -> None:
+        """A step a person does, with the duration the plan states: on the timeline, not run.
+
+        It takes no time in the drill; the RTO verdict adds ``stated_s`` to the measured
+        RTO, and the report marks it "stated, not measured".
+        """
+        self._set_phase("recovery")
+        at = Instant.now()
+        name = f"manual: {what}"
+        self.timeline.record(EventKind.STEP_START, name, at=at, category=str(Category.RECOVERY))
+        self.timeline.record(EventKind.STEP_END, name, at=at, category=str(Category.RECOVERY),
+                             ok=True, manual=True, stated_s=stated_s, plan_phase=phase,
+                             mechanism="a person's step: its duration is the plan's, not "
+                             "measured")
+
+    def record_check(self, name: str, verdict: str, detail: str, **facts: Any) -> None:
+        """The outcome of one of the plan's checks after recovery, for the verdict table."""
+        at = Instant.now()
+        self.timeline.record(EventKind.STEP_START, name, at=at, category=str(Category.CHECK))
+        self.timeline.record(EventKind.STEP_END, name, category=str(Category.CHECK), ok=True,
+                             plan_check=True, verdict=verdict, detail=detail[:2000], **facts)
 
     def backup(self, method: BackupMethod) -> Backup:
         """Take a backup from the live stack and verify it at once, both on the timeline.

@@ -25,6 +25,7 @@ from drills.drill import Drill, RuntimeFactory
 from drills.errors import DrillError, PlanError, UsageError
 from drills.measure.evaluate import DrillResult
 from drills.plan import Plan, load_plan
+from drills.plan.scenario_spec import Source
 from drills.stack import runtimes
 
 _RESULTS = pytest.StashKey[list[DrillResult]]()
@@ -34,6 +35,10 @@ _STARTED = pytest.StashKey[float]()
 _REPORT = pytest.StashKey[Path]()
 _DESELECTED = pytest.StashKey[list[str]]()
 _CALL_ERROR = pytest.StashKey[BaseException]()
+#: the plan scenario a built-in test runs under another name (``kill-pg: {builtin: ...}``)
+_PLAN_NAME = pytest.StashKey[str]()
+#: the parameter of drills' one test of the scenarios a plan spells out
+PLAN_SCENARIO = "plan_scenario"
 
 DrillFactory = Callable[..., Drill]
 
@@ -51,6 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drill(name): a drill scenario of the plan")
+    config.addinivalue_line("markers", "drills_unused: drills' generated test, for a plan with "
+                            "nothing for it to run")
     config.stash[_RESULTS] = []
     config.stash[_STARTED] = time.time()
     try:
@@ -73,16 +80,67 @@ def _plan(config: pytest.Config) -> Plan:
 
 
 def _scenario_of(item: pytest.Item) -> str | None:
+    if _PLAN_NAME in item.stash:
+        return item.stash[_PLAN_NAME]
     marker = item.get_closest_marker("drill")
     return str(marker.args[0]) if marker and marker.args else None
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test per scenario the plan spells out (drills/scenarios/test_plan_steps.py)."""
+    if PLAN_SCENARIO not in metafunc.fixturenames:
+        return
+    plan = _plan(metafunc.config)
+    names = [n for n, s in plan.scenarios.items() if s.source is Source.STEPS]
+    metafunc.parametrize(PLAN_SCENARIO, [pytest.param(n, id=n, marks=pytest.mark.drill(n))
+                                         for n in names] or
+                         [pytest.param(None, marks=pytest.mark.drills_unused)])
+
+
+def _match_plan(items: list[pytest.Item], plan: Plan) -> list[pytest.Item]:
+    """Tie each collected drill to its plan scenario; refuse a plan scenario with none.
+
+    A built-in test runs the plan scenario that names it (``builtin:``), under that name;
+    the plan's own spelled-out scenarios are drills' one generated test each; a ``code:
+    true`` scenario needs the team's test, marked with its name. Returns the items kept.
+    """
+    by_builtin = {s.builtin: n for n, s in plan.scenarios.items()
+                  if s.source is Source.BUILTIN and s.builtin}
+    kept = []
+    for item in items:
+        if item.get_closest_marker("drills_unused"):
+            continue  # no scenario for drills' generated test: not a drill, not deselected
+        marker = _scenario_of(item)
+        if marker is not None and marker not in plan.scenarios and marker in by_builtin:
+            item.stash[_PLAN_NAME] = by_builtin[marker]
+        kept.append(item)
+    return kept
+
+
+def _unmatched(items: list[pytest.Item], plan: Plan, wanted: tuple[str, ...]) -> list[str]:
+    found = {_scenario_of(i) for i in items}
+    return [n for n in (wanted or tuple(plan.scenarios)) if n not in found]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items[:] = [i for i in items if not i.get_closest_marker("drills_unused")]
     drills_items = [i for i in items if _scenario_of(i)]
     if not drills_items:
         return
     plan = _plan(config)
+    items[:] = _match_plan(items, plan)
     wanted = config.stash[_CONFIG].scenarios
+    if plan.version >= 2:
+        missing = _unmatched(items, plan, wanted)
+        if missing:
+            lines = [f"{n}: " + ("your Python drill: no test marked @pytest.mark.drill("
+                                 f"{n!r}) was collected (drill run --scenarios DIR)"
+                                 if plan.scenarios[n].source is Source.CODE else
+                                 "no drill was collected for it") for n in missing
+                     if n in plan.scenarios]
+            if lines:
+                raise pytest.UsageError(f"{plan.path}: scenarios with nothing to run them "
+                                        "(never skipped silently):\n  " + "\n  ".join(lines))
     unknown = [s for s in wanted if s not in plan.scenarios]
     if unknown:
         raise pytest.UsageError(

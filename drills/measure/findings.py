@@ -36,6 +36,18 @@ CATALOGUE: dict[str, FindingKind] = {
             "RTO phase: detection (monitoring, restart policy), a recovery step, or verification.",
         ),
         FindingKind(
+            "PHASE_EXCEEDED", Severity.ERROR,
+            "One phase of the recovery took longer than the plan allows for it: detection "
+            "(monitoring, alerting), decision, execution (the procedure's own steps; its log "
+            "is with the scenario's records) or verification (the service's own start-up).",
+        ),
+        FindingKind(
+            "CHECK_FAILED", Severity.ERROR,
+            "A check the plan runs after recovery did not pass: the service answers, but not "
+            "as the plan expects (a health endpoint, a row count, a queue). The check's "
+            "answer is in the verdict table.",
+        ),
+        FindingKind(
             "AVAILABILITY_MISSED", Severity.ERROR,
             "Fewer writes succeeded while the fault was in place than the plan promises. Look "
             "at the errors of the fault phase: refused (the app gave up at once: a circuit "

@@ -65,6 +65,11 @@ def find(plan: Plan) -> list[Contradiction]:
     for name, scenario in plan.scenarios.items():
         if scenario.source is Source.STEPS:
             found += _scenario(plan, name, scenario)
+    for i, setup in enumerate(plan.stack.setup if plan.stack else ()):
+        if setup not in plan.procedures:
+            found.append(Contradiction(
+                f"stack.setup[{i}]", f"procedure {setup} does not exist; `procedures` has: "
+                f"{', '.join(plan.procedures) or 'none'}", blocking=True))
     for name, job in plan.backups.items():
         if job.retention_s is not None and job.retention_s < job.every_s:
             found.append(Contradiction(
@@ -91,11 +96,12 @@ def _scenario(plan: Plan, name: str, scenario: ScenarioPlan) -> list[Contradicti
                     f"{where}.restore", f"restores backup job {step.target}, which does not "
                     f"exist; `backups` has: {', '.join(plan.backups) or 'none'}",
                     blocking=True))
-            elif job.method is None:
+            else:
                 found.append(Contradiction(
-                    f"{where}.restore", f"backup job {step.target} is taken by your procedure "
-                    f"{job.procedure}; drills cannot restore what it did not make: restore it "
-                    "with your own procedure ({latest:" + step.target + "})", blocking=True))
+                    f"{where}.restore", f"a built-in restore step in a plan's own scenario: "
+                    "drills restores its built-in backups only inside its built-in scenarios "
+                    f"(builtin: postgres-restore-dump, ...); restore job {step.target} with "
+                    "your own procedure ({latest:" + step.target + "})", blocking=True))
     for proc_name in procedures_of(plan, scenario):
         procedure = plan.procedures.get(proc_name)
         if procedure is None:
@@ -111,6 +117,14 @@ def _scenario(plan: Plan, name: str, scenario: ScenarioPlan) -> list[Contradicti
                     found.append(Contradiction(
                         f"procedures.{proc_name}", f"{{{ph}:{arg}}} names {what} {arg}, which "
                         f"does not exist (used by scenario {name})", blocking=True))
+    for job_name in restored_jobs(plan, scenario):
+        job = plan.backups.get(job_name)
+        if job is not None and job.method is not None:
+            found.append(Contradiction(
+                f"backups.{job_name}.method", f"scenario {name} restores job {job_name}, taken "
+                f"with drills' built-in {job.method}: built-in methods serve the built-in "
+                "scenarios (builtin: postgres-restore-dump, ...); for your own scenario, take "
+                "the job with your backup procedure", blocking=True))
     targets = scenario.targets
     for job_name in restored_jobs(plan, scenario):
         job = plan.backups.get(job_name)

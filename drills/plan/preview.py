@@ -35,6 +35,8 @@ def stack_lines(stack: StackSpec | None) -> list[str]:
     else:
         lines.append("stack: drills' own servers (local processes, or containers of its own "
                      "compose project)")
+    if stack.setup:
+        lines.append(f"  once up, runs your setup procedures in order: {', '.join(stack.setup)}")
     for svc in stack.services.values():
         where = ""
         if svc.reach is not None:

@@ -49,7 +49,7 @@ class StackSectionsReader(PlanReader):
     def stack(self, raw: Any) -> StackSpec | None:
         if raw is None:
             return None
-        entry = self.mapping(raw, "stack", ("compose", "services"))
+        entry = self.mapping(raw, "stack", ("compose", "services", "setup"))
         files: tuple[Path, ...] = ()
         if "compose" in entry:
             listed = entry["compose"]
@@ -74,7 +74,12 @@ class StackSectionsReader(PlanReader):
                 raise self.fail(f"stack.services.{shown(n)}", "cannot be a service name: use 1 "
                                 "to 63 lower-case letters, digits, '-' and '_'")
             services[n] = self.service(n, s, own=bool(files))
-        return StackSpec(services, files, self.path.parent if files else None)
+        setup = entry.get("setup") or []
+        if not isinstance(setup, list):
+            raise self.fail("stack.setup", "must be a list of procedure names, run in order "
+                            "once the stack is up (migrations, your data)")
+        names = tuple(self.item_name(n, f"stack.setup[{i}]") for i, n in enumerate(setup))
+        return StackSpec(services, files, self.path.parent if files else None, names)
 
     def relative_path(self, raw: Any, key: str) -> Path:
         text = self.text(raw, key)

@@ -37,7 +37,15 @@ from typing import Any
 
 from drills import kinds
 from drills.catalogue import CATALOGUE
-from drills.plan.model import Plan, ProbeSpec, ScenarioPlan, Targets, WorkloadSpec
+from drills.plan.contradictions import restored_jobs
+from drills.plan.model import (
+    BackupSchedule,
+    Plan,
+    ProbeSpec,
+    ScenarioPlan,
+    Targets,
+    WorkloadSpec,
+)
 from drills.plan.procedure_spec import Procedure
 from drills.plan.reader import MAX_DATASET, TARGET_KEYS, shown
 from drills.plan.reader_stack import HTTP, StackSectionsReader
@@ -89,11 +97,29 @@ class PlanV2Reader(StackSectionsReader):
                                 "defaults.recovery_timeout", positive=True)
         dataset = (self.size(defaults["dataset"], "defaults.dataset", MAX_DATASET)
                    if "dataset" in defaults else 0)
+        for n, raw in raw_scenarios.items():
+            if n in CATALOGUE and isinstance(raw, dict) and ("code" in raw or "fault" in raw):
+                raise self.fail(f"scenarios.{n}", "is the name of a built-in drill; call your "
+                                "own scenario something else")
         scenarios = {
             n: self.scenario_v2(n, s, stack, procedures, service_targets, workload=workload,
                                 probe=probe, timeout=timeout, dataset=dataset)
             for n, s in raw_scenarios.items()
         }
+        plan = Plan(self.path, sha256, name, scenarios, description, version=2, stack=stack,
+                    backups=backups, procedures=procedures, drill_every_s=drill_every)
+        for n, sc in scenarios.items():  # the real schedule behind a restore: projections
+            every = [backups[j].every_s for j in restored_jobs(plan, sc) if j in backups]
+            if sc.source is Source.STEPS and every:
+                scenarios[n] = replace(sc, backup=BackupSchedule(every_s=max(every)))
+        seen: dict[str, str] = {}
+        for n, sc in scenarios.items():
+            if sc.source is Source.BUILTIN:
+                if sc.catalogue_name in seen:
+                    raise self.fail(f"scenarios.{n}.builtin", f"{sc.catalogue_name} is already "
+                                    f"run by scenario {seen[sc.catalogue_name]}: one scenario "
+                                    "per built-in drill")
+                seen[sc.catalogue_name] = n
         return Plan(self.path, sha256, name, scenarios, description, version=2, stack=stack,
                     backups=backups, procedures=procedures, drill_every_s=drill_every)
 

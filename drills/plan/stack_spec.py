@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,8 @@ class StackSpec:
     compose_files: tuple[Path, ...] = ()
     #: the directory relative paths of the compose files resolve against (the plan's)
     project_dir: Path | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
+    #: procedures run once the stack is up, before any load (migrations, the team's data)
+    setup: tuple[str, ...] = ()
 
     @property
     def own(self) -> bool:
@@ -116,4 +117,5 @@ class StackSpec:
     def to_dict(self) -> dict[str, Any]:
         return {"compose_files": [str(p) for p in self.compose_files],
                 "project_dir": str(self.project_dir) if self.project_dir else None,
-                "services": {n: s.to_dict() for n, s in self.services.items()}}
+                "services": {n: s.to_dict() for n, s in self.services.items()},
+                "setup": list(self.setup)}

@@ -6,7 +6,7 @@ when a drill first talks to PostgreSQL: it imports psycopg.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -182,6 +182,28 @@ def load_dataset(endpoint: Endpoint, size_bytes: int) -> dict[str, int]:
                          "FROM generate_series(%s::bigint, %s::bigint) g", (first, last))
         size = conn.execute("SELECT pg_total_relation_size(%s)", (DATASET_TABLE,)).fetchone()
     return {"rows": rows, "bytes": int(size[0]) if size else 0}
+
+
+def query(endpoint: Endpoint, request: str | Sequence[str], timeout_s: float = 10.0) -> object:
+    """A plan's SQL check: the first column of the first row of ``request``.
+
+    Run in a read-only transaction with a statement timeout: a check must not change the
+    team's data, nor hang.
+    """
+    if not isinstance(request, str):
+        raise StackError("a PostgreSQL check is one SQL statement (sql: ...)")
+    ms = max(1, int(timeout_s * 1000))
+    try:
+        with connect(endpoint, timeout_s=max(1, int(timeout_s))) as conn:
+            conn.autocommit = False
+            with conn.transaction():
+                conn.execute("SET TRANSACTION READ ONLY")
+                conn.execute(f"SET LOCAL statement_timeout = {ms}")
+                row = conn.execute(request).fetchone()
+    except psycopg.Error as exc:
+        raise StackError(f"postgres on {endpoint.host}:{endpoint.port}: "
+                         f"{type(exc).__name__}: {str(exc).strip()}") from exc
+    return None if row is None else row[0]
 
 
 if TYPE_CHECKING:  # mypy checks that this module is a DataStore

@@ -10,7 +10,7 @@ outage and inflate the measured RTO by seconds.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -44,6 +44,17 @@ def client(endpoint: Endpoint, timeout_s: float = 5.0) -> redis.Redis:
         decode_responses=True,
     )
 
+
+
+def query(endpoint: Endpoint, request: str | Sequence[str], timeout_s: float = 10.0) -> object:
+    """A plan's Redis check: the answer to one command (``LLEN bull:discovery:wait``)."""
+    argv = [request] if isinstance(request, str) else list(request)
+    try:
+        with client(endpoint, timeout_s=timeout_s) as r:
+            return r.execute_command(*argv)
+    except redis.RedisError as exc:
+        raise StackError(f"redis on {endpoint.host}:{endpoint.port}: "
+                         f"{type(exc).__name__}: {exc}") from exc
 
 def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dict[str, str]:
     """AUTH with the run's password, PING, and (if given) check the data directory."""

@@ -1,0 +1,188 @@
+"""A scenario the plan spells out (fault, recovery, checks), run as a drill.
+
+The order is the one ``drill check`` prints (drills.plan.preview):
+
+1. the stack: the team's compose project (drills.stack.own_compose) or drills' own
+   servers on the run's runtime;
+2. load into drills' write ledger in the ledger service, probed with every service's
+   health check;
+3. the backups the recovery will restore, each job taken once, and the fault its
+   compressed interval after the backup started: the worst moment of its schedule;
+4. the fault, detection, each recovery step in order (procedures, built-in steps, and
+   manual steps that take no time here but count in the RTO), the wait for the service;
+5. the plan's checks, the hold, and the read-back of the ledger.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from drills import kinds
+from drills.drill import Drill
+from drills.errors import DrillError, UsageError
+from drills.faults.base import Fault
+from drills.faults.data import LoseData
+from drills.faults.process import Freeze, Kill
+from drills.plan.contradictions import find, restored_jobs
+from drills.plan.model import Plan, ScenarioPlan
+from drills.plan.scenario_spec import FaultAction, StepAction
+from drills.plan.stack_spec import HealthCheck, StackSpec
+from drills.plan_checks import run_check
+from drills.procedures.context import ProcedureContext, ServiceAccess
+from drills.procedures.steps import ProcedureBackup, ProcedureFault, RunProcedure
+from drills.recovery.provision import Provision
+from drills.recovery.restart import Restart
+from drills.stack.local import LocalRuntime
+from drills.stack.own_compose import OwnComposeRuntime, OwnComposeService
+from drills.stack.service import Service
+from drills.stack.stack import Stack
+
+
+def refuse_blocking(plan: Plan, scenario: ScenarioPlan) -> None:
+    """A scenario that cannot run as written stops here, before anything starts."""
+    key = f"scenarios.{scenario.name}"
+    blocking = [c for c in find(plan) if c.blocking and
+                (c.key.startswith(key + ".") or c.key.startswith("procedures."))]
+    if blocking:
+        raise UsageError(f"{plan.path}: scenario {scenario.name} cannot run as written "
+                         "(`drill check` says the same):\n  - "
+                         + "\n  - ".join(str(c) for c in blocking))
+
+
+def bring_up(drill: Drill, stack: StackSpec) -> Stack:
+    """The plan's stack: the team's compose project, or drills' servers of each kind."""
+    if stack.own:
+        return drill.stack(using=partial(OwnComposeRuntime, spec=stack), **stack.services)
+    settings: dict[str, Any] = {name: kinds.get(svc.kind).settings_type()
+                                for name, svc in stack.services.items()}
+    return drill.stack(**settings)
+
+
+def _access(service: Service) -> ServiceAccess:
+    url = service.url if isinstance(service, OwnComposeService) else None
+    ep = service.endpoint
+    return ServiceAccess(host=ep.host, port=ep.port, url=url, user=ep.user,
+                         database=ep.database, password=ep.password or None)
+
+
+def _health(stack: Stack, spec: StackSpec) -> list[tuple[str, HealthCheck]]:
+    checks = []
+    for service in stack:
+        check = service.health if isinstance(service, OwnComposeService) else \
+            spec.services[service.name].health
+        if check is not None:
+            checks.append((service.name, check))
+    return checks
+
+
+def _path_first(stack: Stack) -> tuple[str, ...]:
+    """The directories of the server binaries the local runtime runs (pg_dump, psql...)."""
+    if not isinstance(stack.runtime, LocalRuntime):
+        return ()
+    found: list[str] = []
+    for service in stack:
+        try:
+            for where in kinds.get(service.kind).local_servers().values():
+                path = Path(str(where))
+                folder = str(path if path.is_dir() else path.parent)
+                if folder not in found:
+                    found.append(folder)
+        except DrillError:
+            continue
+    return tuple(found)
+
+
+def _fault(drill: Drill, plan: Plan, scenario: ScenarioPlan, services: Mapping[str, Service],
+           ctx: ProcedureContext) -> Fault:
+    spec = scenario.fault
+    assert spec is not None
+    target = services[spec.service]
+    match spec.action:
+        case FaultAction.KILL:
+            return Kill(target)
+        case FaultAction.FREEZE:
+            return Freeze(target)
+        case FaultAction.LOSE_SERVER:
+            return LoseData(target)
+        case _:
+            assert spec.procedure is not None
+            return ProcedureFault(target, plan.procedures[spec.procedure], ctx)
+
+
+def run_plan_scenario(drill: Drill) -> None:
+    """Run the drill's scenario as its plan spells it out."""
+    plan, scenario = drill.plan, drill.scenario
+    assert plan.stack is not None and scenario.fault is not None and scenario.ledger
+    refuse_blocking(plan, scenario)
+    stack = bring_up(drill, plan.stack)
+    services = {s.name: s for s in stack}
+    own = stack.runtime if isinstance(stack.runtime, OwnComposeRuntime) else None
+    env = own.env if own else dict(os.environ)
+    ctx = ProcedureContext(
+        run_dir=drill.files.root, logs_dir=drill.files.logs,
+        services={name: _access(s) for name, s in services.items()},
+        project=own.project if own else None,
+        compose_files=plan.stack.compose_files, path_first=_path_first(stack),
+    )
+    for name in plan.stack.setup:
+        drill.setup_step(RunProcedure(plan.procedures[name], ctx))
+    backups_root = Path(tempfile.mkdtemp(prefix=f"drills-{drill.run_id}-backups-"))
+    try:
+        _drill(drill, plan, scenario, stack, services, ctx, backups_root, env)
+    finally:
+        shutil.rmtree(backups_root, ignore_errors=True)
+
+
+def _drill(drill: Drill, plan: Plan, scenario: ScenarioPlan, stack: Stack,
+           services: Mapping[str, Service], ctx: ProcedureContext, backups_root: Path,
+           env: Mapping[str, str]) -> None:
+    assert plan.stack is not None and scenario.fault is not None and scenario.ledger
+    ledger = services[scenario.ledger]
+    with drill.load(ledger, health=_health(stack, plan.stack)):
+        drill.warm_up()
+        due: float | None = None
+        for job_name in restored_jobs(plan, scenario):
+            job = plan.backups[job_name]
+            assert job.procedure is not None  # built-in methods: refused by refuse_blocking
+            method = ProcedureBackup(services[job.service], job,
+                                     plan.procedures[job.procedure], ctx, backups_root)
+            started = time.monotonic()
+            drill.backup(method)
+            # the compressed schedule: the next backup would be due this long after the start
+            due = max(due or 0.0, started + job.compressed_to_s)
+        if due is not None and due > time.monotonic():
+            drill.wait(due - time.monotonic(), "until the next backup would be due")
+        fault = _fault(drill, plan, scenario, services, ctx)
+        with drill.fault(fault):
+            if scenario.fault.action is FaultAction.FREEZE:
+                assert scenario.fault.for_s is not None
+                drill.wait(scenario.fault.for_s, "frozen")
+        drill.detect()
+        for step in scenario.recovery:
+            phase = step.phase.value
+            match step.action:
+                case StepAction.MANUAL:
+                    drill.manual(step.target, float(step.takes_s or 0.0), phase)
+                case StepAction.RESTART:
+                    drill.recover(Restart(services[step.target]), phase)
+                case StepAction.PROVISION:
+                    drill.recover(Provision(services[step.target]), phase)
+                case StepAction.PROCEDURE:
+                    drill.recover(RunProcedure(plan.procedures[step.target], ctx), phase)
+                case StepAction.RESTORE:  # refused by refuse_blocking
+                    raise AssertionError(step)
+        drill.wait_for_service()
+        for i, check in enumerate(scenario.checks):
+            verdict, detail, value = run_check(check, services, scenario.ledger, env)
+            drill.record_check(f"check {i + 1}: {check.describe()}", str(verdict), detail,
+                               value=value if isinstance(value, int | float) else None,
+                               check=check.to_dict())
+        drill.hold()
+

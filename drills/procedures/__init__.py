@@ -1,0 +1,8 @@
+"""The team's own commands, as a plan's ``procedures`` name them.
+
+context.py   what a command is given: its placeholders filled, its environment (the
+             drill's Compose project, each service's address, the latest backups)
+runner.py    running one: argv, working directory, timeout, its own process group killed
+             at the timeout, at teardown or on Ctrl-C; output saved, secrets redacted
+steps.py     a command as a fault, a recovery step, or a backup method
+"""

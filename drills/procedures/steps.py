@@ -1,0 +1,130 @@
+"""A procedure as a fault, a recovery step, or the method of a backup job.
+
+Each runs the team's command through drills.procedures.runner and says what it did in the
+drill's terms: a fault took effect when the command started (an upper bound on the RTO, as
+the command may take a moment to hurt), a recovery step took as long as the command ran,
+and a backup's consistency point lies between the command's start and its end.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from itertools import count
+from pathlib import Path
+
+from drills.action import Action
+from drills.backup import Backup, BackupMethod, ConsistencyPoint, Verification, sha256_of, size_of
+from drills.errors import BackupError, FaultError, RecoveryError
+from drills.faults.base import Fault
+from drills.plan.procedure_spec import BackupJob, Procedure
+from drills.procedures.context import ProcedureContext
+from drills.procedures.runner import CommandResult, run
+from drills.recovery.base import RecoveryStep
+from drills.stack.service import Service
+
+_RUNS = count(1)
+
+
+def _log_name(procedure: Procedure) -> str:
+    return f"procedure-{next(_RUNS):02d}-{procedure.name}.log"
+
+
+def _facts(done: CommandResult) -> dict[str, object]:
+    return {"command": done.to_dict()}
+
+
+class ProcedureFault(Fault):
+    """The team's chaos command (``tools/chaos/kill_pg.sh``) against one service."""
+
+    def __init__(self, service: Service, procedure: Procedure, ctx: ProcedureContext) -> None:
+        super().__init__(service, f"procedure {procedure.name} against {service.name}")
+        self.procedure, self.ctx = procedure, ctx
+
+    def inject(self) -> Action:
+        done = run(self.procedure, self.ctx, _log_name(self.procedure))
+        if not done.ok:
+            raise FaultError(f"procedure {self.procedure.name} ({' '.join(done.argv)}) "
+                             f"failed: {done.outcome()}:\n{done.tail()}")
+        return Action(f"the team's command `{' '.join(done.argv)}` ({done.outcome()}); t_fault "
+                      "is when it started", done.started, _facts(done))
+
+
+class RunProcedure(RecoveryStep):
+    """One of the team's recovery commands (``scripts/restore-db.sh latest.sql.gz``)."""
+
+    def __init__(self, procedure: Procedure, ctx: ProcedureContext) -> None:
+        self.procedure, self.ctx = procedure, ctx
+        self.name = f"procedure {procedure.name}"
+
+    def run(self, timeout_s: float) -> Action:
+        # the procedure's own timeout rules; the drill's recovery timeout bounds the steps
+        done = run(self.procedure, self.ctx, _log_name(self.procedure))
+        if not done.ok:
+            raise RecoveryError(f"procedure {self.procedure.name} ({' '.join(done.argv)}) "
+                                f"failed: {done.outcome()}:\n{done.tail()}")
+        facts: dict[str, object] = {"phase": "procedure", **_facts(done)}
+        restored = [self.ctx.latest_names[j] for j in self.procedure.backup_jobs()
+                    if j in self.ctx.latest_names]
+        if restored:  # it restores a backup of the drill: measured as a restore
+            facts["restored_from"] = restored[-1]
+        return Action(f"the team's command `{' '.join(done.argv)}` ({done.outcome()})",
+                      done.started, facts)
+
+
+class ProcedureBackup(BackupMethod):
+    """A backup job taken by the team's own command, into a directory drills gives it.
+
+    drills cannot see inside the command, so the consistency point is bracketed by the
+    command's start (every write acknowledged before it is in a dump that starts then) and
+    its end (nothing invoked after it can be). Verified as far as drills can without
+    knowing the format: files were made, not empty, checksummed; a gzip file is tested.
+    """
+
+    label = "job"
+
+    def __init__(self, service: Service, job: BackupJob, procedure: Procedure,
+                 ctx: ProcedureContext, root: Path) -> None:
+        self.service, self.job, self.procedure, self.ctx = service, job, procedure, ctx
+        self.method = f"the team's procedure {procedure.name} (backup job {job.name})"
+        self.label = job.name
+        self.root = root
+        self.timeout_s = procedure.timeout_s
+
+    def take(self, name: str) -> Backup:
+        where = self.root / self.job.name / name
+        where.mkdir(parents=True, mode=0o700)
+        self.ctx.backup_dir = where
+        try:
+            done = run(self.procedure, self.ctx, _log_name(self.procedure))
+        finally:
+            self.ctx.backup_dir = None
+        if not done.ok:
+            raise BackupError(f"backup job {self.job.name}: procedure {self.procedure.name} "
+                              f"failed: {done.outcome()}:\n{done.tail()}")
+        files = sorted(p for p in where.rglob("*") if p.is_file() and not p.is_symlink())
+        latest = files[0] if len(files) == 1 else where  # several files: their directory
+        self.ctx.latest[self.job.name] = latest
+        self.ctx.latest_names[self.job.name] = name
+        point = ConsistencyPoint(done.started, done.ended,
+                                 "between the start and the end of the team's command (its "
+                                 "own consistency point is not visible to drills)")
+        return Backup(name, self.method, self.service.name, latest, str(latest), point,
+                      done.started, done.ended, size_of(latest) if files else 0,
+                      sha256_of(latest) if latest.is_file() else "",
+                      {"files": [str(p.relative_to(where)) for p in files], **_facts(done)})
+
+    def verify(self, backup: Backup) -> Verification:
+        path = backup.host_path
+        if backup.size_bytes == 0:
+            return Verification(False, "size", f"backup job {self.job.name} made nothing in "
+                                f"{path} (the procedure writes into {{backup_dir}})")
+        if path.is_file() and path.suffix == ".gz" and shutil.which("gzip"):
+            done = subprocess.run(["gzip", "-t", str(path)], capture_output=True, text=True,
+                                  timeout=600, check=False)
+            if done.returncode != 0:
+                return Verification(False, f"gzip -t {path.name}", done.stderr.strip()[-500:])
+            return Verification(True, f"gzip -t {path.name}",
+                                f"{backup.size_bytes} bytes, gzip stream intact")
+        return Verification(True, "size and sha256", f"{backup.size_bytes} bytes; its format "
+                            "is the team's: drills checks it was made, not what it holds")

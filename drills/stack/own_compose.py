@@ -1,0 +1,274 @@
+"""The team's own compose file, brought up by drills as a Compose project of its own.
+
+A plan's ``stack.compose`` names the team's file(s). drills never touches a project it did
+not create: it brings the files up as ``drills-<run id>-...`` (its own containers,
+volumes and networks, labelled with the run and its owner through an override file), acts
+only on those, and removes them all at the end, as for its own servers
+(drills.stack.compose). Before anything starts it refuses what would reach outside that
+project:
+
+- a ``reach`` address that already answers: a stack drills did not create (the team's
+  running one), which the drill would otherwise measure and hurt;
+- ``container_name`` (shared with any other project of that name), external or
+  explicitly named volumes and networks (they outlive the project: a server loss would
+  delete them), and writable bind mounts (the drill's servers would write into the team's
+  directories).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+from drills import kinds
+from drills.action import Action
+from drills.clock import Instant
+from drills.errors import FaultError, StackError, UsageError, printable
+from drills.health import run_health
+from drills.kinds.base import ServiceKind
+from drills.plan.interpolate import expand
+from drills.plan.reader_stack import HTTP
+from drills.plan.stack_spec import HealthCheck, ServiceSpec, StackSpec
+from drills.stack.capabilities import HasDataVolume, KeepsBackups
+from drills.stack.compose import ComposeRuntime, ComposeService
+from drills.stack.compose_spec import ComposeSpec
+from drills.stack.endpoint import Endpoint
+from drills.stack.service import Service
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def resolve_endpoint(spec: ServiceSpec, env: Mapping[str, str]) -> tuple[Endpoint, str | None]:
+    """The service's endpoint (and base URL) with ``${VAR}`` filled and its secret read."""
+    reach = spec.reach
+    where = f"stack.services.{spec.name}.reach"
+    if reach is None:
+        raise UsageError(f"{where}: missing; say how drills reaches {spec.name}")
+    if reach.url is not None:
+        url = expand(reach.url, env, f"{where}.url")
+        parsed = urllib.parse.urlsplit(url)
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        return Endpoint(spec.kind, parsed.hostname or "", port, ""), url
+    host = expand(str(reach.host), env, f"{where}.host")
+    raw_port = expand(str(reach.port), env, f"{where}.port")
+    if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
+        raise UsageError(f"{where}.port: {printable(raw_port)} is not a port number")
+    password = reach.password.resolve(f"{where}.password") if reach.password else ""
+    return Endpoint(spec.kind, host, int(raw_port), password, reach.user, reach.database), None
+
+
+def resolve_health(check: HealthCheck | None, env: Mapping[str, str],
+                   where: str) -> HealthCheck | None:
+    if check is None or check.url is None:
+        return check
+    return HealthCheck(url=expand(check.url, env, f"{where}.url"), method=check.method,
+                       status=check.status, command=check.command, timeout_s=check.timeout_s)
+
+
+class OwnComposeRuntime(ComposeRuntime):
+    """The team's compose files as project ``drills-<run id>-...``; refuses what is unsafe."""
+
+    def __init__(self, run_id: str, logs_dir: Any, spec: StackSpec) -> None:
+        super().__init__(run_id, logs_dir)
+        self.spec = spec
+        self.env = self._environment()
+        self.run_file = self.workdir / "drills.override.json"  # exists: close() runs down
+        self.is_up = False
+        try:
+            self.config = self._config()
+            self._refuse_unsafe()
+            self._write_override()
+        except BaseException:
+            self.close()
+            raise
+
+    def _environment(self) -> dict[str, str]:
+        """The compose commands' environment: the user's, plus the image each kind uses."""
+        env = dict(os.environ)
+        for kind in kinds.all_kinds():
+            env.setdefault(f"DRILLS_{kind.name.upper()}_IMAGE", kind.image())
+        return env
+
+    def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        files = [a for f in self.spec.compose_files for a in ("-f", str(f))]
+        argv = ["docker", "compose", "-p", self.project, "--project-directory",
+                str(self.spec.project_dir), *files]
+        if self.run_file.exists():
+            argv += ["-f", str(self.run_file)]
+        argv += list(args)
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600,
+                              env=self.env)
+        if check and done.returncode != 0:
+            raise StackError(f"docker compose {' '.join(args)} on "
+                             f"{', '.join(str(f) for f in self.spec.compose_files)} failed "
+                             f"(exit {done.returncode}):\n{done.stderr.strip()[-2000:]}")
+        return done
+
+    def _config(self) -> dict[str, Any]:
+        done = self.compose("config", "--format", "json")
+        try:
+            config: dict[str, Any] = json.loads(done.stdout)
+        except ValueError as exc:
+            raise StackError(f"docker compose config gave no JSON: {exc}") from exc
+        return config
+
+    def _refuse_unsafe(self) -> None:
+        files = ", ".join(str(f) for f in self.spec.compose_files)
+        services: dict[str, Any] = self.config.get("services") or {}
+        problems = []
+        for name in self.spec.services:
+            if name not in services:
+                problems.append(f"the plan's service {name} is not in {files} (it has: "
+                                f"{', '.join(services)})")
+        for name, svc in services.items():
+            if svc.get("container_name"):
+                problems.append(f"service {name} sets container_name "
+                                f"{svc['container_name']!r}: one name for every project, "
+                                "including the team's own")
+            for mount in svc.get("volumes") or []:
+                if mount.get("type") == "bind" and not mount.get("read_only"):
+                    problems.append(f"service {name} mounts {mount.get('source')} writable: "
+                                    "the drill's server would write into your directory "
+                                    "(mount it :ro, or use a volume)")
+        for name, volume in (self.config.get("volumes") or {}).items():
+            if volume.get("external"):
+                problems.append(f"volume {name} is external: it belongs to no project, and a "
+                                "server loss would delete it")
+            elif not str(volume.get("name", "")).startswith(f"{self.project}_"):
+                problems.append(f"volume {name} is named {volume.get('name')!r} explicitly: "
+                                "it outlives the drill's project")
+        for name, network in (self.config.get("networks") or {}).items():
+            if network.get("external"):
+                problems.append(f"network {name} is external")
+        for spec in self.spec.services.values():
+            endpoint, url = resolve_endpoint(spec, self.env)
+            if _answers(endpoint.host, endpoint.port):
+                problems.append(f"{url or f'{endpoint.host}:{endpoint.port}'} (service "
+                                f"{spec.name}) already answers before drills started anything: "
+                                "a stack drills did not create. Stop it, or give the drill "
+                                "other ports (the plan's reach and your compose file can both "
+                                "take ${VAR:-default})")
+        if problems:
+            raise UsageError(f"{files}: drills will not bring this up as its own project:\n  - "
+                             + "\n  - ".join(problems))
+
+    def _write_override(self) -> None:
+        """Labels of the run and its owner on every container and volume of the project."""
+        override = {
+            "services": {n: {"labels": self.labels} for n in self.config.get("services", {})},
+            "volumes": {n: {"labels": self.labels} for n in self.config.get("volumes") or {}},
+        }
+        if not override["volumes"]:
+            del override["volumes"]
+        self.run_file.write_text(json.dumps(override, indent=1))
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        (self.logs_dir / "compose.override.json").write_text(json.dumps(override, indent=1))
+
+    def ensure_up(self) -> None:
+        """Bring the whole project up once: every service of the files, as the team does."""
+        if not self.is_up:
+            self.compose("up", "--detach", "--pull", "missing")
+            self.is_up = True
+
+    def services(self, wanted: Mapping[str, Any]) -> dict[str, Service]:
+        made: dict[str, Service] = {}
+        for name, spec in wanted.items():
+            if not isinstance(spec, ServiceSpec):
+                raise StackError(f"{name}: a service of your compose project needs its plan "
+                                 "entry (ServiceSpec)")
+            service = OwnComposeService(spec, self)
+            made[name] = service
+            self._made.append(service)
+        return made
+
+    def describe(self) -> dict[str, Any]:
+        return {"runtime": self.name, "project": self.project,
+                "compose_files": [str(f) for f in self.spec.compose_files],
+                "engine": self.check.reason, "own_stack": True}
+
+
+class OwnComposeService(ComposeService):
+    """A service of the team's compose file, in the drill's own project."""
+
+    def __init__(self, spec: ServiceSpec, runtime: OwnComposeRuntime) -> None:
+        endpoint, url = resolve_endpoint(spec, runtime.env)
+        svc = runtime.config["services"][spec.name]
+        mounts = [m for m in svc.get("volumes") or [] if m.get("type") == "volume"]
+        self.name = spec.name
+        self.kind = spec.kind
+        self._store_kind: ServiceKind | None = (None if spec.kind == HTTP
+                                                else kinds.get(spec.kind))
+        self.rt = self.own = runtime
+        self.plan = spec
+        self.url = url
+        self.health = resolve_health(spec.health, runtime.env,
+                                     f"stack.services.{spec.name}.health")
+        self.spec = ComposeSpec(endpoint=endpoint, container_port=0,
+                                data_path=str(mounts[0]["target"]) if mounts else None)
+        self.endpoint = endpoint
+        self.image = str(svc.get("image", "?"))
+        self._version: str | None = None
+        self._overridden = False
+
+    def supports(self, capability: type) -> bool:
+        if capability is KeepsBackups:
+            return False  # the team's backups are their procedures'
+        if capability is HasDataVolume:
+            return self.spec.data_path is not None
+        return Service.supports(self, capability)
+
+    def start(self) -> None:
+        if not self.own.is_up:
+            self.own.ensure_up()
+            return
+        super().start()
+
+    def identify(self) -> Mapping[str, str]:
+        found: dict[str, str] = {}
+        if self._store_kind is not None:
+            found = dict(self._store_kind.store().identify(self.endpoint))
+            self._version = found.get("version")
+        elif self.health is None and not _answers(self.endpoint.host, self.endpoint.port):
+            raise StackError(f"{self.name}: nothing answers at {self.url}")
+        if self.health is not None:
+            run_health(self.health, self.name)
+        return found
+
+    def lose_data(self) -> Action:
+        """Lose the server: its container and every volume of the project it mounts."""
+        container = self.container()
+        volumes = [m["Name"] for m in container.attrs["Mounts"] if m["Type"] == "volume"]
+        foreign = [v for v in volumes if not v.startswith(f"{self.rt.project}_")]
+        if foreign:  # never: the project was checked; but a volume is the team's data
+            raise FaultError(f"{self.name}: volumes {', '.join(foreign)} are not of the "
+                             f"drill's project {self.rt.project}; not removing them")
+        at = Instant.now()
+        container.remove(force=True, v=True)
+        for volume in volumes:
+            self.rt.docker.volumes.get(volume).remove(force=True)
+        return Action(f"docker rm -f of container {container.name} and removal of its volumes "
+                      f"{', '.join(volumes)}", at, {"volumes": volumes})
+
+    def describe(self) -> dict[str, Any]:
+        try:
+            image = self.rt.docker.images.get(self.image)
+            image_id, digests = image.id, image.attrs.get("RepoDigests") or []
+        except Exception:
+            image_id, digests = "?", []
+        return {"service": self.name, "kind": self.kind, "runtime": self.runtime,
+                "version": self._version or "unknown", "image": self.image,
+                "image_id": image_id, "image_digests": digests,
+                "project": self.rt.project, "endpoint": self.endpoint.public(),
+                "url": self.url, "health": self.health.describe() if self.health else None}
+

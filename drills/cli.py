@@ -63,6 +63,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"drill: the plan itself already misses a target: {printable(str(item), 600)}",
               file=sys.stderr)
     runtime, why = runtimes.resolve(config.runtime)
+    if plan.stack is not None and plan.stack.own:
+        from drills.stack.own_compose import preflight
+
+        preflight(plan.stack)  # the team's project, refused before anything starts
     prepare_out_dir(config.out_dir)
     print(f"drill: runtime {runtime} ({why})")
     print(f"drill: run {config.run_id}, plan {printable(plan.path, 300)}, runtime {runtime}, "

@@ -23,6 +23,14 @@ class Rejected(Exception):
     """The server answered with a definite refusal: outcome ``fail``."""
 
 
+class LedgerGone(Exception):
+    """The store answers, but drills' ledger (its table) is not there: every write is lost.
+
+    A server lost and not restored, a table dropped: the read-back is then empty, a
+    measurement, not a read that failed.
+    """
+
+
 class ProbeFailed(Exception):
     """The probe's write or read-back did not come back right."""
 

@@ -33,7 +33,7 @@ from drills import interrupt
 from drills.action import Action
 from drills.backup import Backup, BackupMethod
 from drills.clock import Instant
-from drills.datastore import Probe, store_for
+from drills.datastore import LedgerGone, Probe, store_for
 from drills.environment import host_facts
 from drills.errors import BackupError, DrillError, RecoveryError
 from drills.faults.base import Fault
@@ -428,6 +428,10 @@ class Drill:
                 values = adapter.read_back(store.endpoint)
                 readback = ReadBack(values=values, source=f"{store.name}: {adapter.source}")
                 extra["rows"] = len(values)
+            except LedgerGone as exc:  # answered: the ledger is gone, and every write with it
+                readback = ReadBack(values={}, source=f"{store.name}: {exc}")
+                extra["rows"] = 0
+                extra["ledger_gone"] = str(exc)
             except Exception as exc:  # a failed read-back is "could not verify", not a crash
                 readback = ReadBack(values=None, error=f"{type(exc).__name__}: {exc}")
                 extra["error"] = readback.error

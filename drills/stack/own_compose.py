@@ -28,6 +28,7 @@ from typing import Any
 from drills import kinds
 from drills.action import Action
 from drills.clock import Instant
+from drills.datastore import ProbeFailed
 from drills.errors import FaultError, StackError, UsageError, printable
 from drills.health import run_health
 from drills.kinds.base import ServiceKind
@@ -76,13 +77,103 @@ def resolve_health(check: HealthCheck | None, env: Mapping[str, str],
                        status=check.status, command=check.command, timeout_s=check.timeout_s)
 
 
+def compose_environment() -> dict[str, str]:
+    """The compose commands' environment: the user's, plus DRILLS_<KIND>_IMAGE.
+
+    That is the image drills itself would use for each kind (official, or its offline
+    builds), unless the user set it; a team's file may use ${DRILLS_POSTGRES_IMAGE:-...}.
+    """
+    env = dict(os.environ)
+    for kind in kinds.all_kinds():
+        env.setdefault(f"DRILLS_{kind.name.upper()}_IMAGE", kind.image())
+    return env
+
+
+def refusal(spec: StackSpec, problems: list[str]) -> str:
+    files = ", ".join(str(f) for f in spec.compose_files)
+    return (f"{files}: drills will not bring this up as its own project:\n  - "
+            + "\n  - ".join(problems))
+
+
+def unsafe(config: Mapping[str, Any], project: str, spec: StackSpec,
+           env: Mapping[str, str]) -> list[str]:
+    """What in the team's compose project would reach outside the drill's own project."""
+    files = ", ".join(str(f) for f in spec.compose_files)
+    services: dict[str, Any] = dict(config.get("services") or {})
+    problems = []
+    for name in spec.services:
+        if name not in services:
+            problems.append(f"the plan's service {name} is not in {files} (it has: "
+                            f"{', '.join(services)})")
+    for name, svc in services.items():
+        if svc.get("container_name"):
+            problems.append(f"service {name} sets container_name {svc['container_name']!r}: "
+                            "one name for every project, including the team's own")
+        for mount in svc.get("volumes") or []:
+            if mount.get("type") == "bind" and not mount.get("read_only"):
+                problems.append(f"service {name} mounts {mount.get('source')} writable: the "
+                                "drill's server would write into your directory (mount it "
+                                ":ro, or use a volume)")
+    for name, volume in (config.get("volumes") or {}).items():
+        if volume.get("external"):
+            problems.append(f"volume {name} is external: it belongs to no project, and a "
+                            "server loss would delete it")
+        elif not str(volume.get("name", "")).startswith(f"{project}_"):
+            problems.append(f"volume {name} is named {volume.get('name')!r} explicitly: it "
+                            "outlives the drill's project")
+    for name, network in (config.get("networks") or {}).items():
+        if network.get("external"):
+            problems.append(f"network {name} is external")
+    problems += answering(spec, env)
+    return problems
+
+
+def answering(spec: StackSpec, env: Mapping[str, str]) -> list[str]:
+    """The plan's addresses that answer before drills started anything."""
+    problems = []
+    for service in spec.services.values():
+        endpoint, url = resolve_endpoint(service, env)
+        if _answers(endpoint.host, endpoint.port):
+            problems.append(f"{url or f'{endpoint.host}:{endpoint.port}'} (service "
+                            f"{service.name}) already answers before drills started anything: "
+                            "a stack drills did not create. Stop it, or give the drill other "
+                            "ports (the plan's reach and your compose file can both take "
+                            "${VAR:-default})")
+    return problems
+
+
+def preflight(spec: StackSpec) -> None:
+    """Refuse an unsafe compose project before anything starts (``drill run``: exit 2).
+
+    Reads the files with ``docker compose config`` (which creates nothing) under a project
+    name of the drill's form, and tries the plan's addresses.
+    """
+    env = compose_environment()
+    project = "drills-preflight"
+    argv = ["docker", "compose", "-p", project, "--project-directory", str(spec.project_dir),
+            *(a for f in spec.compose_files for a in ("-f", str(f))), "config", "--format",
+            "json"]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise UsageError(f"docker compose config on your compose file failed: {exc}") from exc
+    if done.returncode != 0:
+        raise UsageError(f"docker compose config on "
+                         f"{', '.join(str(f) for f in spec.compose_files)} failed:\n"
+                         f"{done.stderr.strip()[-2000:]}")
+    problems = unsafe(json.loads(done.stdout), project, spec, env)
+    if problems:
+        raise UsageError(refusal(spec, problems))
+
+
 class OwnComposeRuntime(ComposeRuntime):
     """The team's compose files as project ``drills-<run id>-...``; refuses what is unsafe."""
 
     def __init__(self, run_id: str, logs_dir: Any, spec: StackSpec) -> None:
         super().__init__(run_id, logs_dir)
         self.spec = spec
-        self.env = self._environment()
+        self.env = compose_environment()
         self.run_file = self.workdir / "drills.override.json"  # exists: close() runs down
         self.is_up = False
         try:
@@ -92,13 +183,6 @@ class OwnComposeRuntime(ComposeRuntime):
         except BaseException:
             self.close()
             raise
-
-    def _environment(self) -> dict[str, str]:
-        """The compose commands' environment: the user's, plus the image each kind uses."""
-        env = dict(os.environ)
-        for kind in kinds.all_kinds():
-            env.setdefault(f"DRILLS_{kind.name.upper()}_IMAGE", kind.image())
-        return env
 
     def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         files = [a for f in self.spec.compose_files for a in ("-f", str(f))]
@@ -124,44 +208,9 @@ class OwnComposeRuntime(ComposeRuntime):
         return config
 
     def _refuse_unsafe(self) -> None:
-        files = ", ".join(str(f) for f in self.spec.compose_files)
-        services: dict[str, Any] = self.config.get("services") or {}
-        problems = []
-        for name in self.spec.services:
-            if name not in services:
-                problems.append(f"the plan's service {name} is not in {files} (it has: "
-                                f"{', '.join(services)})")
-        for name, svc in services.items():
-            if svc.get("container_name"):
-                problems.append(f"service {name} sets container_name "
-                                f"{svc['container_name']!r}: one name for every project, "
-                                "including the team's own")
-            for mount in svc.get("volumes") or []:
-                if mount.get("type") == "bind" and not mount.get("read_only"):
-                    problems.append(f"service {name} mounts {mount.get('source')} writable: "
-                                    "the drill's server would write into your directory "
-                                    "(mount it :ro, or use a volume)")
-        for name, volume in (self.config.get("volumes") or {}).items():
-            if volume.get("external"):
-                problems.append(f"volume {name} is external: it belongs to no project, and a "
-                                "server loss would delete it")
-            elif not str(volume.get("name", "")).startswith(f"{self.project}_"):
-                problems.append(f"volume {name} is named {volume.get('name')!r} explicitly: "
-                                "it outlives the drill's project")
-        for name, network in (self.config.get("networks") or {}).items():
-            if network.get("external"):
-                problems.append(f"network {name} is external")
-        for spec in self.spec.services.values():
-            endpoint, url = resolve_endpoint(spec, self.env)
-            if _answers(endpoint.host, endpoint.port):
-                problems.append(f"{url or f'{endpoint.host}:{endpoint.port}'} (service "
-                                f"{spec.name}) already answers before drills started anything: "
-                                "a stack drills did not create. Stop it, or give the drill "
-                                "other ports (the plan's reach and your compose file can both "
-                                "take ${VAR:-default})")
+        problems = unsafe(self.config, self.project, self.spec, self.env)
         if problems:
-            raise UsageError(f"{files}: drills will not bring this up as its own project:\n  - "
-                             + "\n  - ".join(problems))
+            raise UsageError(refusal(self.spec, problems))
 
     def _write_override(self) -> None:
         """Labels of the run and its owner on every container and volume of the project."""
@@ -242,7 +291,10 @@ class OwnComposeService(ComposeService):
         elif self.health is None and not _answers(self.endpoint.host, self.endpoint.port):
             raise StackError(f"{self.name}: nothing answers at {self.url}")
         if self.health is not None:
-            run_health(self.health, self.name)
+            try:
+                run_health(self.health, self.name)
+            except ProbeFailed as exc:  # not yet: wait_ready tries again
+                raise StackError(str(exc)) from exc
         return found
 
     def lose_data(self) -> Action:

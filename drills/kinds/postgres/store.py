@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from drills.datastore import NotSent, ProbeFailed, Rejected
+from drills.datastore import LedgerGone, NotSent, ProbeFailed, Rejected
 from drills.errors import NotOurServer, StackError
 from drills.stack.endpoint import Endpoint
 
@@ -154,9 +154,14 @@ def read_back(endpoint: Endpoint) -> dict[int, str]:
     """
     values: dict[int, str] = {}
     with connect(endpoint, timeout_s=10) as conn, conn.cursor() as cur:
-        with cur.copy(f"COPY (SELECT id, value FROM {TABLE} WHERE id > 0) TO STDOUT") as copy:
-            for row in copy.rows():
-                values[int(row[0])] = str(row[1])
+        try:
+            with cur.copy(f"COPY (SELECT id, value FROM {TABLE} WHERE id > 0) TO STDOUT") \
+                    as copy:
+                for row in copy.rows():
+                    values[int(row[0])] = str(row[1])
+        except pg_errors.UndefinedTable as exc:
+            raise LedgerGone(f"table {TABLE} does not exist in database "
+                             f"{endpoint.database}: every write in it is gone") from exc
     return values
 
 

@@ -1,0 +1,297 @@
+"""Drilling a team's own stack: its compose project, its backup and restore scripts, its checks.
+
+A small project is written here as a team would: a PostgreSQL and an HTTP service in a
+compose file, a backup script (pg_dump through `docker compose exec`), a restore script,
+and a plan (version 2) with a server loss restored by that script, a health check and a
+row count. A second scenario forgets the restore: its verdicts must fail, for the right
+reasons. Then the same with drills' own servers on the local runtime (seed plan 002), and
+the refusals: a plan pointing at a running stack, a compose file that reaches outside the
+drill's project.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drills.stack.ports import free_port
+from tests.integration.conftest import REPO, drill_cli, labelled
+
+COMPOSE = """
+services:
+  db:
+    image: ${DRILLS_POSTGRES_IMAGE:-postgres:15}
+    network_mode: host
+    environment:
+      POSTGRES_USER: shop
+      POSTGRES_DB: shop
+      POSTGRES_PASSWORD: ${SHOP_DB_PASSWORD:?}
+      PGPORT: ${SHOP_DB_PORT}
+    command: [postgres, -c, listen_addresses=127.0.0.1]
+    volumes: [pgdata:/var/lib/postgresql/data]
+  web:
+    image: ${DRILLS_APP_IMAGE:-drills/app:1}
+    network_mode: host
+    environment:
+      SHOP_DB_PORT: ${SHOP_DB_PORT}
+      SHOP_DB_PASSWORD: ${SHOP_DB_PASSWORD}
+      SHOP_WEB_PORT: ${SHOP_WEB_PORT}
+    command: [python3, /srv/web.py]
+    volumes: ["./web:/srv:ro"]
+volumes:
+  pgdata:
+"""
+WEB = '''
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psycopg
+
+
+class Health(BaseHTTPRequestHandler):
+    def do_GET(self):
+        try:
+            with psycopg.connect(host="127.0.0.1", port=os.environ["SHOP_DB_PORT"], user="shop",
+                                 dbname="shop", password=os.environ["SHOP_DB_PASSWORD"],
+                                 connect_timeout=1) as conn:
+                conn.execute("SELECT 1")
+            status = 200
+        except Exception:
+            status = 503
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["SHOP_WEB_PORT"])), Health).serve_forever()
+'''
+SEED = """#!/usr/bin/env bash
+set -euo pipefail
+docker compose exec -T db psql -U shop -d shop -v ON_ERROR_STOP=1 -q <<'SQL'
+CREATE TABLE orders (id serial PRIMARY KEY, item text NOT NULL);
+INSERT INTO orders (item) VALUES ('espresso machine'), ('grinder');
+SQL
+"""
+BACKUP = """#!/usr/bin/env bash
+# nightly: pg_dump -Fc of the shop database
+set -euo pipefail
+docker compose exec -T db pg_dump -U shop -Fc shop > "$BACKUP_DIR/shop-$(date +%H%M%S).dump"
+"""
+RESTORE = """#!/usr/bin/env bash
+# restore.sh DUMP: the runbook's restore, once the new server answers
+set -euo pipefail
+until docker compose exec -T db pg_isready -U shop -q; do sleep 0.2; done
+docker compose exec -T db pg_restore -U shop -d shop --clean --if-exists --exit-on-error < "$1"
+"""
+PLAN = """
+version: 2
+name: shop
+stack:
+  compose: compose.yaml
+  setup: [seed]
+  services:
+    db:
+      kind: postgres
+      reach: {host: 127.0.0.1, port: "${SHOP_DB_PORT}", user: shop, database: shop,
+              password: {env: SHOP_DB_PASSWORD}}
+    web:
+      kind: http
+      reach: {url: "http://127.0.0.1:${SHOP_WEB_PORT}"}
+      health: {http: "http://127.0.0.1:${SHOP_WEB_PORT}/health"}
+backups:
+  nightly: {service: db, procedure: backup, every: 24h, at: "02:00", compressed_to: 4s}
+procedures:
+  seed: {run: [scripts/seed.sh]}
+  backup: {run: [scripts/backup.sh], env: {BACKUP_DIR: "{backup_dir}"}, timeout: 2m}
+  restore: {run: [scripts/restore.sh, "{latest:nightly}"], timeout: 5m}
+defaults:
+  workload: {users: 4, warmup: 2s, hold: 1s}
+scenarios:
+  server-loss:
+    fault: {lose_server: db}
+    recovery:
+      - provision: db
+      - procedure: restore
+      - {manual: point DNS at the new server, takes: 2m}
+    checks:
+      - ledger: db
+      - http: "http://127.0.0.1:${SHOP_WEB_PORT}/health"
+      - {sql: "SELECT count(*) FROM orders", service: db, at_least: 2}
+    targets: {rto: 10m, rpo: 1m, phases: {execution: 5m}}
+  no-restore:
+    fault: {lose_server: db}
+    recovery: [{provision: db}]
+    checks:
+      - {sql: "SELECT count(*) FROM orders", service: db, at_least: 2}
+    recovery_timeout: 10s
+    targets: {rto: 10m, rpo: 1s}
+"""
+
+
+def write_project(root: Path) -> Path:
+    (root / "web").mkdir(parents=True)
+    (root / "scripts").mkdir()
+    (root / "compose.yaml").write_text(COMPOSE)
+    (root / "web" / "web.py").write_text(WEB)
+    (root / "web" / "web.py").chmod(0o644)
+    (root / "web").chmod(0o755)
+    for name, text in (("seed", SEED), ("backup", BACKUP), ("restore", RESTORE)):
+        path = root / "scripts" / f"{name}.sh"
+        path.write_text(text)
+        path.chmod(0o755)
+    (root / "plan.yaml").write_text(PLAN)
+    return root / "plan.yaml"
+
+
+def ports_env() -> dict[str, str]:
+    return {"SHOP_DB_PORT": str(free_port()), "SHOP_WEB_PORT": str(free_port()),
+            "SHOP_DB_PASSWORD": uuid.uuid4().hex, "DRILLS_IMAGES": "offline"}
+
+
+def scenarios_of(run_dir: Path) -> dict[str, dict[str, Any]]:
+    summary = json.loads((run_dir / "summary.json").read_text())
+    return {s["name"]: s for s in summary["scenarios"]}
+
+
+def rows(scenario: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {t["key"]: t for t in scenario["targets"]}
+
+
+@pytest.mark.compose
+def test_a_teams_compose_project_drilled_with_its_own_scripts(tmp_path: Path) -> None:
+    plan = write_project(tmp_path / "shop")
+    run_id = f"itest-own-{uuid.uuid4().hex[:6]}"
+    done = drill_cli("run", "--plan", str(plan), "--runtime", "compose", "--out",
+                     str(tmp_path / "reports"), "--run-id", run_id, env=ports_env(),
+                     timeout=900)
+    assert done.returncode == 1, done.stdout + done.stderr  # no-restore must fail
+    found = scenarios_of(tmp_path / "reports" / run_id)
+
+    loss = found["server-loss"]
+    assert loss["verdict"] == "pass", json.dumps(loss["targets"], indent=1)
+    target = rows(loss)
+    # the RTO: measured, plus the manual step as stated, and the script as its own phase
+    assert "+ 120.0 s stated for manual steps" in target["rto_s"]["measured"]
+    assert target["rto_s"]["measured_value"] == pytest.approx(loss["rto_s"] + 120.0)
+    phases = {p["name"]: p["duration_s"] for p in loss["rto"]["phases"]}
+    assert phases["recovery: procedure restore"] > 0
+    assert target["phase.execution"]["verdict"] == "pass"
+    # the RPO from drills' ledger in the team's database: the writes after the dump, whose
+    # window is the compressed schedule (4 s between the dump's start and the loss)
+    backup = loss["backups"][0]
+    assert loss["lost_writes"] > 0
+    assert 4.0 - 0.5 <= loss["rpo_s"] <= 4.0 + backup["duration_s"] + 1.0, loss["rpo_s"]
+    assert target["restore.complete"]["verdict"] == "pass"
+    assert loss["restore"]["missing_before_point"] == 0
+    assert loss["projection"]["worst_case_rpo_s"] >= 86400
+    checks = [t for k, t in target.items() if k.startswith("check.")]
+    assert [c["verdict"] for c in checks] == ["pass", "pass"], checks
+    assert "answered 2" in checks[1]["measured"]
+    logs = tmp_path / "reports" / run_id / "server-loss" / "logs"
+    restore_log = next(logs.glob("procedure-*-restore.log"))
+    assert restore_log.exists()
+
+    forgot = found["no-restore"]
+    assert forgot["verdict"] == "fail"
+    codes = {f["code"] for f in forgot["findings"]}
+    assert {"CHECK_FAILED", "RPO_EXCEEDED"} <= codes, codes
+    assert rows(forgot)["check.1"]["verdict"] == "fail"
+    # the new server answers, without drills' ledger: every write is gone, measured as such
+    assert forgot["lost_writes"] == forgot["acked_writes"] > 0
+    assert rows(forgot)["rpo_s"]["verdict"] == "fail"
+    assert labelled(run_id) == []  # its project's containers and volumes are gone
+
+
+@pytest.mark.compose
+def test_a_plan_pointing_at_a_running_stack_is_refused(tmp_path: Path) -> None:
+    plan = write_project(tmp_path / "shop")
+    env = ports_env()
+    run_id = f"itest-own-{uuid.uuid4().hex[:6]}"
+    with socket.create_server(("127.0.0.1", int(env["SHOP_DB_PORT"]))):  # "their" database
+        done = drill_cli("run", "--plan", str(plan), "--runtime", "compose", "--out",
+                         str(tmp_path / "reports"), "--run-id", run_id, env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"127.0.0.1:{env['SHOP_DB_PORT']} (service db) already answers" in done.stderr
+    assert not (tmp_path / "reports" / run_id).exists()
+    assert labelled(run_id) == []
+
+
+@pytest.mark.compose
+@pytest.mark.parametrize(("change", "words"), [
+    ("    volumes: [pgdata:/var/lib/postgresql/data]",
+     "mounts"),
+    ("volumes:\n  pgdata:\n", "is external"),
+    ("    network_mode: host\n    environment:\n      POSTGRES_USER", "container_name"),
+])
+def test_a_compose_file_reaching_outside_the_project_is_refused(
+        tmp_path: Path, change: str, words: str) -> None:
+    plan = write_project(tmp_path / "shop")
+    compose = tmp_path / "shop" / "compose.yaml"
+    text = compose.read_text()
+    if words == "mounts":
+        text = text.replace(change, "    volumes: [./data:/var/lib/postgresql/data]")
+    elif words == "is external":
+        text = text.replace(change, "volumes:\n  pgdata:\n    external: true\n")
+    else:
+        text = text.replace(change, "    container_name: shop-db\n" + change, 1)
+    compose.write_text(text)
+    done = drill_cli("run", "--plan", str(plan), "--runtime", "compose", "--out",
+                     str(tmp_path / "reports"), env=ports_env())
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "will not bring this up as its own project" in done.stderr
+    assert words in done.stderr
+
+
+@pytest.mark.compose
+def test_seed_000_its_compose_project_and_scripts(tmp_path: Path) -> None:
+    """VENTRA's plan as written: api + worker + PostgreSQL + Redis, its dump and restore."""
+    env = {"VENTRA_DB_PASSWORD": uuid.uuid4().hex, "VENTRA_NETWORK_MODE": "host",
+           "VENTRA_BIND": "127.0.0.1", "VENTRA_DB_HOST": "127.0.0.1",
+           "VENTRA_REDIS_HOST": "127.0.0.1", "DRILLS_IMAGES": "offline",
+           **{f"VENTRA_{s}_PORT": str(free_port()) for s in ("DB", "REDIS", "API", "WORKER")}}
+    run_id = f"itest-seed000-{uuid.uuid4().hex[:6]}"
+    done = drill_cli("run", "--plan", str(REPO / "examples" / "ventra" / "drill-plan.yaml"),
+                     "--runtime", "compose", "--out", str(tmp_path), "--run-id", run_id,
+                     env=env, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    found = scenarios_of(tmp_path / run_id)
+    assert set(found) == {"db-crash", "redis-crash", "server-loss"}
+    assert all(s["verdict"] == "pass" for s in found.values())
+    loss = rows(found["server-loss"])
+    assert "+ 300.0 s stated for manual steps" in loss["rto_s"]["measured"]
+    assert loss["check.2"]["measured"] == "answered 3 (wanted >= 3)"  # the accounts came back
+    assert found["db-crash"]["lost_writes"] == 0
+    assert labelled(run_id) == []
+
+
+def test_seed_002_on_drills_own_servers_local(tmp_path: Path) -> None:
+    """The bot's plan, with built-in servers: its dump and restore scripts on the host."""
+    run_id = f"itest-seed002-{uuid.uuid4().hex[:6]}"
+    done = drill_cli("run", "--plan", str(REPO / "examples" / "bot-service" / "drill-plan.yaml"),
+                     "--runtime", "local", "--out", str(tmp_path), "--run-id", run_id,
+                     "--scenario", "postgres-loss", "--scenario", "kill-pg", timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "the plan itself already misses a target" in done.stderr  # RPO 15 min, daily dump
+    found = scenarios_of(tmp_path / run_id)
+    loss = found["postgres-loss"]
+    assert loss["verdict"] == "pass"
+    assert 5.0 - 0.5 <= loss["rpo_s"] <= 5.0 + loss["backups"][0]["duration_s"] + 1.0
+    assert rows(loss)["check.1"]["measured"] == "answered 3 (wanted >= 3)"
+    assert {p["name"] for p in loss["rto"]["phases"]} >= {"recovery: procedure restore-db"}
+    assert found["kill-pg"]["lost_writes"] == 0
+
+
+def test_drill_check_on_the_examples_starts_nothing() -> None:
+    for example, words in (("ventra", "RPO 6 h"), ("bot-service", "RPO 15 min")):
+        done = drill_cli("check", str(REPO / "examples" / example / "drill-plan.yaml"))
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert words in done.stdout
+        assert "taken every 24 h" in done.stdout

@@ -267,13 +267,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     results = config.stash.get(_RESULTS, [])
     if not results:
         return
+    from drills.plan.contradictions import find
     from drills.report import write_reports
+    from drills.report.cadence import cadence, previous_run
 
     run = config.stash[_CONFIG]
     plan = _plan(config)
+    started = config.stash[_STARTED]
+    previous = previous_run(run.run_dir.parent, plan.name, started, run.run_id)
     paths = write_reports(run.run_dir, results, {
         "run_id": run.run_id, "runtime": runtime_of(results), "runtime_requested": run.runtime,
-        "plan": {"path": str(plan.path), "sha256": plan.sha256, "name": plan.name},
+        "plan": {"path": str(plan.path), "sha256": plan.sha256, "name": plan.name,
+                 "version": plan.version,
+                 "contradictions": [str(c) for c in find(plan)],
+                 "cadence": cadence(plan.drill_every_s, started, previous)},
         "started_wall": config.stash[_STARTED], "finished_wall": time.time(),
         "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
     })

@@ -235,7 +235,10 @@ def build_context(
     return {
         "run_id": meta.get("run_id", "n/a"), "runtime": meta.get("runtime", "n/a"),
         "plan": {"name": plan.get("name", "n/a"), "path": plan.get("path", "n/a"),
-                 "sha256": plan.get("sha256", "n/a")},
+                 "sha256": plan.get("sha256", "n/a"),
+                 "contradictions": list(plan.get("contradictions") or []),
+                 "cadence": (plan.get("cadence") or {}).get("text"),
+                 "overdue": bool((plan.get("cadence") or {}).get("overdue"))},
         "started": wall_utc(meta.get("started_wall")),
         "finished": wall_utc(meta.get("finished_wall")),
         "command": meta.get("command", "n/a"),

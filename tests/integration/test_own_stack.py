@@ -295,3 +295,52 @@ def test_drill_check_on_the_examples_starts_nothing() -> None:
         assert done.returncode == 1, done.stdout + done.stderr
         assert words in done.stdout
         assert "taken every 24 h" in done.stdout
+
+
+MY_DRILL = '''
+import pytest
+
+from drills import Drill, Freeze, PostgresSettings, Verdict
+
+
+@pytest.mark.drill("my-freeze")
+def test_my_freeze(drill: Drill) -> None:
+    pg = drill.stack(postgres=PostgresSettings())["postgres"]
+    with drill.load(pg):
+        drill.warm_up()
+        with drill.fault(Freeze(pg)):
+            drill.wait(1.0, "frozen")
+        drill.wait_for_service()
+        drill.hold()
+    result = drill.conclude()
+    assert result.verdict == Verdict.PASS, result.explain()
+'''
+
+
+def test_a_teams_python_drill_named_by_the_plan(tmp_path: Path) -> None:
+    """`code: true`: the team's own drill runs with the plan's targets, beside a built-in."""
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "test_mine.py").write_text(MY_DRILL)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("""
+version: 2
+defaults: {workload: {users: 2, warmup: 1s, hold: 1s}}
+scenarios:
+  my-freeze: {code: true, targets: {rto: 10s, max_lost_writes: 0}}
+  frozen-briefly: {builtin: postgres-freeze, params: {freeze_s: 1}, targets: {rto: 10s}}
+""")
+    run_id = f"itest-code-{uuid.uuid4().hex[:6]}"
+    done = drill_cli("run", "--plan", str(plan), "--scenarios", str(tmp_path / "mine"),
+                     "--runtime", "local", "--out", str(tmp_path / "reports"),
+                     "--run-id", run_id)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    found = scenarios_of(tmp_path / "reports" / run_id)
+    assert set(found) == {"my-freeze", "frozen-briefly"}
+    assert rows(found["my-freeze"])["rto_s"]["target_value"] == 10.0
+    assert rows(found["frozen-briefly"])["calibration.rto"]["verdict"] == "pass"
+
+    plan.write_text(plan.read_text() + "  forgotten: {code: true, targets: {rto: 1m}}\n")
+    done = drill_cli("run", "--plan", str(plan), "--scenarios", str(tmp_path / "mine"),
+                     "--runtime", "local", "--out", str(tmp_path / "reports"))
+    assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "forgotten: your Python drill: no test marked" in done.stdout + done.stderr

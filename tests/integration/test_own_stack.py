@@ -344,3 +344,49 @@ scenarios:
                      "--runtime", "local", "--out", str(tmp_path / "reports"))
     assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
     assert "forgotten: your Python drill: no test marked" in done.stdout + done.stderr
+
+
+def readme_files() -> dict[str, str]:
+    """The files of the README's "From an empty directory", by the name after the fence."""
+    text = (REPO / "README.md").read_text()
+    section = text.split("### From an empty directory", 1)[1].split("### The format", 1)[0]
+    files = {}
+    for block in section.split("```")[1::2]:
+        header, _, body = block.partition("\n")
+        parts = header.split()
+        if len(parts) == 2:
+            files[parts[1]] = body
+    return files
+
+
+@pytest.mark.compose
+def test_the_readme_walkthrough_from_an_empty_directory(tmp_path: Path) -> None:
+    files = readme_files()
+    assert set(files) == {"compose.yaml", "web/web.py", "scripts/seed.sh",
+                          "scripts/backup.sh", "scripts/restore.sh", "plan.yaml"}
+    shop = tmp_path / "shop"
+    for name, body in files.items():
+        (shop / name).parent.mkdir(parents=True, exist_ok=True)
+        (shop / name).write_text(body)
+        (shop / name).chmod(0o755 if name.endswith(".sh") else 0o644)
+    (shop / "web").chmod(0o755)
+    env = {"SHOP_DB_PASSWORD": uuid.uuid4().hex, "SHOP_NETWORK": "host",
+           "SHOP_BIND": "127.0.0.1", "SHOP_DB_HOST": "127.0.0.1",
+           "SHOP_DB_PORT": str(free_port()), "SHOP_WEB_PORT": str(free_port()),
+           "SHOP_WEB_IMAGE": "drills/app:1", "DRILLS_IMAGES": "offline"}
+    check = drill_cli("check", str(shop / "plan.yaml"), env=env)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "RPO 1 h, but the recovery restores backup job nightly" in check.stdout
+    run_id = f"itest-readme-{uuid.uuid4().hex[:6]}"
+    done = drill_cli("run", "--plan", str(shop / "plan.yaml"), "--out",
+                     str(tmp_path / "reports"), "--run-id", run_id, env=env, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    loss = scenarios_of(tmp_path / "reports" / run_id)["server-loss"]
+    target = rows(loss)
+    assert "+ 300.0 s stated for manual steps" in target["rto_s"]["measured"]
+    assert 5.0 - 0.5 <= loss["rpo_s"] <= 5.0 + loss["backups"][0]["duration_s"] + 1.0
+    assert [t["verdict"] for k, t in target.items() if k.startswith("check.")] == \
+        ["pass", "pass"]
+    html = (tmp_path / "reports" / run_id / "index.html").read_text()
+    assert "contradicts its own targets" in html and "no earlier run of it" in html
+    assert labelled(run_id) == []

@@ -19,7 +19,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from drills.faults.base import Fault
 from drills.faults.data import LoseData
 from drills.faults.process import Freeze, Kill
 from drills.plan.contradictions import find, restored_jobs
+from drills.plan.interpolate import expand
 from drills.plan.model import Plan, ScenarioPlan
 from drills.plan.scenario_spec import FaultAction, StepAction
 from drills.plan.stack_spec import HealthCheck, StackSpec
@@ -43,6 +45,8 @@ from drills.stack.local import LocalRuntime
 from drills.stack.own_compose import OwnComposeRuntime, OwnComposeService
 from drills.stack.service import Service
 from drills.stack.stack import Stack
+from drills.timeline import Category
+from drills.workload.background import Background
 
 
 def refuse_blocking(plan: Plan, scenario: ScenarioPlan) -> None:
@@ -116,6 +120,25 @@ def _fault(drill: Drill, plan: Plan, scenario: ScenarioPlan, services: Mapping[s
             return ProcedureFault(target, plan.procedures[spec.procedure], ctx)
 
 
+@contextmanager
+def _background(drill: Drill, scenario: ScenarioPlan, env: Mapping[str, str]) -> Iterator[None]:
+    """The team's locustfile beside drills' load, for as long as the load runs."""
+    spec = scenario.workload.background
+    if spec is None:
+        yield
+        return
+    host = expand(spec.host, env, "workload.background.host") if spec.host else None
+    load = Background(spec, host, drill.files.logs)
+    name = f"background load: {spec.locustfile.name}, {spec.users} users"
+    with drill.timeline.step(name, Category.SETUP, locustfile=str(spec.locustfile),
+                             host=host) as extra:
+        load.start()
+        try:
+            yield
+        finally:
+            extra.update(load.stop())
+
+
 def run_plan_scenario(drill: Drill) -> None:
     """Run the drill's scenario as its plan spells it out."""
     plan, scenario = drill.plan, drill.scenario
@@ -145,7 +168,8 @@ def _drill(drill: Drill, plan: Plan, scenario: ScenarioPlan, stack: Stack,
            env: Mapping[str, str]) -> None:
     assert plan.stack is not None and scenario.fault is not None and scenario.ledger
     ledger = services[scenario.ledger]
-    with drill.load(ledger, health=_health(stack, plan.stack)):
+    with drill.load(ledger, health=_health(stack, plan.stack)), \
+            _background(drill, scenario, env):
         drill.warm_up()
         due: float | None = None
         for job_name in restored_jobs(plan, scenario):

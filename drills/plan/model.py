@@ -34,6 +34,22 @@ class Targets:
 
 
 @dataclass(frozen=True)
+class BackgroundLoad:
+    """The team's own locustfile, run beside drills' load as background traffic.
+
+    Not measured for the RPO (drills cannot know what its writes were); its request and
+    failure counts go on the timeline, and its output with the scenario's logs.
+    """
+
+    locustfile: Path
+    users: int = 4
+    host: str | None = None  # its --host; ``${VAR:-default}`` allowed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"locustfile": str(self.locustfile), "users": self.users, "host": self.host}
+
+
+@dataclass(frozen=True)
 class WorkloadSpec:
     """Load applied during a drill."""
 
@@ -41,10 +57,14 @@ class WorkloadSpec:
     rate: float = 0.0  # total writes/s across users; 0 = as fast as they can
     warmup_s: float = 3.0  # load before the fault
     hold_s: float = 2.0  # load after the first good probe
+    background: BackgroundLoad | None = None
 
-    def to_dict(self) -> dict[str, float | int]:
-        return {"users": self.users, "rate": self.rate, "warmup_s": self.warmup_s,
-                "hold_s": self.hold_s}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"users": self.users, "rate": self.rate,
+                               "warmup_s": self.warmup_s, "hold_s": self.hold_s}
+        if self.background is not None:
+            out["background"] = self.background.to_dict()
+        return out
 
 
 @dataclass(frozen=True)

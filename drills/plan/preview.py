@@ -77,6 +77,9 @@ def _steps(plan: Plan, scenario: ScenarioPlan) -> list[str]:
         + (f" at {w.rate:g}/s" if w.rate else " as fast as acknowledged")
         + f", probe every {scenario.probe.interval_s * 1000:g} ms; warm-up {w.warmup_s:g} s",
     ]
+    if w.background is not None:
+        steps.append(f"beside it, your locustfile {w.background.locustfile.name} with "
+                     f"{w.background.users} users (background traffic, not measured)")
     for job_name in restored_jobs(plan, scenario):
         job = plan.backups.get(job_name)
         if job is None:

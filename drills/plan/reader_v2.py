@@ -39,6 +39,7 @@ from drills import kinds
 from drills.catalogue import CATALOGUE
 from drills.plan.contradictions import restored_jobs
 from drills.plan.model import (
+    BackgroundLoad,
     BackupSchedule,
     Plan,
     ProbeSpec,
@@ -122,6 +123,27 @@ class PlanV2Reader(StackSectionsReader):
                 seen[sc.catalogue_name] = n
         return Plan(self.path, sha256, name, scenarios, description, version=2, stack=stack,
                     backups=backups, procedures=procedures, drill_every_s=drill_every)
+
+    def workload(self, raw: Any, key: str, base: WorkloadSpec) -> WorkloadSpec:
+        """Version 1's workload, plus ``background``: the team's own locustfile."""
+        entry = dict(raw) if isinstance(raw, dict) else raw
+        background = entry.pop("background", None) if isinstance(entry, dict) else None
+        spec = super().workload(entry, key, base)
+        if background is None:
+            return spec
+        where = f"{key}.background"
+        found = self.mapping(background, where, ("locustfile", "users", "host"))
+        if "locustfile" not in found:
+            raise self.fail(f"{where}.locustfile", "missing: your locustfile, relative to "
+                            "the plan")
+        path = self.relative_path(found["locustfile"], f"{where}.locustfile")
+        if not path.is_file():
+            raise self.fail(f"{where}.locustfile", f"{shown(found['locustfile'])}: no such "
+                            f"file (looked for {path})")
+        users = int(self.number(found.get("users", 4), f"{where}.users", integer=True,
+                                minimum=1, maximum=10_000))
+        host = self.url(found["host"], f"{where}.host") if "host" in found else None
+        return replace(spec, background=BackgroundLoad(path, users, host))
 
     # -- targets -------------------------------------------------------------------------
 

@@ -65,7 +65,7 @@ class CommandResult:
                 "started_wall": self.started.wall, "ended_wall": self.ended.wall}
 
 
-def _end_group(proc: subprocess.Popen[bytes]) -> None:
+def end_group(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM to the procedure's process group, SIGKILL to it after the grace period."""
     for sig, wait_s in ((signal.SIGTERM, GRACE_S), (signal.SIGKILL, GRACE_S)):
         try:
@@ -108,9 +108,9 @@ def run(procedure: Procedure, ctx: ProcedureContext, log_name: str) -> CommandRe
             code: int | None = proc.wait(procedure.timeout_s)
         except subprocess.TimeoutExpired:
             timed_out, code = True, None
-            _end_group(proc)
+            end_group(proc)
         except BaseException:  # Ctrl-C, SIGTERM, the drill failing: nothing is left running
-            _end_group(proc)
+            end_group(proc)
             raise
         else:
             try:  # children it left in its group (a backgrounded helper) go too

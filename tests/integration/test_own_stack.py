@@ -269,6 +269,10 @@ def test_seed_000_its_compose_project_and_scripts(tmp_path: Path) -> None:
     assert "+ 300.0 s stated for manual steps" in loss["rto_s"]["measured"]
     assert loss["check.2"]["measured"] == "answered 3 (wanted >= 3)"  # the accounts came back
     assert found["db-crash"]["lost_writes"] == 0
+    journal = json.loads((tmp_path / run_id / "server-loss" / "journal.json").read_text())
+    background = [e for e in journal["events"] if e["kind"] == "step.end"
+                  and e["name"].startswith("background load: api.py")]
+    assert background and background[0]["data"]["requests"] > 0, background
     assert labelled(run_id) == []
 
 

@@ -66,7 +66,7 @@ def test_drill_check_reports_the_seed_000_contradiction(capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert "scenarios.server-loss.targets.rpo: RPO 6 h" in out
     assert "taken every 24 h" in out
-    assert "3. backup daily-dump of db" in out  # what the scenario will do, in order
+    assert "4. backup daily-dump of db" in out  # what the scenario will do, in order
     assert "scripts/restore-db.sh {latest:daily-dump}" in out
 
 

@@ -156,7 +156,12 @@ def run_plan_scenario(drill: Drill) -> None:
     )
     for name in plan.stack.setup:
         drill.setup_step(RunProcedure(plan.procedures[name], ctx))
-    backups_root = Path(tempfile.mkdtemp(prefix=f"drills-{drill.run_id}-backups-"))
+    # in the runtime's own working directory: it goes with the stack, and `drill clean`
+    # finds it (with the owner record) after a crash
+    workdir = getattr(stack.runtime, "workdir", None)
+    backups_root = (Path(workdir) / "team-backups" if workdir is not None else
+                    Path(tempfile.mkdtemp(prefix=f"drills-{drill.run_id}-backups-")))
+    backups_root.mkdir(mode=0o700, exist_ok=True)
     try:
         _drill(drill, plan, scenario, stack, services, ctx, backups_root, env)
     finally:

@@ -394,3 +394,45 @@ def test_the_readme_walkthrough_from_an_empty_directory(tmp_path: Path) -> None:
     html = (tmp_path / "reports" / run_id / "index.html").read_text()
     assert "contradicts its own targets" in html and "no earlier run of it" in html
     assert labelled(run_id) == []
+
+
+@pytest.mark.compose
+def test_ctrl_c_mid_procedure_leaves_nothing(tmp_path: Path) -> None:
+    """Ctrl-C while the team's restore script runs: the script's whole process group, the
+    compose project with its volumes and the backups go; exit 130."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    from tests.integration.conftest import processes_mentioning
+
+    plan = write_project(tmp_path / "shop")
+    marker = f"drills-itest-{uuid.uuid4().hex}"
+    (tmp_path / "shop" / "scripts" / "restore.sh").write_text(
+        f"#!/usr/bin/env bash\n(exec -a {marker} sleep 300) &\nexec -a {marker} sleep 300\n")
+    run_id = f"itest-own-int-{uuid.uuid4().hex[:6]}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "drills.cli", "run", "--plan", str(plan), "--scenario",
+         "server-loss", "--runtime", "compose", "--out", str(tmp_path / "reports"),
+         "--run-id", run_id], cwd=REPO, env={**os.environ, **ports_env()},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not processes_mentioning(marker):
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, "the restore script never started"
+            time.sleep(0.2)
+        assert labelled(run_id), "no container or volume of the run to clean up"
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, out[-3000:]
+    assert processes_mentioning(marker) == []
+    assert labelled(run_id) == []
+    assert list(Path(tempfile.gettempdir()).glob(f"drills-{run_id}-*")) == []

@@ -131,3 +131,19 @@ def test_the_full_stack_from_the_wheel(venv: Path, tmp_path: Path) -> None:
     (entry,) = summary["scenarios"]
     assert entry["verdict"] == "pass" and entry["probed_service"] == "app"
     assert str(venv) in entry["environment"]["services"]["app"]["program"]
+
+
+def test_a_teams_own_plan_from_the_wheel(venv: Path, tmp_path: Path) -> None:
+    """Plan version 2 from an empty directory: the bot-service example, copied as a user would."""
+    own = tmp_path / "bot"
+    shutil.copytree(REPO / "examples" / "bot-service", own)
+    check = _run([str(venv / "bin" / "drill"), "check", "drill-plan.yaml"], cwd=own)
+    assert check.returncode == 1, check.stdout + check.stderr  # the daily dump vs RPO 15 min
+    assert "scenarios.postgres-loss.targets.rpo" in check.stdout
+    done = _run([str(venv / "bin" / "drill"), "run", "--plan", "drill-plan.yaml", "--runtime",
+                 "local", "--scenario", "postgres-loss", "--run-id", "itest-wheel-own"],
+                cwd=own)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    summary = json.loads((own / "reports" / "itest-wheel-own" / "summary.json").read_text())
+    (entry,) = summary["scenarios"]
+    assert entry["verdict"] == "pass" and entry["restore"] is not None

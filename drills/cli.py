@@ -54,7 +54,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                                             for s in plan.scenarios.values()):
         paths.append(builtin_scenarios())  # built-in drills, and the plan's spelled-out ones
     found = contradictions.find(plan)
-    blocking = [c for c in found if c.blocking]
+    selected = set(config.scenarios or plan.scenarios)
+    blocking = [c for c in found if c.blocking and (not c.scenarios
+                                                   or selected & set(c.scenarios))]
+    found = [c for c in found if not c.blocking]
     if blocking:
         raise UsageError(f"{printable(plan.path, 300)}: the plan cannot run as written "
                          "(drill check says the same):\n  - "
@@ -72,10 +75,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"drill: run {config.run_id}, plan {printable(plan.path, 300)}, runtime {runtime}, "
           f"scenarios: {', '.join(config.scenarios or tuple(plan.scenarios))}", flush=True)
     isolation = []
-    if paths == [builtin_scenarios()]:
+    if builtin_scenarios() in paths:
         # the built-in drills carry their own pytest settings: whatever pytest.ini or
-        # pyproject.toml sits above the installed package must not change how they run
-        isolation = ["-c", str(where / "pytest.ini"), "--rootdir", str(where)]
+        # pyproject.toml sits above the installed package (or beside a team's own drills)
+        # must not change how they run
+        isolation = ["-c", str(builtin_scenarios() / "pytest.ini"), "--rootdir",
+                     str(builtin_scenarios())]
     pytest_args = [
         *(str(p) for p in paths), "-p", "no:cacheprovider", "-p", "no:locust", "-q", *isolation,
         # a drill reports warnings; it does not die of them (a test suite's ini may say error)

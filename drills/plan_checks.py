@@ -23,13 +23,17 @@ from drills.stack.service import Service
 
 
 def run_check(check: CheckSpec, services: Mapping[str, Service], ledger: str,
-              env: Mapping[str, str]) -> tuple[Verdict, str, object]:
-    """Run one check: its verdict, what it saw, and the value it read (if any)."""
+              env: Mapping[str, str]) -> tuple[Verdict | None, str, object]:
+    """Run one check: its verdict, what it saw, and the value it read (if any).
+
+    The ledger check has no verdict of its own (None): the read-back after the hold
+    judges it, in the loss rows (lost writes, RPO, integrity).
+    """
     if check.kind is CheckKind.LEDGER:
         if check.service != ledger:
             return (Verdict.COULD_NOT_VERIFY, f"the write ledger is kept in {ledger}, not "
                     f"{check.service}: one ledger per scenario (set `ledger:`)", None)
-        return Verdict.PASS, "judged with the loss figures (lost writes, RPO)", None
+        return None, "judged with the loss figures (lost writes, RPO)", None
     if check.kind is CheckKind.HTTP:
         assert check.url is not None
         try:
@@ -49,6 +53,10 @@ def run_check(check: CheckSpec, services: Mapping[str, Service], ledger: str,
                 None)
     request = check.query if check.kind is CheckKind.SQL else check.command
     assert request is not None
+    refusal = getattr(kinds.get(service.kind).store(), "read_only_refusal", None)
+    why = refusal(service.endpoint, request) if refusal is not None else None
+    if why:
+        return Verdict.COULD_NOT_VERIFY, f"not run: {why}", None
     try:
         value = query(service.endpoint, request, check.timeout_s)
     except DrillError as exc:

@@ -42,18 +42,17 @@ from drills.procedures.steps import ProcedureBackup, ProcedureFault, RunProcedur
 from drills.recovery.provision import Provision
 from drills.recovery.restart import Restart
 from drills.stack.local import LocalRuntime
-from drills.stack.own_compose import OwnComposeRuntime, OwnComposeService
+from drills.stack.own_compose import OwnComposeRuntime, OwnComposeService, resolve_health
 from drills.stack.service import Service
 from drills.stack.stack import Stack
-from drills.timeline import Category
+from drills.timeline import Category, EventKind
 from drills.workload.background import Background
 
 
 def refuse_blocking(plan: Plan, scenario: ScenarioPlan) -> None:
     """A scenario that cannot run as written stops here, before anything starts."""
-    key = f"scenarios.{scenario.name}"
     blocking = [c for c in find(plan) if c.blocking and
-                (c.key.startswith(key + ".") or c.key.startswith("procedures."))]
+                (not c.scenarios or scenario.name in c.scenarios)]
     if blocking:
         raise UsageError(f"{plan.path}: scenario {scenario.name} cannot run as written "
                          "(`drill check` says the same):\n  - "
@@ -80,7 +79,8 @@ def _health(stack: Stack, spec: StackSpec) -> list[tuple[str, HealthCheck]]:
     checks = []
     for service in stack:
         check = service.health if isinstance(service, OwnComposeService) else \
-            spec.services[service.name].health
+            resolve_health(spec.services[service.name].health, os.environ,
+                           f"stack.services.{service.name}.health")
         if check is not None:
             checks.append((service.name, check))
     return checks
@@ -136,7 +136,12 @@ def _background(drill: Drill, scenario: ScenarioPlan, env: Mapping[str, str]) ->
         try:
             yield
         finally:
-            extra.update(load.stop())
+            try:
+                extra.update(load.stop())
+            except DrillError as exc:  # on the record; never hides the drill's own error
+                extra["error"] = str(exc)
+                drill.timeline.record(EventKind.ERROR, "background load failed",
+                                      error=str(exc))
 
 
 def run_plan_scenario(drill: Drill) -> None:
@@ -152,7 +157,10 @@ def run_plan_scenario(drill: Drill) -> None:
         run_dir=drill.files.root, logs_dir=drill.files.logs,
         services={name: _access(s) for name, s in services.items()},
         project=own.project if own else None,
-        compose_files=plan.stack.compose_files, path_first=_path_first(stack),
+        # the team's files and drills' override (its labels): a script's `docker compose up`
+        # recreates containers as drills made them, never unlabelled ones
+        compose_files=(*plan.stack.compose_files, own.run_file) if own else (),
+        path_first=_path_first(stack), base_env=env,
     )
     for name in plan.stack.setup:
         drill.setup_step(RunProcedure(plan.procedures[name], ctx))
@@ -210,6 +218,8 @@ def _drill(drill: Drill, plan: Plan, scenario: ScenarioPlan, stack: Stack,
         drill.wait_for_service()
         for i, check in enumerate(scenario.checks):
             verdict, detail, value = run_check(check, services, scenario.ledger, env)
+            if verdict is None:
+                continue  # the ledger: judged by the loss rows, after the read-back
             drill.record_check(f"check {i + 1}: {check.describe()}", str(verdict), detail,
                                value=value if isinstance(value, int | float) else None,
                                check=check.to_dict())

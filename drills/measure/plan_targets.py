@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from drills.measure.findings import Finding
 from drills.measure.rto import Rto
@@ -101,9 +100,6 @@ def check_rows(steps: Sequence[Step], findings: list[Finding]) -> list[TargetChe
             continue
         verdict = Verdict(str(step.data.get("verdict", Verdict.COULD_NOT_VERIFY)))
         detail = str(step.data.get("detail", ""))
-        check: Mapping[str, Any] = step.data.get("check") or {}
-        if check.get("kind") == "ledger" and verdict == Verdict.PASS:
-            continue  # judged by the loss rows (lost writes, RPO, integrity)
         if verdict == Verdict.FAIL:
             findings.append(Finding("CHECK_FAILED", f"{step.name}: {detail}"))
         elif verdict == Verdict.COULD_NOT_VERIFY:

@@ -9,7 +9,7 @@ the start of the run, and the drill then measures how far off it is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from drills.plan.model import Plan, ScenarioPlan
 from drills.plan.procedure_spec import needs_arg, placeholders
@@ -25,6 +25,8 @@ class Contradiction:
     message: str
     #: the scenario cannot run as written (else: a target its own plan already misses)
     blocking: bool
+    #: the scenarios it concerns; empty: the plan as a whole
+    scenarios: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.key}: {self.message}"
@@ -62,14 +64,15 @@ def procedures_of(plan: Plan, scenario: ScenarioPlan) -> list[str]:
 def find(plan: Plan) -> list[Contradiction]:
     """Every contradiction of the plan, scenario by scenario, then its backup jobs."""
     found: list[Contradiction] = []
-    for name, scenario in plan.scenarios.items():
-        if scenario.source is Source.STEPS:
-            found += _scenario(plan, name, scenario)
+    steps = tuple(n for n, s in plan.scenarios.items() if s.source is Source.STEPS)
+    for name in steps:
+        found += [replace(c, scenarios=(name,))
+                  for c in _scenario(plan, name, plan.scenarios[name])]
     for i, setup in enumerate(plan.stack.setup if plan.stack else ()):
         if setup not in plan.procedures:
             found.append(Contradiction(
                 f"stack.setup[{i}]", f"procedure {setup} does not exist; `procedures` has: "
-                f"{', '.join(plan.procedures) or 'none'}", blocking=True))
+                f"{', '.join(plan.procedures) or 'none'}", blocking=True, scenarios=steps))
     for name, job in plan.backups.items():
         if job.retention_s is not None and job.retention_s < job.every_s:
             found.append(Contradiction(

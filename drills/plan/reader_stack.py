@@ -68,18 +68,24 @@ class StackSectionsReader(PlanReader):
         raw_services = entry.get("services")
         if not isinstance(raw_services, dict) or not raw_services:
             raise self.fail("stack.services", "must map at least one service name to its kind")
-        services = {}
+        services: dict[str, ServiceSpec] = {}
         for n, s in raw_services.items():
             if not isinstance(n, str) or not _ITEM.match(n):
                 raise self.fail(f"stack.services.{shown(n)}", "cannot be a service name: use 1 "
                                 "to 63 lower-case letters, digits, '-' and '_'")
+            clash = [m for m in services if m.replace("-", "_") == n.replace("-", "_")]
+            if clash:
+                raise self.fail(f"stack.services.{n}", f"{n} and {clash[0]} name the same "
+                                "environment variables (DRILL_<SERVICE>_HOST...); rename one")
             services[n] = self.service(n, s, own=bool(files))
         setup = entry.get("setup") or []
         if not isinstance(setup, list):
             raise self.fail("stack.setup", "must be a list of procedure names, run in order "
                             "once the stack is up (migrations, your data)")
         names = tuple(self.item_name(n, f"stack.setup[{i}]") for i, n in enumerate(setup))
-        return StackSpec(services, files, self.path.parent if files else None, names)
+        # Compose's own default: relative paths and .env resolve against the first file's
+        # directory, for drills as for the team's scripts (COMPOSE_FILE)
+        return StackSpec(services, files, files[0].parent if files else None, names)
 
     def relative_path(self, raw: Any, key: str) -> Path:
         text = self.text(raw, key)

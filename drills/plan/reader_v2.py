@@ -313,8 +313,10 @@ class PlanV2Reader(StackSectionsReader):
             action, value, entry = self.single(item, where, tuple(a.value for a in StepAction),
                                                ("phase", "takes"))
             step = StepAction(action)
+            # detection (fault to first failure) and verification (last step to first good
+            # probe) are measured around the steps; a step is a decision or an execution
             phase = Phase(self.choice(entry.get("phase", "execution"), f"{where}.phase",
-                                      tuple(p.value for p in Phase)))
+                                      (Phase.DECISION.value, Phase.EXECUTION.value)))
             takes = None
             if step is StepAction.MANUAL:
                 target = self.text(value, f"{where}.manual")

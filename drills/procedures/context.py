@@ -58,6 +58,15 @@ class ProcedureContext:
     latest_names: dict[str, str] = field(default_factory=dict)
     #: the directory the backup being taken goes to (only while one is taken)
     backup_dir: Path | None = None
+    #: the environment every procedure starts from (the compose commands' own, for an own
+    #: stack: DRILLS_<KIND>_IMAGE as drills brought the project up); default: this process's
+    base_env: Mapping[str, str] | None = None
+    runs: int = 0
+
+    def log_name(self, procedure: str) -> str:
+        """The next procedure log's name: numbered in the order the procedures ran."""
+        self.runs += 1
+        return f"procedure-{self.runs:02d}-{procedure}.log"
 
     def secrets(self) -> list[str]:
         """Values that must never appear in saved output."""
@@ -105,7 +114,7 @@ class ProcedureContext:
         return argv
 
     def environment(self, procedure: Procedure) -> dict[str, str]:
-        env = dict(os.environ)
+        env = dict(os.environ if self.base_env is None else self.base_env)
         if self.path_first:
             env["PATH"] = os.pathsep.join([*self.path_first, env.get("PATH", "")])
         if self.project is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from drills.clock import Instant
+from drills.errors import RecoveryError
 from drills.plan.procedure_spec import Procedure
 from drills.procedures.context import ProcedureContext
 from drills.stack.process import die_with_parent
@@ -99,26 +100,35 @@ def run(procedure: Procedure, ctx: ProcedureContext, log_name: str) -> CommandRe
     ctx.logs_dir.mkdir(parents=True, exist_ok=True)
     log = ctx.logs_dir / log_name
     timed_out = False
-    with open(log, "wb") as out:
-        started = Instant.now()
-        proc = subprocess.Popen(argv, cwd=procedure.cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=die_with_parent)
-        try:
-            code: int | None = proc.wait(procedure.timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out, code = True, None
-            end_group(proc)
-        except BaseException:  # Ctrl-C, SIGTERM, the drill failing: nothing is left running
-            end_group(proc)
-            raise
-        else:
-            try:  # children it left in its group (a backgrounded helper) go too
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        ended = Instant.now()
-    _redact(log, ctx.secrets())
+    try:
+        with open(log, "wb") as out:
+            started = Instant.now()
+            try:
+                proc = subprocess.Popen(argv, cwd=procedure.cwd, env=env,
+                                        stdin=subprocess.DEVNULL, stdout=out,
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        preexec_fn=die_with_parent)
+            except OSError as exc:  # not found, not executable
+                raise RecoveryError(
+                    f"procedure {procedure.name}: cannot run {argv[0]}: {exc.strerror}"
+                    + (" (make it executable: chmod +x)" if isinstance(exc, PermissionError)
+                       else "")) from exc
+            try:
+                code: int | None = proc.wait(procedure.timeout_s)
+            except subprocess.TimeoutExpired:
+                timed_out, code = True, None
+                end_group(proc)
+            except BaseException:  # Ctrl-C, SIGTERM, the drill failing: nothing left running
+                end_group(proc)
+                raise
+            else:
+                try:  # children it left in its group (a backgrounded helper) go too
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            ended = Instant.now()
+    finally:  # whatever happened, no password stays in the saved output
+        _redact(log, ctx.secrets())
     return CommandResult(procedure.name, tuple(argv), procedure.cwd, code, started, ended,
                          log, timed_out)
 

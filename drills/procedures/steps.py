@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from itertools import count
 from pathlib import Path
 
 from drills.action import Action
@@ -22,12 +21,6 @@ from drills.procedures.context import ProcedureContext
 from drills.procedures.runner import CommandResult, run
 from drills.recovery.base import RecoveryStep
 from drills.stack.service import Service
-
-_RUNS = count(1)
-
-
-def _log_name(procedure: Procedure) -> str:
-    return f"procedure-{next(_RUNS):02d}-{procedure.name}.log"
 
 
 def _facts(done: CommandResult) -> dict[str, object]:
@@ -42,7 +35,7 @@ class ProcedureFault(Fault):
         self.procedure, self.ctx = procedure, ctx
 
     def inject(self) -> Action:
-        done = run(self.procedure, self.ctx, _log_name(self.procedure))
+        done = run(self.procedure, self.ctx, self.ctx.log_name(self.procedure.name))
         if not done.ok:
             raise FaultError(f"procedure {self.procedure.name} ({' '.join(done.argv)}) "
                              f"failed: {done.outcome()}:\n{done.tail()}")
@@ -58,8 +51,9 @@ class RunProcedure(RecoveryStep):
         self.name = f"procedure {procedure.name}"
 
     def run(self, timeout_s: float) -> Action:
-        # the procedure's own timeout rules; the drill's recovery timeout bounds the steps
-        done = run(self.procedure, self.ctx, _log_name(self.procedure))
+        # the procedure's own `timeout` bounds it (a restore may take longer than the
+        # drill's recovery_timeout, which bounds waiting for the service to answer)
+        done = run(self.procedure, self.ctx, self.ctx.log_name(self.procedure.name))
         if not done.ok:
             raise RecoveryError(f"procedure {self.procedure.name} ({' '.join(done.argv)}) "
                                 f"failed: {done.outcome()}:\n{done.tail()}")
@@ -96,7 +90,7 @@ class ProcedureBackup(BackupMethod):
         where.mkdir(parents=True, mode=0o700)
         self.ctx.backup_dir = where
         try:
-            done = run(self.procedure, self.ctx, _log_name(self.procedure))
+            done = run(self.procedure, self.ctx, self.ctx.log_name(self.procedure.name))
         finally:
             self.ctx.backup_dir = None
         if not done.ok:
@@ -120,8 +114,11 @@ class ProcedureBackup(BackupMethod):
             return Verification(False, "size", f"backup job {self.job.name} made nothing in "
                                 f"{path} (the procedure writes into {{backup_dir}})")
         if path.is_file() and path.suffix == ".gz" and shutil.which("gzip"):
-            done = subprocess.run(["gzip", "-t", str(path)], capture_output=True, text=True,
-                                  timeout=600, check=False)
+            try:
+                done = subprocess.run(["gzip", "-t", str(path)], capture_output=True,
+                                      text=True, timeout=600, check=False)
+            except subprocess.TimeoutExpired:
+                return Verification(False, f"gzip -t {path.name}", "did not finish in 600 s")
             if done.returncode != 0:
                 return Verification(False, f"gzip -t {path.name}", done.stderr.strip()[-500:])
             return Verification(True, f"gzip -t {path.name}",

@@ -16,7 +16,10 @@ from drills.plan.spans import span
 
 def previous_run(out_dir: Path, plan_name: str, before_wall: float,
                  this_run: str) -> tuple[str, float] | None:
-    """The latest earlier run of the plan called ``plan_name``: (run id, start, epoch s)."""
+    """The latest earlier run of the plan called ``plan_name``: (run id, its start in epoch s).
+
+    Any run counts, whatever its verdict: a drill that failed was still a drill.
+    """
     found: tuple[str, float] | None = None
     for summary in out_dir.glob("*/summary.json"):
         if summary.parent.name == this_run:

@@ -59,7 +59,10 @@ def resolve_endpoint(spec: ServiceSpec, env: Mapping[str, str]) -> tuple[Endpoin
     if reach.url is not None:
         url = expand(reach.url, env, f"{where}.url")
         parsed = urllib.parse.urlsplit(url)
-        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        try:
+            port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        except ValueError:
+            raise UsageError(f"{where}.url: {printable(url)} has no valid port") from None
         return Endpoint(spec.kind, parsed.hostname or "", port, ""), url
     host = expand(str(reach.host), env, f"{where}.host")
     raw_port = expand(str(reach.port), env, f"{where}.port")
@@ -75,6 +78,10 @@ def resolve_health(check: HealthCheck | None, env: Mapping[str, str],
         return check
     return HealthCheck(url=expand(check.url, env, f"{where}.url"), method=check.method,
                        status=check.status, command=check.command, timeout_s=check.timeout_s)
+
+
+def _anonymous(volume: str) -> bool:
+    return len(volume) == 64 and all(c in "0123456789abcdef" for c in volume)
 
 
 def compose_environment() -> dict[str, str]:
@@ -110,7 +117,11 @@ def unsafe(config: Mapping[str, Any], project: str, spec: StackSpec,
             problems.append(f"service {name} sets container_name {svc['container_name']!r}: "
                             "one name for every project, including the team's own")
         for mount in svc.get("volumes") or []:
-            if mount.get("type") == "bind" and not mount.get("read_only"):
+            if mount.get("type") == "bind" and str(mount.get("source", "")).endswith(
+                    "docker.sock"):
+                problems.append(f"service {name} mounts the Docker socket "
+                                f"{mount.get('source')}: it could act on any project")
+            elif mount.get("type") == "bind" and not mount.get("read_only"):
                 problems.append(f"service {name} mounts {mount.get('source')} writable: the "
                                 "drill's server would write into your directory (mount it "
                                 ":ro, or use a volume)")
@@ -123,7 +134,10 @@ def unsafe(config: Mapping[str, Any], project: str, spec: StackSpec,
                             "outlives the drill's project")
     for name, network in (config.get("networks") or {}).items():
         if network.get("external"):
-            problems.append(f"network {name} is external")
+            problems.append(f"network {name} is external: it belongs to no project")
+        elif not str(network.get("name", "")).startswith(f"{project}_"):
+            problems.append(f"network {name} is named {network.get('name')!r} explicitly: "
+                            "another project may use it")
     problems += answering(spec, env)
     return problems
 
@@ -162,7 +176,11 @@ def preflight(spec: StackSpec) -> None:
         raise UsageError(f"docker compose config on "
                          f"{', '.join(str(f) for f in spec.compose_files)} failed:\n"
                          f"{done.stderr.strip()[-2000:]}")
-    problems = unsafe(json.loads(done.stdout), project, spec, env)
+    try:
+        config = json.loads(done.stdout)
+    except ValueError as exc:
+        raise UsageError(f"docker compose config gave no JSON ({exc})") from exc
+    problems = unsafe(config, project, spec, env)
     if problems:
         raise UsageError(refusal(spec, problems))
 
@@ -217,9 +235,11 @@ class OwnComposeRuntime(ComposeRuntime):
         override = {
             "services": {n: {"labels": self.labels} for n in self.config.get("services", {})},
             "volumes": {n: {"labels": self.labels} for n in self.config.get("volumes") or {}},
+            "networks": {n: {"labels": self.labels} for n in self.config.get("networks") or {}},
         }
-        if not override["volumes"]:
-            del override["volumes"]
+        for section in ("volumes", "networks"):
+            if not override[section]:
+                del override[section]
         self.run_file.write_text(json.dumps(override, indent=1))
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         (self.logs_dir / "compose.override.json").write_text(json.dumps(override, indent=1))
@@ -301,10 +321,19 @@ class OwnComposeService(ComposeService):
         """Lose the server: its container and every volume of the project it mounts."""
         container = self.container()
         volumes = [m["Name"] for m in container.attrs["Mounts"] if m["Type"] == "volume"]
-        foreign = [v for v in volumes if not v.startswith(f"{self.rt.project}_")]
-        if foreign:  # never: the project was checked; but a volume is the team's data
+        # the project's named volumes, or anonymous ones made for this very container
+        foreign = [v for v in volumes if not v.startswith(f"{self.rt.project}_")
+                   and not _anonymous(v)]
+        if foreign:
             raise FaultError(f"{self.name}: volumes {', '.join(foreign)} are not of the "
                              f"drill's project {self.rt.project}; not removing them")
+        for volume in volumes:
+            users = [c.name for c in self.rt.docker.containers.list(
+                all=True, filters={"volume": volume}) if c.id != container.id]
+            if users:
+                raise FaultError(f"{self.name}: volume {volume} is shared with "
+                                 f"{', '.join(users)}; losing {self.name} would take their "
+                                 "data too: give the server a volume of its own")
         at = Instant.now()
         container.remove(force=True, v=True)
         for volume in volumes:

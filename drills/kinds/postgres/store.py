@@ -204,7 +204,8 @@ def query(endpoint: Endpoint, request: str | Sequence[str], timeout_s: float = 1
             with conn.transaction():
                 conn.execute("SET TRANSACTION READ ONLY")
                 conn.execute(f"SET LOCAL statement_timeout = {ms}")
-                row = conn.execute(request).fetchone()
+                # prepared: one statement only (no "COMMIT; DELETE ..." out of read-only)
+                row = conn.execute(request, prepare=True).fetchone()
     except psycopg.Error as exc:
         raise StackError(f"postgres on {endpoint.host}:{endpoint.port}: "
                          f"{type(exc).__name__}: {str(exc).strip()}") from exc

@@ -46,6 +46,27 @@ def client(endpoint: Endpoint, timeout_s: float = 5.0) -> redis.Redis:
 
 
 
+def read_only_refusal(endpoint: Endpoint, request: str | Sequence[str]) -> str | None:
+    """Why a plan's Redis check must not run: a command the server does not flag readonly.
+
+    A check reads the team's data; it never changes it (FLUSHALL, DEL, LPUSH...).
+    """
+    argv = [request] if isinstance(request, str) else list(request)
+    if not argv:
+        return "an empty command"
+    try:
+        with client(endpoint, timeout_s=5) as r:
+            info = r.execute_command("COMMAND", "INFO", argv[0])
+    except (redis.RedisError, TypeError, IndexError):  # TypeError: redis-py on an unknown one
+        return f"{argv[0]} is not a command this Redis knows"
+    flags = (info or {}).get(argv[0].lower(), {}).get("flags", []) if isinstance(info, dict) \
+        else []
+    if "readonly" not in flags:
+        return (f"{argv[0]} is not a read-only command (flags: {', '.join(flags) or 'none'}): "
+                "a check only reads the team's data")
+    return None
+
+
 def query(endpoint: Endpoint, request: str | Sequence[str], timeout_s: float = 10.0) -> object:
     """A plan's Redis check: the answer to one command (``LLEN bull:discovery:wait``)."""
     argv = [request] if isinstance(request, str) else list(request)

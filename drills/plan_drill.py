@@ -144,6 +144,14 @@ def _background(drill: Drill, scenario: ScenarioPlan, env: Mapping[str, str]) ->
                                       error=str(exc))
 
 
+def _shown(text: str, env: Mapping[str, str]) -> str:
+    """A check's description with its ``${VAR}`` as they were at run time."""
+    try:
+        return expand(text, env, "check")
+    except DrillError:
+        return text
+
+
 def run_plan_scenario(drill: Drill) -> None:
     """Run the drill's scenario as its plan spells it out."""
     plan, scenario = drill.plan, drill.scenario
@@ -220,7 +228,8 @@ def _drill(drill: Drill, plan: Plan, scenario: ScenarioPlan, stack: Stack,
             verdict, detail, value = run_check(check, services, scenario.ledger, env)
             if verdict is None:
                 continue  # the ledger: judged by the loss rows, after the read-back
-            drill.record_check(f"check {i + 1}: {check.describe()}", str(verdict), detail,
+            drill.record_check(f"check {i + 1}: {_shown(check.describe(), env)}",
+                               str(verdict), detail,
                                value=value if isinstance(value, int | float) else None,
                                check=check.to_dict())
         drill.hold()

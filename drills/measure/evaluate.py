@@ -443,7 +443,7 @@ class _Judge:
 
     def backup_verified(self, backup: BackupTaken) -> TargetCheck:
         key, title = f"backup.{backup.name}", f"backup {backup.name} usable"
-        shown = "verified by its own tool before the fault"
+        shown = "verified before the fault"
         if backup.verified is None:
             return self.cnv(key, title, shown, "the drill stopped before verifying it")
         if backup.verified:

@@ -348,7 +348,10 @@ class OwnComposeService(ComposeService):
         except Exception:
             image_id, digests = "?", []
         return {"service": self.name, "kind": self.kind, "runtime": self.runtime,
-                "version": self._version or "unknown", "image": self.image,
+                # a service drills cannot ask for its version is known by its image
+                "version": self._version or (f"image {self.image}"
+                                             if self._store_kind is None else "unknown"),
+                "image": self.image,
                 "image_id": image_id, "image_digests": digests,
                 "project": self.rt.project, "endpoint": self.endpoint.public(),
                 "url": self.url, "health": self.health.describe() if self.health else None}

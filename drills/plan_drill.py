@@ -27,7 +27,7 @@ from typing import Any
 
 from drills import kinds
 from drills.drill import Drill
-from drills.errors import DrillError, UsageError
+from drills.errors import DrillError, StackError, UsageError
 from drills.faults.base import Fault
 from drills.faults.data import LoseData
 from drills.faults.process import Freeze, Kill
@@ -63,8 +63,13 @@ def bring_up(drill: Drill, stack: StackSpec) -> Stack:
     """The plan's stack: the team's compose project, or drills' servers of each kind."""
     if stack.own:
         return drill.stack(using=partial(OwnComposeRuntime, spec=stack), **stack.services)
-    settings: dict[str, Any] = {name: kinds.get(svc.kind).settings_type()
-                                for name, svc in stack.services.items()}
+    settings: dict[str, Any] = {}
+    for name, svc in stack.services.items():
+        known = kinds.find(svc.kind)
+        if known is None or not known.plan_builtin:
+            raise StackError(f"stack.services.{name}: drills cannot start a {svc.kind} server "
+                             "itself; name your compose file in stack.compose to drill it")
+        settings[name] = known.settings_type()
     return drill.stack(**settings)
 
 

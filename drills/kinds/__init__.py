@@ -44,6 +44,15 @@ def get(name: object) -> ServiceKind:
     return kind
 
 
+def find(name: str) -> ServiceKind | None:
+    """The kind called ``name``, or None when no package registered it.
+
+    A service of a team's stack that drills has no package for (an HTTP API, a search
+    engine) is reached, faulted and health-checked as a container.
+    """
+    return get(name) if name in _PACKAGES else None
+
+
 def all_kinds() -> tuple[ServiceKind, ...]:
     return tuple(get(name) for name in _PACKAGES)
 

@@ -43,6 +43,13 @@ def stack_lines(stack: StackSpec | None) -> list[str]:
             where = (f" at {svc.reach.url}" if svc.reach.url else
                      f" at {svc.reach.host}:{svc.reach.port}")
         health = f"; health: {svc.health.describe()}" if svc.health else ""
+        known = kinds.find(svc.kind)
+        if not stack.own and (known is None or not known.plan_builtin):
+            health += (f" -- drills cannot start a {svc.kind} server itself: every scenario "
+                       "of this stack could not verify (name your compose file in "
+                       "stack.compose)")
+        elif known is None:
+            health += " (reached, faulted and health-checked; no ledger or query)"
         lines.append(f"  {svc.name}: {svc.kind}{where}{health}")
     return lines
 
@@ -68,7 +75,8 @@ def _steps(plan: Plan, scenario: ScenarioPlan) -> list[str]:
     ledger = scenario.ledger or "?"
     place = "?"
     if ledger in plan.stack.services:
-        place = str(kinds.get(plan.stack.services[ledger].kind).ledger)
+        found = kinds.find(plan.stack.services[ledger].kind)
+        place = str(found.ledger) if found is not None else "?"
     w = scenario.workload
     steps = [
         f"bring up the stack; create drills' write ledger in {ledger} "

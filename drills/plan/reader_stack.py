@@ -17,8 +17,6 @@ from drills.plan.procedure_spec import PLACEHOLDERS, BackupJob, Procedure, needs
 from drills.plan.reader import PlanReader, shown
 from drills.plan.stack_spec import HealthCheck, Reach, SecretRef, ServiceSpec, StackSpec
 
-#: a service reached by URL only: the team's HTTP service, not a kind drills runs
-HTTP = "http"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ITEM = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -97,14 +95,12 @@ class StackSectionsReader(PlanReader):
     def service(self, name: str, raw: Any, own: bool) -> ServiceSpec:
         key = f"stack.services.{name}"
         entry = self.mapping(raw, key, ("kind", "reach", "health"))
-        allowed = ((*kinds.names(), HTTP) if own else
-                   tuple(k.name for k in kinds.all_kinds() if k.plan_builtin))
         kind = entry.get("kind")
-        if kind not in allowed:
-            where = ("a service of your compose project" if own else
-                     "one of drills' own servers (no `stack.compose`)")
-            raise self.fail(f"{key}.kind", f"{shown(kind)}: for {where} use one of "
-                            f"{', '.join(allowed)}")
+        if not isinstance(kind, str) or not _ITEM.match(kind):
+            raise self.fail(f"{key}.kind", f"{shown(kind)}: name the kind of service: one drills "
+                            f"knows ({', '.join(kinds.names())}), or your own name for it "
+                            "(http, search...): drills then reaches it by address, faults its "
+                            "container and runs its health check")
         reach = None
         if own:
             if "reach" not in entry:
@@ -119,20 +115,27 @@ class StackSectionsReader(PlanReader):
         return ServiceSpec(name, kind, reach, health)
 
     def reach(self, raw: Any, key: str, kind: str) -> Reach:
-        if kind == HTTP:
-            entry = self.mapping(raw, key, ("url",))
-            if "url" not in entry:
-                raise self.fail(f"{key}.url", "missing: the service's base URL, e.g. "
-                                "http://127.0.0.1:8080")
-            return Reach(url=self.url(entry["url"], f"{key}.url"))
+        known = kinds.find(kind)
+        if known is None or known.ledger is None:  # a service drills only reaches
+            entry = self.mapping(raw, key, ("url", "host", "port"))
+            if "url" in entry:
+                if len(entry) > 1:
+                    raise self.fail(key, "give url, or host and port, not both")
+                return Reach(url=self.url(entry["url"], f"{key}.url"))
+            for needed in ("host", "port"):
+                if needed not in entry:
+                    raise self.fail(f"{key}.{needed}", "missing: give url (http://...), or "
+                                    "host and port")
+            return Reach(host=self.address(entry["host"], f"{key}.host"),
+                         port=self.port(entry["port"], f"{key}.port"))
         entry = self.mapping(raw, key, ("host", "port", "user", "database", "password"))
         for needed in ("host", "port"):
             if needed not in entry:
                 raise self.fail(f"{key}.{needed}", f"missing: how drills reaches this {kind}")
-        for needed in kinds.get(kind).reach_needs:
+        for needed in known.reach_needs:
             if needed not in entry:
-                raise self.fail(f"{key}.{needed}", f"missing: {kinds.get(kind).title} needs "
-                                f"{' and '.join(kinds.get(kind).reach_needs)} to connect "
+                raise self.fail(f"{key}.{needed}", f"missing: {known.title} needs "
+                                f"{' and '.join(known.reach_needs)} to connect "
                                 "(drills' write ledger goes there)")
         return Reach(
             host=self.address(entry["host"], f"{key}.host"),
@@ -311,7 +314,8 @@ class StackSectionsReader(PlanReader):
         service = self.service_ref(entry.get("service"), f"{key}.service", stack)
         assert stack is not None
         kind = stack.services[service].kind
-        methods = kinds.get(kind).backup_methods if kind != HTTP else ()
+        known = kinds.find(kind)
+        methods = known.backup_methods if known is not None else ()
         if ("method" in entry) == ("procedure" in entry):
             raise self.fail(key, "give exactly one of method (built in, for this "
                             f"{kind} service: {', '.join(methods) or 'none'}) or "

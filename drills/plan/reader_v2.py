@@ -49,7 +49,7 @@ from drills.plan.model import (
 )
 from drills.plan.procedure_spec import Procedure
 from drills.plan.reader import MAX_DATASET, TARGET_KEYS, shown
-from drills.plan.reader_stack import HTTP, StackSectionsReader
+from drills.plan.reader_stack import StackSectionsReader
 from drills.plan.scenario_spec import (
     Bound,
     CheckKind,
@@ -372,7 +372,8 @@ class PlanV2Reader(StackSectionsReader):
                 service = self.service_ref(entry.get("service"), f"{where}.service", stack)
                 assert stack is not None
                 target = stack.services[service].kind
-                speaks = None if target == HTTP else kinds.get(target).check_language
+                known = kinds.find(target)
+                speaks = known.check_language if known is not None else None
                 if speaks != kind.value:
                     raise self.fail(f"{where}.service", f"{service} is a {target} service; "
                                     f"it answers no {action} check")
@@ -402,7 +403,7 @@ class PlanV2Reader(StackSectionsReader):
         """The service the write ledger and probe use: named, or the obvious one."""
         assert stack is not None  # a fault names a service of it
         stores = [n for n, s in stack.services.items()
-                  if s.kind != HTTP and kinds.get(s.kind).ledger is not None]
+                  if (known := kinds.find(s.kind)) is not None and known.ledger is not None]
         if raw is not None:
             name = self.service_ref(raw, key, stack)
             if name not in stores:

@@ -33,7 +33,6 @@ from drills.errors import FaultError, StackError, UsageError, printable
 from drills.health import run_health
 from drills.kinds.base import ServiceKind
 from drills.plan.interpolate import expand
-from drills.plan.reader_stack import HTTP
 from drills.plan.stack_spec import HealthCheck, ServiceSpec, StackSpec
 from drills.stack.capabilities import HasDataVolume, KeepsBackups
 from drills.stack.compose import ComposeRuntime, ComposeService
@@ -276,8 +275,8 @@ class OwnComposeService(ComposeService):
         mounts = [m for m in svc.get("volumes") or [] if m.get("type") == "volume"]
         self.name = spec.name
         self.kind = spec.kind
-        self._store_kind: ServiceKind | None = (None if spec.kind == HTTP
-                                                else kinds.get(spec.kind))
+        known = kinds.find(spec.kind)  # None: a service drills only reaches and faults
+        self._store_kind: ServiceKind | None = known if known and known.ledger else None
         self.rt = self.own = runtime
         self.plan = spec
         self.url = url

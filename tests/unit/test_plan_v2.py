@@ -255,3 +255,38 @@ def test_interpolation_as_compose_reads_it() -> None:
     assert expand("$${PORT}", env, "x") == "${PORT}"
     with pytest.raises(UsageError, match=r"stack.services.db.reach.port: \$\{NOPE\} is not set"):
         expand("${NOPE}", env, "stack.services.db.reach.port")
+
+
+def test_kinds_drills_has_no_package_for(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A team's search engine is reached and faulted; drills cannot start one itself."""
+    (tmp_path / "compose.yaml").write_text("services: {}\n")
+    own = load_plan(write(tmp_path, """
+version: 2
+stack:
+  compose: compose.yaml
+  services:
+    search: {kind: elasticsearch, reach: {host: 127.0.0.1, port: 9200},
+             health: {http: "http://127.0.0.1:9200/_cluster/health"}}
+    db: {kind: postgres, reach: {host: 127.0.0.1, port: 5432, user: u, database: d}}
+scenarios:
+  x: {fault: {kill: search}, recovery: [{restart: search}], targets: {rto: 1m}}
+"""))
+    assert own.scenario("x").ledger == "db"  # the one that can hold the ledger
+    with pytest.raises(PlanError, match="no sql check"):
+        load_plan(write(tmp_path, """
+version: 2
+stack: {compose: compose.yaml, services: {search: {kind: elasticsearch, reach: {url: "http://h:1"}},
+        db: {kind: postgres, reach: {host: h, port: 1, user: u, database: d}}}}
+scenarios:
+  x: {fault: {kill: search}, checks: [{sql: select 1, service: search, equals: 1}],
+      targets: {rto: 1m}}
+"""))
+    path = write(tmp_path, """
+version: 2
+stack: {services: {db: {kind: postgres}, docs: {kind: mongo}}}
+scenarios:
+  x: {fault: {kill: db}, targets: {rto: 1m}}
+""")
+    assert main(["check", str(path)]) == 0
+    assert "drills cannot start a mongo server itself" in capsys.readouterr().out

@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -64,28 +65,35 @@ def bring_up(drill: Drill, stack: StackSpec) -> Stack:
     if stack.own:
         return drill.stack(using=partial(OwnComposeRuntime, spec=stack), **stack.services)
     settings: dict[str, Any] = {}
+    kinds_of = {name: svc.kind for name, svc in stack.services.items()}
     for name, svc in stack.services.items():
         known = kinds.find(svc.kind)
         if known is None or not known.plan_builtin:
             raise StackError(f"stack.services.{name}: drills cannot start a {svc.kind} server "
                              "itself; name your compose file in stack.compose to drill it")
-        settings[name] = known.settings_type()
+        settings[name] = known.plan_settings(name, kinds_of)
     return drill.stack(**settings)
 
 
 def _access(service: Service) -> ServiceAccess:
-    url = service.url if isinstance(service, OwnComposeService) else None
     ep = service.endpoint
+    url = service.url if isinstance(service, OwnComposeService) else None
+    known = kinds.find(service.kind)
+    if url is None and known is not None and known.serves_http:
+        url = f"http://{ep.host}:{ep.port}"
     return ServiceAccess(host=ep.host, port=ep.port, url=url, user=ep.user,
                          database=ep.database, password=ep.password or None)
 
 
-def _health(stack: Stack, spec: StackSpec) -> list[tuple[str, HealthCheck]]:
+def _health(stack: Stack, spec: StackSpec,
+            ctx: ProcedureContext) -> list[tuple[str, HealthCheck]]:
     checks = []
     for service in stack:
         check = service.health if isinstance(service, OwnComposeService) else \
             resolve_health(spec.services[service.name].health, os.environ,
                            f"stack.services.{service.name}.health")
+        if check is not None and check.url is not None:  # {url:SVC}: known now
+            check = replace(check, url=ctx.fill(check.url, f"{service.name}'s health check"))
         if check is not None:
             checks.append((service.name, check))
     return checks
@@ -194,7 +202,7 @@ def _drill(drill: Drill, plan: Plan, scenario: ScenarioPlan, stack: Stack,
            env: Mapping[str, str]) -> None:
     assert plan.stack is not None and scenario.fault is not None and scenario.ledger
     ledger = services[scenario.ledger]
-    with drill.load(ledger, health=_health(stack, plan.stack)), \
+    with drill.load(ledger, health=_health(stack, plan.stack, ctx)), \
             _background(drill, scenario, env):
         drill.warm_up()
         due: float | None = None
@@ -230,6 +238,8 @@ def _drill(drill: Drill, plan: Plan, scenario: ScenarioPlan, stack: Stack,
                     raise AssertionError(step)
         drill.wait_for_service()
         for i, check in enumerate(scenario.checks):
+            if check.url is not None:
+                check = replace(check, url=ctx.fill(check.url, f"check {i + 1}"))
             verdict, detail, value = run_check(check, services, scenario.ledger, env)
             if verdict is None:
                 continue  # the ledger: judged by the loss rows, after the read-back

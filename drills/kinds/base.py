@@ -60,6 +60,14 @@ class ServiceKind(ABC):
     #: the check of a plan that queries it: ``sql`` or ``redis``
     check_language: ClassVar[str | None] = None
 
+    def plan_settings(self, name: str, stack: Mapping[str, str]) -> ServiceSettings:
+        """The settings of a built-in server a plan asks for, given the stack's kinds.
+
+        ``stack`` maps every service of the plan's stack to its kind; a kind whose server
+        uses others (the app: a database and a cache) finds them there.
+        """
+        return self.settings_type()
+
     def override_args(self, overrides: Mapping[str, str]) -> list[str]:
         """Server command-line arguments that override configuration for one start.
 

@@ -163,10 +163,17 @@ class StackSectionsReader(PlanReader):
         return int(self.number(raw, key, integer=True, minimum=1, exclusive=False,
                                maximum=65535))
 
-    def url(self, raw: Any, key: str) -> str:
+    def url(self, raw: Any, key: str, service_url: bool = False) -> str:
+        """An http(s) URL; with ``service_url``, also ``{url:SVC}/path``.
+
+        That is the base URL of a service drills starts itself, known only at run time.
+        """
         text = self.text(raw, key)
+        if service_url and re.match(r"^\{url:[a-z0-9][a-z0-9_-]*\}(/\S*)?$", text):
+            return text
         if not re.match(r"^https?://[^\s/]+(/\S*)?$", text) or not well_formed(text):
-            raise self.fail(key, f"{shown(text)} is not an http:// or https:// URL")
+            raise self.fail(key, f"{shown(text)} is not an http:// or https:// URL"
+                            + (" (or {url:SERVICE}/path)" if service_url else ""))
         return text
 
     def secret(self, raw: Any, key: str) -> SecretRef:
@@ -199,7 +206,7 @@ class StackSectionsReader(PlanReader):
 
     def http_request(self, raw: Any, key: str) -> tuple[str, str, int]:
         if isinstance(raw, str):
-            return self.url(raw, key), "GET", 200
+            return self.url(raw, key, service_url=True), "GET", 200
         entry = self.mapping(raw, key, ("url", "method", "status"))
         if "url" not in entry:
             raise self.fail(f"{key}.url", "missing: the URL to request")
@@ -209,7 +216,7 @@ class StackSectionsReader(PlanReader):
                             f"{', '.join(_HTTP_METHODS)}")
         status = int(self.number(entry.get("status", 200), f"{key}.status", integer=True,
                                  minimum=100, exclusive=False, maximum=599))
-        return self.url(entry["url"], f"{key}.url"), method, status
+        return self.url(entry["url"], f"{key}.url", service_url=True), method, status
 
     def argv(self, raw: Any, key: str) -> tuple[str, ...]:
         """A command: a list of strings, or one string that is a path to a program.

@@ -290,3 +290,31 @@ scenarios:
 """)
     assert main(["check", str(path)]) == 0
     assert "drills cannot start a mongo server itself" in capsys.readouterr().out
+
+
+def test_the_reference_app_on_drills_own_servers(tmp_path: Path) -> None:
+    from drills import kinds
+    from drills.errors import StackError
+
+    plan = load_plan(write(tmp_path, """
+version: 2
+stack:
+  services:
+    db: {kind: postgres}
+    cache: {kind: redis}
+    web: {kind: app, health: {http: "{url:web}/health"}}
+scenarios:
+  x: {fault: {kill: db}, checks: [{http: "{url:web}/health"}], targets: {rto: 1m}}
+"""))
+    assert plan.stack is not None
+    assert plan.stack.services["web"].health is not None
+    assert plan.stack.services["web"].health.url == "{url:web}/health"
+    settings = kinds.get("app").plan_settings("web", {"db": "postgres", "cache": "redis",
+                                                      "web": "app"})
+    assert (settings.database, settings.cache, settings.proxy) == ("db", "cache", None)
+    with pytest.raises(StackError, match="needs a postgres and a redis"):
+        kinds.get("app").plan_settings("web", {"db": "postgres", "web": "app"})
+    with pytest.raises(PlanError, match=r"or \{url:SERVICE\}/path"):
+        load_plan(write(tmp_path, "version: 2\nstack: {services: {db: {kind: postgres}}}\n"
+                        "scenarios: {x: {fault: {kill: db}, checks: [{http: 'web/health'}], "
+                        "targets: {rto: 1m}}}\n"))

@@ -13,6 +13,9 @@ The workload reaches the app over HTTP through Locust's FastHttpUser (``serves_h
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from drills.errors import StackError
 from drills.kinds.app.settings import AppSettings
 from drills.kinds.base import ServiceKind
 
@@ -27,6 +30,16 @@ class AppKind(ServiceKind):
     default_image = "drills/app:1"
     driver_modules = ()
     serves_http = True
+    plan_builtin = True
+
+    def plan_settings(self, name: str, stack: Mapping[str, str]) -> AppSettings:
+        """The app in front of the plan's first PostgreSQL and Redis, reached directly."""
+        database = next((n for n, k in stack.items() if k == "postgres"), None)
+        cache = next((n for n, k in stack.items() if k == "redis"), None)
+        if database is None or cache is None:
+            raise StackError(f"{name}: the reference app needs a postgres and a redis service "
+                             "in the same stack (its database and its cache)")
+        return AppSettings(database=database, cache=cache, proxy=None)
 
 
 KIND = AppKind()

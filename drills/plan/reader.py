@@ -194,16 +194,22 @@ class PlanReader:
         return ScenarioPlan(
             name=name,
             targets=self.targets(entry["targets"], f"{key}.targets"),
-            workload=self.workload(entry.get("workload"), f"{key}.workload", workload),
-            probe=self.probe(entry.get("probe"), f"{key}.probe", probe),
-            recovery_timeout_s=self.duration(
-                entry.get("recovery_timeout", timeout), f"{key}.recovery_timeout", positive=True
-            ),
             params=params,
-            dataset_bytes=(self.size(entry["dataset"], f"{key}.dataset", MAX_DATASET)
-                           if "dataset" in entry else dataset),
             backup=self.backup(entry.get("backup"), f"{key}.backup"),
+            **self.run_settings(entry, key, workload, probe, timeout, dataset),
         )
+
+    def run_settings(self, entry: dict[str, Any], key: str, workload: WorkloadSpec,
+                     probe: ProbeSpec, timeout: float, dataset: int) -> dict[str, Any]:
+        """How a scenario runs (load, probe, recovery timeout, dataset), over the defaults."""
+        return {
+            "workload": self.workload(entry.get("workload"), f"{key}.workload", workload),
+            "probe": self.probe(entry.get("probe"), f"{key}.probe", probe),
+            "recovery_timeout_s": self.duration(entry.get("recovery_timeout", timeout),
+                                                f"{key}.recovery_timeout", positive=True),
+            "dataset_bytes": (self.size(entry["dataset"], f"{key}.dataset", MAX_DATASET)
+                              if "dataset" in entry else dataset),
+        }
 
     def size(self, raw: Any, key: str, maximum: int) -> int:
         """A data size: bytes, or a number with a unit (``200MB``, ``1.5GiB``)."""

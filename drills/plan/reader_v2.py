@@ -235,12 +235,7 @@ class PlanV2Reader(StackSectionsReader):
         return ScenarioPlan(
             name=name,
             targets=self.targets_v2(merged, f"{key}.targets"),
-            workload=self.workload(entry.get("workload"), f"{key}.workload", workload),
-            probe=self.probe(entry.get("probe"), f"{key}.probe", probe),
-            recovery_timeout_s=self.duration(entry.get("recovery_timeout", timeout),
-                                             f"{key}.recovery_timeout", positive=True),
-            dataset_bytes=(self.size(entry["dataset"], f"{key}.dataset", MAX_DATASET)
-                           if "dataset" in entry else dataset),
+            **self.run_settings(entry, key, workload, probe, timeout, dataset),
             source=Source.STEPS, description=description, fault=fault,
             recovery=recovery, checks=checks, ledger=ledger,
         )
@@ -255,12 +250,7 @@ class PlanV2Reader(StackSectionsReader):
         return ScenarioPlan(
             name=name,
             targets=self.targets_v2(entry["targets"], f"{key}.targets"),
-            workload=self.workload(entry.get("workload"), f"{key}.workload", workload),
-            probe=self.probe(entry.get("probe"), f"{key}.probe", probe),
-            recovery_timeout_s=self.duration(entry.get("recovery_timeout", timeout),
-                                             f"{key}.recovery_timeout", positive=True),
-            dataset_bytes=(self.size(entry["dataset"], f"{key}.dataset", MAX_DATASET)
-                           if "dataset" in entry else dataset),
+            **self.run_settings(entry, key, workload, probe, timeout, dataset),
             backup=self.backup(entry.get("backup"), f"{key}.backup"),
         )
 

@@ -44,8 +44,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
     config = RunConfig.resolve(plan=args.plan, out=args.out, runtime=args.runtime,
-                               run_id=args.run_id, scenarios=tuple(args.scenario or ()))
+                               run_id=args.run_id, scenarios=tuple(args.scenario or ()),
+                               history=args.history, operator=args.operator,
+                               sign_key=args.sign_key)
     plan = load_plan(config.plan_path)  # bad plans stop here, before anything starts
+    if config.sign_key is not None:
+        from drills.evidence.signing import check_private_key
+
+        check_private_key(config.sign_key)
+    if config.run_dir.exists():
+        raise UsageError(f"{config.run_dir}: a run with this id is already there; a run "
+                         "directory is written once (give another --run-id)")
     for name in config.scenarios:
         plan.scenario(name)
     where = scenarios_dir(args.scenarios)
@@ -87,6 +96,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         "-W", "default", "-W", "ignore::pytest.PytestAssertRewriteWarning",
         "--drill-plan", str(plan.path), "--drill-out", str(config.out_dir),
         "--drill-runtime", runtime, "--drill-run-id", config.run_id,
+        "--drill-history", str(config.history_path), "--drill-operator", config.operator,
+        *(["--drill-sign-key", str(config.sign_key)] if config.sign_key else []),
         *[f"--drill-scenario={s}" for s in config.scenarios], *args.pytest_args,
     ]
     interrupt.install()  # SIGTERM tears down like Ctrl-C: every finally and teardown runs
@@ -116,6 +127,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     summary = run_dir / "summary.json"
     if not run_dir.is_dir():
         raise UsageError(f"{printable(run_dir)}: no such run directory")
+    if (run_dir / "manifest.json").exists():
+        raise UsageError(f"{printable(run_dir)}: a sealed evidence pack (manifest.json): "
+                         "rewriting its reports would break what the manifest vouches for. "
+                         "`drill verify` recomputes every figure without writing; to render "
+                         "it again, copy the directory and delete manifest.json* in the copy")
     try:
         old = json.loads(summary.read_text())
         names = [str(s["name"]) for s in old["scenarios"]]
@@ -130,9 +146,33 @@ def cmd_report(args: argparse.Namespace) -> int:
         "started_wall": old.get("started_wall", 0.0),
         "finished_wall": old.get("finished_wall", 0.0),
         "command": old.get("command", ""),
+        "operator": old.get("operator"), "signed": old.get("signed", False),
     })
     print(f"drill: report rebuilt from journals: {paths.html}")
     return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check an evidence pack: hashes, signature, plan copy, and every figure recomputed."""
+    from drills.evidence.verify import verify_run
+
+    run_dir = Path(args.run_dir)
+    key = Path(args.public_key) if args.public_key else None
+    if key is not None and not key.is_file():
+        raise UsageError(f"--public-key {printable(key)}: no such file")
+    found = verify_run(run_dir, key)
+    for line in found.ok_lines:
+        print(f"ok    {printable(line, 2000)}")
+    for line in found.notes:
+        print(f"note  {printable(line, 2000)}")
+    for line in found.problems:
+        print(f"FAIL  {printable(line, 2000)}")
+    if found.passed:
+        print(f"drill verify: {printable(run_dir)}: verified")
+        return EXIT_OK
+    print(f"drill verify: {printable(run_dir)}: {len(found.problems)} problem(s); the pack "
+          "is not what the run wrote", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -184,7 +224,14 @@ def parser() -> argparse.ArgumentParser:
                      help="local processes, compose containers, or auto (default): compose "
                      "where a Docker engine answers with the images, else local")
     run.add_argument("--out", help="report directory (default: reports/)")
-    run.add_argument("--run-id", help=argparse.SUPPRESS)
+    run.add_argument("--run-id", help="the run's id and directory name under --out (default: "
+                     "UTC time and a random suffix); e.g. the CI job's id")
+    run.add_argument("--history", help="runs database for trends and regression limits "
+                     "(default: drills-runs.sqlite in the --out directory)")
+    run.add_argument("--operator", help="who runs the drill, for the evidence pack (default: "
+                     "the login name)")
+    run.add_argument("--sign-key", help="SSH private key (no passphrase) that signs the "
+                     "evidence pack's manifest.json (ssh-keygen -Y sign)")
     run.add_argument("--scenarios", help="directory of your own scenario files (default: the "
                      "built-in scenarios shipped with drills)")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
@@ -197,6 +244,13 @@ def parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="rebuild a run's report from its journals")
     report.add_argument("run_dir")
     report.set_defaults(func=cmd_report)
+    verify = sub.add_parser("verify", help="check a run's evidence pack: every file's sha256, "
+                            "the signature, and every figure recomputed from the journals "
+                            "(exit 0 verified, 1 something differs)")
+    verify.add_argument("run_dir", help="the run directory (reports/<run id>)")
+    verify.add_argument("--public-key", help="the SSH public key (.pub) the pack must be "
+                        "signed with")
+    verify.set_defaults(func=cmd_verify)
     clean = sub.add_parser("clean", help="remove what crashed runs left behind")
     clean.add_argument("--dry-run", action="store_true", help="only list what would go")
     clean.set_defaults(func=cmd_clean)

@@ -5,6 +5,7 @@ Precedence: explicit argument > command-line option > environment (DRILLS_*) > d
 
 from __future__ import annotations
 
+import getpass
 import os
 import secrets
 import time
@@ -28,10 +29,22 @@ class RunConfig:
     runtime: str
     run_id: str
     scenarios: tuple[str, ...] = ()  # empty: every scenario of the plan
+    #: the runs database (drills.trends.store); default: drills-runs.sqlite in out_dir
+    history: Path | None = None
+    #: who ran the drill, for the evidence pack: --operator, else the login name
+    operator: str = "unknown"
+    #: an SSH private key that signs the evidence pack's manifest (ssh-keygen -Y sign)
+    sign_key: Path | None = None
 
     @property
     def run_dir(self) -> Path:
         return self.out_dir / self.run_id
+
+    @property
+    def history_path(self) -> Path:
+        from drills.trends.store import FILE_NAME
+
+        return self.history if self.history is not None else self.out_dir / FILE_NAME
 
     @classmethod
     def resolve(
@@ -41,6 +54,9 @@ class RunConfig:
         runtime: str | None = None,
         run_id: str | None = None,
         scenarios: tuple[str, ...] = (),
+        history: str | Path | None = None,
+        operator: str | None = None,
+        sign_key: str | Path | None = None,
     ) -> RunConfig:
         env = os.environ
         plan = plan if plan is not None else env.get("DRILLS_PLAN")
@@ -54,9 +70,42 @@ class RunConfig:
             plan_path=Path(plan) if plan is not None else None,
             out_dir=Path(out),
             runtime=runtime or env.get("DRILLS_RUNTIME") or "auto",
-            run_id=run_id or env.get("DRILLS_RUN_ID") or new_run_id(),
+            run_id=_run_id(run_id or env.get("DRILLS_RUN_ID") or new_run_id()),
             scenarios=scenarios,
+            history=_optional_path(history, "DRILLS_HISTORY", "--history"),
+            operator=_operator(operator or env.get("DRILLS_OPERATOR")),
+            sign_key=_optional_path(sign_key, "DRILLS_SIGN_KEY", "--sign-key"),
         )
+
+
+def _optional_path(value: str | Path | None, variable: str, option: str) -> Path | None:
+    value = value if value is not None else os.environ.get(variable)
+    if value is None:
+        return None
+    if not str(value).strip():
+        raise UsageError(f"{option} (or {variable}) is empty; give a file, or leave it out")
+    return Path(value)
+
+
+def _run_id(value: str) -> str:
+    """A run id names a directory: letters, digits, ``.``, ``_`` and ``-`` only."""
+    if not value or value.startswith(".") or not all(c.isalnum() or c in "._-" for c in value):
+        raise UsageError(f"--run-id {value!r}: use letters, digits, '.', '_' and '-' only "
+                         "(it names the run's directory), not starting with '.'")
+    return value
+
+
+def _operator(value: str | None) -> str:
+    """Who ran the drill: as given, else the login name."""
+    if value is None:
+        try:
+            value = getpass.getuser()
+        except (KeyError, OSError):  # no login name for this uid (a container)
+            return f"uid {os.getuid()}"
+    text = value.strip()
+    if not text or len(text) > 200 or any(not c.isprintable() for c in text):
+        raise UsageError(f"--operator {value!r}: give a name of 1 to 200 printable characters")
+    return text
 
 
 def prepare_out_dir(out_dir: Path) -> None:

@@ -9,6 +9,7 @@ the session ends. It stays inert in sessions that collect no drill.
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 import threading
@@ -52,6 +53,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--drill-run-id", help="run id (default: time plus random suffix)")
     group.addoption("--drill-scenario", action="append", default=[],
                     help="run only this scenario (repeatable)")
+    group.addoption("--drill-history", help="runs database for trends and regression limits "
+                    "(default: drills-runs.sqlite in the report directory)")
+    group.addoption("--drill-operator", help="who runs the drill (default: the login name)")
+    group.addoption("--drill-sign-key", help="SSH private key that signs the evidence pack")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,7 +70,15 @@ def pytest_configure(config: pytest.Config) -> None:
             plan=config.getoption("drill_plan"), out=config.getoption("drill_out"),
             runtime=config.getoption("drill_runtime"), run_id=config.getoption("drill_run_id"),
             scenarios=tuple(config.getoption("drill_scenario")),
+            history=config.getoption("drill_history"),
+            operator=config.getoption("drill_operator"),
+            sign_key=config.getoption("drill_sign_key"),
         )
+        key = config.stash[_CONFIG].sign_key
+        if key is not None:
+            from drills.evidence.signing import check_private_key
+
+            check_private_key(key)
     except DrillError as exc:
         raise pytest.UsageError(str(exc)) from exc
 
@@ -204,12 +217,22 @@ def drill_factory(request: pytest.FixtureRequest) -> Iterator[DrillFactory]:
     made: list[Drill] = []
 
     def make(scenario: str, out_dir: Path | None = None, runtime: str | None = None) -> Drill:
+        plan = _plan(config)
         drill = Drill(
-            _plan(config).scenario(scenario), _plan(config), run.run_id,
+            plan.scenario(scenario), plan, run.run_id,
             out_dir or run.run_dir, runtime_factory(config, runtime or run.runtime),
             progress=_progress_writer(config),
         )
         made.append(drill)
+        limits = drill.scenario.regression
+        if limits is not None:  # the runs it is judged against, as they stand now
+            from drills.trends.baseline import save_baseline, take_baseline
+            from drills.trends.store import RunStore
+
+            save_baseline(drill.files.root, take_baseline(
+                RunStore(run.history_path), plan.name, drill.scenario.name,
+                config.stash[_RUNTIME][runtime or run.runtime], limits.runs,
+                config.stash[_STARTED]))
         return drill
 
     yield make
@@ -267,15 +290,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     results = config.stash.get(_RESULTS, [])
     if not results:
         return
+    from drills.evidence.pack import seal
     from drills.plan.contradictions import find
     from drills.report import write_reports
     from drills.report.cadence import cadence, previous_run
+    from drills.trends.series import gather, save_trends
+    from drills.trends.store import RunStore
 
     run = config.stash[_CONFIG]
     plan = _plan(config)
     started = config.stash[_STARTED]
     previous = previous_run(run.run_dir.parent, plan.name, started, run.run_id)
-    paths = write_reports(run.run_dir, results, {
+    store = RunStore(run.history_path)
+    meta = {
         "run_id": run.run_id, "runtime": runtime_of(results), "runtime_requested": run.runtime,
         "plan": {"path": str(plan.path), "sha256": plan.sha256, "name": plan.name,
                  "version": plan.version,
@@ -283,8 +310,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                  "cadence": cadence(plan.drill_every_s, started, previous)},
         "started_wall": config.stash[_STARTED], "finished_wall": time.time(),
         "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-    })
+        "operator": run.operator, "signed": run.sign_key is not None,
+    }
+    save_trends(run.run_dir, gather(store, plan.name, results, started))
+    paths = write_reports(run.run_dir, results, meta)
     config.stash[_REPORT] = paths.html
+    store.record(json.loads(paths.summary.read_text(encoding="utf-8")), run.operator,
+                 run.run_dir)
+    sealed = seal(run.run_dir, results, meta, plan.path, run.sign_key)
+    if sealed.pdf_problem:
+        _progress_writer(config)(f"drills: no PDF of the report: {sealed.pdf_problem}")
 
 
 def runtime_of(results: list[DrillResult]) -> str:

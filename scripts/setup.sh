@@ -4,6 +4,8 @@
 #   - PostgreSQL 15 server binaries and redis-server (apt), only when missing
 #   - Toxiproxy server 2.12.0 as .venv/bin/toxiproxy-server, built from source with Go 1.23+
 #     (go install through the Go module proxy; no Debian package has it), only when missing
+#   - actionlint 1.7.12 as .venv/bin/actionlint, for the test of the GitHub Actions example,
+#     built the same way with Go 1.25+, only when missing
 # Package installs never start system services: drills runs its own servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,6 +89,37 @@ else
   mv -f "$gobin/server" "$toxi_bin"
   if [ "$("$toxi_bin" -version 2>/dev/null)" != "toxiproxy-server version $toxi_version" ]; then
     say "Toxiproxy server: $toxi_bin was built but does not report version $toxi_version"; exit 1
+  fi
+fi
+
+# 4. actionlint, for the test of the GitHub Actions example (examples/github-actions/)
+alint_version=1.7.12
+alint_module=github.com/rhysd/actionlint
+alint_bin=.venv/bin/actionlint
+# its -version prints the version on the first line (v1.7.12), then how it was built
+if [ -x "$alint_bin" ] && [ "$("$alint_bin" -version 2>/dev/null | head -1)" = "v$alint_version" ]; then
+  say "actionlint: present ($alint_bin $alint_version)"
+else
+  GO=$(command -v go || echo /usr/local/go/bin/go)  # again: the Toxiproxy block may have been skipped
+  go_missing="install Go 1.25 or newer (https://go.dev/dl, or Debian's golang-go where it is 1.25+:"
+  go_missing+=" bookworm's is 1.19, too old), put go on PATH and run this again"
+  [ -x "$GO" ] || { say "actionlint: the Go toolchain is missing: $go_missing"; exit 1; }
+  go_version=$("$GO" env GOVERSION)
+  if [[ $go_version =~ ^go1\.([0-9]+) ]] && (( BASH_REMATCH[1] < 25 )); then
+    say "actionlint: $GO is $go_version, actionlint $alint_version needs Go 1.25+: $go_missing"; exit 1
+  fi
+  say "actionlint: building $alint_version with $go_version into $alint_bin (go install, a minute when cold)"
+  alint_gobin=$(mktemp -d)
+  trap 'rm -rf "${gobin:-}" "$alint_gobin"' EXIT  # the Toxiproxy block's directory too, if it ran
+  # GOFLAGS, GOPROXY, GOCACHE... of the caller are respected; the version comes from the module
+  if ! GOBIN="$alint_gobin" CGO_ENABLED=0 "$GO" install -ldflags "-s -w" \
+      "$alint_module/cmd/actionlint@v$alint_version" >"$alint_gobin/go.log" 2>&1; then
+    cat "$alint_gobin/go.log" >&2
+    say "actionlint: go install $alint_module/cmd/actionlint@v$alint_version failed (output above)"; exit 1
+  fi
+  mv -f "$alint_gobin/actionlint" "$alint_bin"
+  if [ "$("$alint_bin" -version 2>/dev/null | head -1)" != "v$alint_version" ]; then
+    say "actionlint: $alint_bin was built but does not report version $alint_version"; exit 1
   fi
 fi
 say "ready"

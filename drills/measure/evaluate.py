@@ -31,6 +31,7 @@ from drills.measure.service_levels import PhaseLevels, measure_levels
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s, overall
 from drills.plan import ProbeSpec
 from drills.timeline import Category, Event, EventKind, Step, steps_of
+from drills.trends.baseline import Baseline, load_baseline, regression_rows
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,12 @@ class DrillResult:
     projection: Projection | None = None
     #: what users saw before, during and after the fault (DESIGN.md rule 11)
     service_levels: tuple[PhaseLevels, ...] = ()
+    #: the earlier passing runs its regression limits were judged against, and what the
+    #: report says about them (drills.trends.baseline)
+    baseline: Baseline | None = None
+    regression_note: str = ""
+    #: the audit controls the plan says this drill evidences
+    controls: tuple[str, ...] = ()
 
     def explain(self) -> str:
         return explain(self)
@@ -88,6 +95,9 @@ class DrillResult:
             "restore": self.restore.to_dict() if self.restore else None,
             "projection": self.projection.to_dict() if self.projection else None,
             "service_levels": [p.to_dict() for p in self.service_levels],
+            "regression": {"note": self.regression_note,
+                           "baseline": self.baseline.to_dict() if self.baseline else None},
+            "controls": list(self.controls),
             "findings": [f.to_dict() for f in self.findings],
             "errors": list(self.errors),
             "environment": self.environment,
@@ -149,6 +159,16 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
     checks = judge.checks(targets)
     after = next((i + 1 for i, c in enumerate(checks) if c.key == "integrity"), len(checks))
     checks[after:after] = restore_rows
+    baseline = load_baseline(files.root)
+    loss_problem = judge.data_problem()
+    regression, regression_note = regression_rows(
+        scenario.get("regression"), baseline,
+        {"rto_s": (rto.seconds if rto else None,
+                   "; ".join(ev.problems) or "the service never answered again"),
+         "rpo_s": (rpo.window_s if rpo and loss_problem is None else None,
+                   loss_problem or "no RPO")},
+        judge.findings)
+    checks.extend(regression)
     return DrillResult(
         scenario=str(scenario["name"]),
         probed_service=journal.probed_service,
@@ -170,6 +190,9 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
         restore=restore,
         projection=project(scenario, backups, restore, rpo),
         service_levels=levels,
+        baseline=baseline,
+        regression_note=regression_note,
+        controls=tuple(str(c) for c in scenario.get("controls") or ()),
     )
 
 
@@ -263,7 +286,7 @@ class _Judge:
             ))
         return rows
 
-    def _data_problem(self) -> str | None:
+    def data_problem(self) -> str | None:
         """Why loss figures cannot be trusted, if they cannot."""
         if self.writes is None or self.rpo is None:
             return "; ".join(self.ev.problems) or "no write check was possible"
@@ -313,7 +336,7 @@ class _Judge:
 
     def rpo_check(self, target: float) -> TargetCheck:
         title, shown = "RPO window", f"<= {fmt_s(target)}"
-        problem = self._data_problem()
+        problem = self.data_problem()
         if problem or self.rpo is None:
             return self.cnv("rpo_s", title, shown, problem or "no RPO", target)
         rpo = self.rpo
@@ -330,7 +353,7 @@ class _Judge:
 
     def lost_check(self, target: int) -> TargetCheck:
         title, shown = "lost acknowledged writes", f"<= {target}"
-        problem = self._data_problem()
+        problem = self.data_problem()
         if problem or self.writes is None:
             return self.cnv("max_lost_writes", title, shown, problem or "no write check", target)
         lost = len(self.writes.lost)

@@ -61,6 +61,13 @@ CATALOGUE: dict[str, FindingKind] = {
             "near the app's deadline.",
         ),
         FindingKind(
+            "REGRESSION", Severity.ERROR,
+            "A figure rose above the regression limit the plan sets: more than the allowed "
+            "share above the median of this scenario's last passing runs, though it may still "
+            "meet its target. Compare the RTO phases and the service levels with the runs in "
+            "the trend chart: a slower restart, a bigger dataset, a slower disk or image.",
+        ),
+        FindingKind(
             "NEVER_RECOVERED", Severity.CRITICAL,
             "No steady-state probe passed after the fault while the drill watched. Check the "
             "recovery procedure and the service log attached to the report.",

@@ -93,6 +93,25 @@ class BackupSchedule:
 
 
 @dataclass(frozen=True)
+class RegressionLimits:
+    """How far a figure may rise above its own recent past before the drill fails.
+
+    The baseline is the median of the scenario's last ``runs`` passing runs of the same
+    plan on the same runtime (drills.trends); the limit is that median raised by the
+    fraction, and at least by ``margin_s``, so that noise in figures of a second or less
+    does not fail a drill.
+    """
+
+    rto: float | None = None  # 0.3: fail above 130 % of the median RTO
+    rpo: float | None = None
+    runs: int = 5
+    margin_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rto": self.rto, "rpo": self.rpo, "runs": self.runs, "margin_s": self.margin_s}
+
+
+@dataclass(frozen=True)
 class ScenarioPlan:
     """One scenario of the plan, with defaults applied."""
 
@@ -115,6 +134,9 @@ class ScenarioPlan:
     checks: tuple[CheckSpec, ...] = ()
     #: the service the steady-state probe and the write ledger use (steps scenarios)
     ledger: str | None = None
+    regression: RegressionLimits | None = None
+    #: the audit controls this drill evidences, as the plan names them ("ISO27001:A.8.13")
+    controls: tuple[str, ...] = ()
 
     @property
     def catalogue_name(self) -> str:
@@ -142,6 +164,8 @@ class ScenarioPlan:
             "params": dict(self.params),
             "dataset_bytes": self.dataset_bytes,
             "backup": self.backup.to_dict() if self.backup else None,
+            "regression": self.regression.to_dict() if self.regression else None,
+            "controls": list(self.controls),
         }
 
 

@@ -24,6 +24,7 @@ from drills.plan.model import (
     BackupSchedule,
     Plan,
     ProbeSpec,
+    RegressionLimits,
     ScenarioPlan,
     Targets,
     WorkloadSpec,
@@ -45,6 +46,10 @@ MAX_DURATION_S = 366 * 86400.0  # a year: any target or timeout beyond it is a t
 MAX_COUNT = 1_000_000_000
 #: the keys of a targets mapping
 TARGET_KEYS = ("rto", "rpo", "max_lost_writes", "availability", "p99_latency")
+#: what every scenario may say about its evidence, in both plan versions
+EVIDENCE_KEYS = ("regression", "controls")
+_REGRESSION_KEYS = ("rto", "rpo", "runs", "margin")
+MAX_CONTROL_CHARS = 100
 
 _show = reprlib.Repr()
 _show.maxlevel, _show.maxlist, _show.maxdict, _show.maxstring, _show.maxother = 2, 4, 4, 40, 40
@@ -153,7 +158,8 @@ class PlanReader:
         name = self.text(top.get("name", self.path.stem), "name")
         description = self.text(top.get("description", ""), "description", multiline=True)
         defaults = self.mapping(
-            top.get("defaults"), "defaults", ("workload", "probe", "recovery_timeout", "dataset")
+            top.get("defaults"), "defaults",
+            ("workload", "probe", "recovery_timeout", "dataset", "regression")
         )
         dataset = (self.size(defaults["dataset"], "defaults.dataset", MAX_DATASET)
                    if "dataset" in defaults else 0)
@@ -170,7 +176,8 @@ class PlanReader:
             n: self.scenario(n, s, workload, probe, recovery_timeout, dataset)
             for n, s in raw_scenarios.items()
         }
-        return Plan(self.path, sha256, name, scenarios, description)
+        return Plan(self.path, sha256, name,
+                    self.with_evidence(scenarios, raw_scenarios, defaults), description)
 
     def scenario(
         self, name: str, raw: Any, workload: WorkloadSpec, probe: ProbeSpec, timeout: float,
@@ -181,7 +188,7 @@ class PlanReader:
             raise self.fail(key, f"unknown scenario; known: {', '.join(CATALOGUE)}")
         entry = self.mapping(
             raw, key, ("targets", "workload", "probe", "recovery_timeout", "params",
-                       "dataset", "backup")
+                       "dataset", "backup", *EVIDENCE_KEYS)
         )
         info = CATALOGUE[name]
         raw_params = self.mapping(entry.get("params"), f"{key}.params", tuple(info.params))
@@ -210,6 +217,75 @@ class PlanReader:
             "dataset_bytes": (self.size(entry["dataset"], f"{key}.dataset", MAX_DATASET)
                               if "dataset" in entry else dataset),
         }
+
+    def with_evidence(self, scenarios: dict[str, ScenarioPlan], raw: dict[str, Any],
+                      defaults: dict[str, Any]) -> dict[str, ScenarioPlan]:
+        """Each scenario's regression limits (over ``defaults.regression``) and controls."""
+        base = defaults.get("regression")
+        if base is not None:
+            self.regression(base, "defaults.regression")  # invalid defaults fail here
+        out = {}
+        for name, plan in scenarios.items():
+            found = raw.get(name)
+            entry: dict[str, Any] = found if isinstance(found, dict) else {}
+            key = f"scenarios.{name}"
+            limits = None
+            if "regression" in entry:  # `regression: ~` turns the defaults off
+                own = entry["regression"]
+                if own is not None:
+                    if not isinstance(own, dict):
+                        raise self.fail(f"{key}.regression", "must be a mapping of "
+                                        f"{', '.join(_REGRESSION_KEYS)}, or ~ for none")
+                    limits = self.regression({**(base or {}), **own}, f"{key}.regression")
+            elif base is not None:
+                limits = self.regression(base, "defaults.regression")
+            out[name] = replace(plan, regression=limits,
+                                controls=self.controls(entry.get("controls"), f"{key}.controls"))
+        return out
+
+    def regression(self, raw: Any, key: str) -> RegressionLimits:
+        """``{rto: 30%, rpo: 50%, runs: 5, margin: 1s}``: limits against the recent past."""
+        entry = self.mapping(raw, key, _REGRESSION_KEYS)
+        if "rto" not in entry and "rpo" not in entry:
+            raise self.fail(key, "give rto and/or rpo: how far above the median of the last "
+                            "passing runs the figure may go, e.g. `rto: 30%`")
+        runs = int(self.number(entry.get("runs", 5), f"{key}.runs", integer=True, minimum=1,
+                               maximum=1000))
+        return RegressionLimits(
+            rto=self.percent(entry["rto"], f"{key}.rto") if "rto" in entry else None,
+            rpo=self.percent(entry["rpo"], f"{key}.rpo") if "rpo" in entry else None,
+            runs=runs, margin_s=self.duration(entry.get("margin", 0), f"{key}.margin"))
+
+    def percent(self, raw: Any, key: str) -> float:
+        """A rise, as a percentage: ``30%`` is 0.3; 0% means no rise at all."""
+        text = raw.strip() if isinstance(raw, str) else None
+        if text is None or not text.endswith("%"):
+            raise self.fail(key, f"cannot read {shown(raw)}; write a percentage such as '30%' "
+                            "(above the median of the last passing runs)")
+        try:
+            value = float(text[:-1])
+        except ValueError:
+            raise self.fail(key, f"cannot read {shown(raw)}; write a percentage such as "
+                            "'30%'") from None
+        return self.number(value, key, maximum=10_000.0) / 100.0
+
+    def controls(self, raw: Any, key: str) -> tuple[str, ...]:
+        """Audit control ids, free text: ``[ISO27001:A.8.13, SOC2:A1.3]``."""
+        if raw is None:
+            return ()
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(key, "must be a list of control ids, e.g. "
+                            "[ISO27001:A.8.13, SOC2:A1.3]")
+        out: list[str] = []
+        for i, item in enumerate(raw):
+            text = self.text(item, f"{key}[{i}]").strip()
+            if not text or len(text) > MAX_CONTROL_CHARS:
+                raise self.fail(f"{key}[{i}]", f"a control id of 1 to {MAX_CONTROL_CHARS} "
+                                "characters, got " + shown(item))
+            if text in out:
+                raise self.fail(f"{key}[{i}]", f"{text} is listed twice")
+            out.append(text)
+        return tuple(out)
 
     def size(self, raw: Any, key: str, maximum: int) -> int:
         """A data size: bytes, or a number with a unit (``200MB``, ``1.5GiB``)."""

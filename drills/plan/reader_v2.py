@@ -48,7 +48,7 @@ from drills.plan.model import (
     WorkloadSpec,
 )
 from drills.plan.procedure_spec import Procedure
-from drills.plan.reader import MAX_DATASET, TARGET_KEYS, shown
+from drills.plan.reader import EVIDENCE_KEYS, MAX_DATASET, TARGET_KEYS, shown
 from drills.plan.reader_stack import StackSectionsReader
 from drills.plan.scenario_spec import (
     Bound,
@@ -65,7 +65,7 @@ from drills.plan.stack_spec import StackSpec
 
 _SCENARIO_KEYS = ("description", "builtin", "code", "fault", "recovery", "checks", "ledger",
                   "targets", "workload", "probe", "recovery_timeout", "params", "dataset",
-                  "backup")
+                  "backup", *EVIDENCE_KEYS)
 #: keys a built-in scenario reads as version 1 does
 _BUILTIN_KEYS = ("targets", "workload", "probe", "recovery_timeout", "params", "dataset",
                  "backup")
@@ -83,7 +83,8 @@ class PlanV2Reader(StackSectionsReader):
         drill_every = (self.duration(top["drill_every"], "drill_every", positive=True)
                        if "drill_every" in top else None)
         defaults = self.mapping(
-            top.get("defaults"), "defaults", ("workload", "probe", "recovery_timeout", "dataset")
+            top.get("defaults"), "defaults",
+            ("workload", "probe", "recovery_timeout", "dataset", "regression")
         )
         stack = self.stack(top.get("stack"))
         procedures = self.procedures(top.get("procedures"))
@@ -102,11 +103,11 @@ class PlanV2Reader(StackSectionsReader):
             if n in CATALOGUE and isinstance(raw, dict) and ("code" in raw or "fault" in raw):
                 raise self.fail(f"scenarios.{n}", "is the name of a built-in drill; call your "
                                 "own scenario something else")
-        scenarios = {
+        scenarios = self.with_evidence({
             n: self.scenario_v2(n, s, stack, procedures, service_targets, workload=workload,
                                 probe=probe, timeout=timeout, dataset=dataset)
             for n, s in raw_scenarios.items()
-        }
+        }, raw_scenarios, defaults)
         plan = Plan(self.path, sha256, name, scenarios, description, version=2, stack=stack,
                     backups=backups, procedures=procedures, drill_every_s=drill_every)
         for n, sc in scenarios.items():  # the real schedule behind a restore: projections

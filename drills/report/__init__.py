@@ -1,4 +1,4 @@
-"""Reports of a run: index.html for people, summary.json and junit.xml for machines.
+"""Reports of a run: index.html and runbook.md for people, summary.json and junit.xml.
 
 Everything is rendered from the evaluated results and the scenario records saved in the
 run directory (DESIGN.md, rule 9), so ``write_reports`` can be run again on an old run.
@@ -18,21 +18,29 @@ from drills.report.html import ScenarioPage, render_html
 from drills.report.junit import write_junit
 from drills.report.levels_view import phase_bands
 from drills.report.records import Records, load_records
+from drills.report.runbook import FILE_NAME as RUNBOOK
+from drills.report.runbook import write_runbook
 from drills.report.summary import build_summary
+from drills.report.summary_view import drilled
+from drills.report.trend_chart import trend_svg
+from drills.trends.series import load_trends
+from drills.trends.store import Point
 
 __all__ = ["ReportPaths", "write_reports"]
 
 
 @dataclass(frozen=True)
 class ReportPaths:
-    """Where the three reports of a run were written."""
+    """Where the reports of a run were written."""
 
     html: Path
     summary: Path
     junit: Path
+    runbook: Path
 
 
-def _page(run_dir: Path, result: DrillResult, records: Records) -> ScenarioPage:
+def _page(run_dir: Path, result: DrillResult, records: Records,
+          trend: list[Point]) -> ScenarioPage:
     observed = result.rto.observed_s if result.rto else None
     first_good = result.rto.first_good_mono if result.rto else None
     if result.rto is not None and not result.rto.outage_seen:  # nothing to shade
@@ -43,19 +51,29 @@ def _page(run_dir: Path, result: DrillResult, records: Records) -> ScenarioPage:
     note = "; ".join(records.problems) if records.ops is None and records.problems else chart.note
     root = records.files.root
     directory = str(root.relative_to(run_dir)) if root.is_relative_to(run_dir) else str(root)
-    return ScenarioPage(directory, chart.svg, note, records.duration_s, tuple(records.steps))
+    scenario = records.journal.scenario if records.journal else {"name": result.scenario}
+    return ScenarioPage(directory, chart.svg, note, records.duration_s, tuple(records.steps),
+                        drilled(scenario, records.steps), trend_svg(result.scenario, trend),
+                        tuple(trend))
 
 
 def write_reports(
     run_dir: Path, results: Sequence[DrillResult], meta: Mapping[str, Any]
 ) -> ReportPaths:
-    """Write index.html, summary.json and junit.xml into ``run_dir``."""
+    """Write index.html, runbook.md, summary.json and junit.xml into ``run_dir``.
+
+    The trends come from the run's own trends.json (drills.trends.series), when it has one.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     records = [load_records(run_dir / r.scenario) for r in results]
-    paths = ReportPaths(run_dir / "index.html", run_dir / "summary.json", run_dir / "junit.xml")
+    paths = ReportPaths(run_dir / "index.html", run_dir / "summary.json", run_dir / "junit.xml",
+                        run_dir / RUNBOOK)
     write_json(paths.summary, build_summary(results, meta))
     write_junit(paths.junit, results, [r.duration_s for r in records], meta)
-    pages = [_page(run_dir, r, rec) for r, rec in zip(results, records, strict=True)]
+    write_runbook(paths.runbook, results, [rec.steps for rec in records], meta)
+    trends = load_trends(run_dir)
+    pages = [_page(run_dir, r, rec, trends.get(r.scenario, []))
+             for r, rec in zip(results, records, strict=True)]
     html = render_html(results, pages, meta)
     tmp = paths.html.with_suffix(".html.tmp")
     tmp.write_text(html, encoding="utf-8")

@@ -16,11 +16,15 @@ from drills import kinds
 from drills.errors import UnknownKind
 from drills.measure.evaluate import DrillResult
 from drills.measure.verdict import Verdict, fmt_s
+from drills.report.controls_view import controls_view
 from drills.report.levels_view import levels_view
 from drills.report.records import SOURCE_FILES
 from drills.report.restore_view import backups_view, restore_view
+from drills.report.runbook import runbook_rows
 from drills.report.summary import run_verdict
+from drills.report.summary_view import summary_rows
 from drills.timeline import Step
+from drills.trends.store import Point
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _CSS = {Verdict.PASS: "pass", Verdict.FAIL: "fail", Verdict.COULD_NOT_VERIFY: "cnv"}
@@ -38,6 +42,9 @@ class ScenarioPage:
     chart_note: str
     duration_s: float | None = None
     steps: tuple[Step, ...] = ()
+    drilled: str = ""  # what was drilled, in a line (drills.report.summary_view)
+    trend_svg: str | None = None  # trusted: made by drills.report.trend_chart
+    trend: tuple[Point, ...] = ()  # earlier runs, then this one
 
 
 def wall_utc(epoch: float | None) -> str:
@@ -201,6 +208,11 @@ def _scenario(result: DrillResult, page: ScenarioPage) -> dict[str, Any]:
         "backups": backups_view(result), "restore": restore_view(result),
         "levels": levels_view(result),
         "steps": _steps_view(result, page.steps),
+        "runbook": runbook_rows(result, page.steps),
+        "trend": Markup(page.trend_svg) if page.trend_svg else None,
+        "trend_runs": len(page.trend),
+        "regression_note": result.regression_note,
+        "controls": list(result.controls),
         "findings": [f.to_dict() for f in result.findings],
         "errors": list(result.errors),
         "environment": _environment(result.environment),
@@ -232,7 +244,19 @@ def build_context(
          "verdict": _verdict(Verdict.COULD_NOT_VERIFY), "reason": "no target was checked"}
         for r in results if not r.checks
     ]
+    summary = summary_rows(results, [p.drilled for p in pages],
+                           {r.scenario: p.trend for r, p in zip(results, pages, strict=True)})
+    for row in summary:
+        row["verdict"] = _verdict(row["verdict"])
+        row["anchor"] = _anchor(row["scenario"])
+    controls = controls_view(results, [wall_utc(r.t_fault_wall) for r in results])
+    for control in controls:
+        control["verdict"] = _verdict(control["verdict"])
+        for d in control["drills"]:
+            d["verdict"], d["anchor"] = _verdict(d["verdict"]), _anchor(d["scenario"])
     return {
+        "summary": summary, "controls": controls,
+        "operator": meta.get("operator") or "n/a",
         "run_id": meta.get("run_id", "n/a"), "runtime": meta.get("runtime", "n/a"),
         "plan": {"name": plan.get("name", "n/a"), "path": plan.get("path", "n/a"),
                  "sha256": plan.get("sha256", "n/a"),
@@ -244,6 +268,7 @@ def build_context(
         "command": meta.get("command", "n/a"),
         "verdict": _verdict(run_verdict(results)),
         "versions": _versions(results),
+        "signed": bool(meta.get("signed")),
         "rows": rows,
         "scenarios": [_scenario(r, p) for r, p in zip(results, pages, strict=True)],
     }

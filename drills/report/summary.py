@@ -44,6 +44,8 @@ def build_summary(results: Sequence[DrillResult], meta: Mapping[str, Any]) -> di
         "started_wall": meta.get("started_wall"),
         "finished_wall": meta.get("finished_wall"),
         "command": meta.get("command"),
+        "operator": meta.get("operator"),
+        "signed": bool(meta.get("signed")),
         "verdict": str(run_verdict(results)),
         "exit_code": exit_code(results),
         "scenarios": [r.to_dict() for r in results],

@@ -200,6 +200,6 @@ def test_bins_count_outcomes_and_p99(tmp_path: Path) -> None:
 def test_html_lists_each_step_with_its_mechanism(tmp_path: Path) -> None:
     _, paths = _run(tmp_path, PASSING)
     html = paths.html.read_text(encoding="utf-8")
-    steps = html[html.index("<h3>Steps</h3>"):html.index("<h3>Recovery time (RTO)</h3>")]
+    steps = html[html.index("<h3>All steps</h3>"):html.index("<h3>Recovery time (RTO)</h3>")]
     assert KILL_MECHANISM in steps
     assert "restart postgres" in steps and "+0.000 s" in steps

@@ -1,0 +1,46 @@
+"""Sealing a run into its evidence pack, when the run ends (after the reports are written)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from drills.evidence.manifest import FILE_NAME, build_manifest
+from drills.evidence.pdf import FILE_NAME as PDF
+from drills.evidence.pdf import write_pdf
+from drills.evidence.signing import sign
+from drills.journal import write_json
+from drills.measure.evaluate import DrillResult
+from drills.report.records import load_records
+
+PLAN_DIR = "plan"
+
+
+@dataclass(frozen=True)
+class Sealed:
+    manifest: Path
+    signature: Path | None
+    pdf_problem: str | None
+
+
+def copy_plan(run_dir: Path, plan_path: Path) -> str:
+    """The plan file itself, kept with the run; returns its path inside the run."""
+    target = run_dir / PLAN_DIR / plan_path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(plan_path, target)
+    return target.relative_to(run_dir).as_posix()
+
+
+def seal(run_dir: Path, results: Sequence[DrillResult], meta: Mapping[str, Any],
+         plan_path: Path, sign_key: Path | None) -> Sealed:
+    """Copy the plan, render the PDF, write the manifest and sign it."""
+    plan_copy = copy_plan(run_dir, plan_path)
+    pdf_problem = write_pdf(run_dir / "index.html", run_dir / PDF)
+    steps = [load_records(run_dir / r.scenario).steps for r in results]
+    manifest = run_dir / FILE_NAME
+    write_json(manifest, build_manifest(run_dir, results, steps, meta, plan_copy, pdf_problem))
+    signature = sign(manifest, sign_key) if sign_key is not None else None
+    return Sealed(manifest, signature, pdf_problem)

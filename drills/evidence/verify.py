@@ -1,0 +1,174 @@
+"""``drill verify RUN_DIR``: checks that an evidence pack is what its run wrote.
+
+Four checks, each saying exactly what differs: every file against its sha256 in the
+manifest (changed, missing, or added after the run); the signature, with the public key
+given; the plan copy against the plan's hash; every figure of summary.json recomputed
+from the journals (drills.measure.evaluate), as ``drill report`` would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drills.errors import HistoryError, UsageError
+from drills.evidence.manifest import FILE_NAME, run_files, sha256_of
+from drills.evidence.signing import SIGNATURE_SUFFIX, verify_signature
+from drills.journal import ScenarioFiles
+from drills.measure.evaluate import evaluate
+from drills.report.summary import exit_code, run_verdict
+
+
+@dataclass
+class Verification:
+    """What ``drill verify`` found: problems make it fail; notes are said, not failed."""
+
+    ok_lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def _load(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise _Unreadable(f"{path.name}: {what} unreadable ({exc})") from exc
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def verify_run(run_dir: Path, public_key: Path | None = None) -> Verification:
+    if not run_dir.is_dir():
+        raise UsageError(f"{run_dir}: no such run directory")
+    out = Verification()
+    try:
+        manifest = _load(run_dir / FILE_NAME, "the manifest")
+    except _Unreadable as exc:
+        out.problems.append(str(exc))
+        return out
+    if manifest is None:
+        raise UsageError(f"{run_dir}: no {FILE_NAME}; not an evidence pack (a run directory "
+                         "of drills, reports/<run id>/, written by a drills with evidence "
+                         "packs)")
+    _check_files(run_dir, manifest, out)
+    _check_signature(run_dir, public_key, out)
+    _check_plan(run_dir, manifest, out)
+    _check_figures(run_dir, out)
+    return out
+
+
+def _check_files(run_dir: Path, manifest: dict[str, Any], out: Verification) -> None:
+    listed = {str(f["path"]): f for f in manifest.get("files") or []}
+    good = 0
+    for path, entry in listed.items():
+        where = run_dir / path
+        if not where.is_file():
+            out.problems.append(f"{path}: missing (the manifest lists it)")
+            continue
+        actual = sha256_of(where)
+        if actual != entry.get("sha256"):
+            out.problems.append(f"{path}: changed since the run: sha256 {actual}, the "
+                                f"manifest says {entry.get('sha256')}")
+        else:
+            good += 1
+    for rel in run_files(run_dir):
+        if rel.as_posix() not in listed:
+            out.problems.append(f"{rel.as_posix()}: not in the manifest (added after the run)")
+    out.ok_lines.append(f"{good} of {len(listed)} files match the sha256 in {FILE_NAME}")
+
+
+def _check_signature(run_dir: Path, public_key: Path | None, out: Verification) -> None:
+    manifest = run_dir / FILE_NAME
+    signed = manifest.with_name(FILE_NAME + SIGNATURE_SUFFIX).exists()
+    if public_key is None:
+        if signed:
+            out.notes.append(f"{FILE_NAME}{SIGNATURE_SUFFIX} present but not checked: give "
+                             "--public-key KEY.pub to check who signed the pack")
+        else:
+            out.notes.append("the pack is not signed")
+        return
+    problem = verify_signature(manifest, public_key)
+    if problem:
+        out.problems.append(problem)
+    else:
+        out.ok_lines.append(f"{FILE_NAME} is signed by the key in {public_key}")
+
+
+def _check_plan(run_dir: Path, manifest: dict[str, Any], out: Verification) -> None:
+    plan = manifest.get("plan") or {}
+    copy = plan.get("copy")
+    if not copy:
+        out.problems.append(f"{FILE_NAME}: names no copy of the plan")
+        return
+    where = run_dir / str(copy)
+    if not where.is_file():
+        return  # already said: missing
+    actual = sha256_of(where)
+    if actual != plan.get("sha256"):
+        out.problems.append(f"{copy}: sha256 {actual} is not the plan's {plan.get('sha256')} "
+                            "the run read")
+    else:
+        out.ok_lines.append(f"{copy} is the plan the run read (sha256 {actual[:16]}…)")
+
+
+def _check_figures(run_dir: Path, out: Verification) -> None:
+    try:
+        summary = _load(run_dir / "summary.json", "the summary")
+    except _Unreadable as exc:
+        out.problems.append(str(exc))
+        return
+    if summary is None:
+        return  # missing: said by the file check
+    results = []
+    differences = 0
+    for entry in summary.get("scenarios") or []:
+        name = str(entry.get("name"))
+        try:
+            result = evaluate(ScenarioFiles(run_dir / name))
+        except (HistoryError, OSError, KeyError, TypeError, ValueError) as exc:
+            out.problems.append(f"{name}/: the figures cannot be recomputed: {exc}")
+            differences += 1
+            continue
+        results.append(result)
+        again = json.loads(json.dumps(result.to_dict()))
+        for path, said, computed in _differences(entry, again, f"scenarios[{name}]"):
+            differences += 1
+            out.problems.append(f"summary.json: {path}: the file says {_short(said)}, the "
+                                f"journals give {_short(computed)}")
+    for key, computed in (("verdict", str(run_verdict(results))),
+                          ("exit_code", exit_code(results))):
+        if len(results) == len(summary.get("scenarios") or []) and summary.get(key) != computed:
+            differences += 1
+            out.problems.append(f"summary.json: {key}: the file says {summary.get(key)!r}, "
+                                f"the journals give {computed!r}")
+    if not differences:
+        out.ok_lines.append(f"every figure of summary.json ({len(results)} scenario(s)) "
+                            "recomputed from the journals: identical")
+
+
+def _differences(said: Any, computed: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
+    if isinstance(said, dict) and isinstance(computed, dict):
+        for key in sorted(set(said) | set(computed), key=str):
+            yield from _differences(said.get(key, "<absent>"), computed.get(key, "<absent>"),
+                                    f"{path}.{key}")
+    elif isinstance(said, list) and isinstance(computed, list) and len(said) == len(computed):
+        for i, (a, b) in enumerate(zip(said, computed, strict=True)):
+            yield from _differences(a, b, f"{path}[{i}]")
+    elif said != computed:
+        yield path, said, computed
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 120 else text[:117] + "..."

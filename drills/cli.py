@@ -80,6 +80,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         preflight(plan.stack)  # the team's project, refused before anything starts
     prepare_out_dir(config.out_dir)
+    from drills.trends.store import RunStore
+
+    RunStore(config.history_path).check()
     print(f"drill: runtime {runtime} ({why})")
     print(f"drill: run {config.run_id}, plan {printable(plan.path, 300)}, runtime {runtime}, "
           f"scenarios: {', '.join(config.scenarios or tuple(plan.scenarios))}", flush=True)

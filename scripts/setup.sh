@@ -2,6 +2,9 @@
 # Install what drills needs, skipping every step already done. Safe to run again.
 #   - Python 3.11+ venv in .venv with drills and its dependencies (pip, from PyPI)
 #   - PostgreSQL 15 server binaries and redis-server (apt), only when missing
+#   - what the evidence pack and its tests use (apt), only when missing: pango (the PDF),
+#     ssh-keygen (signing), chromium (the report opened as a person would), poppler-utils
+#     (the PDF read back), shellcheck (the GitHub Actions example's scripts)
 #   - Toxiproxy server 2.12.0 as .venv/bin/toxiproxy-server, built from source with Go 1.23+
 #     (go install through the Go module proxy; no Debian package has it), only when missing
 #   - actionlint 1.7.12 as .venv/bin/actionlint, for the test of the GitHub Actions example,
@@ -43,6 +46,21 @@ if command -v redis-server >/dev/null || [ -x "${DRILLS_REDIS_SERVER:-/nonexiste
 else
   say "Redis server: installing redis-server (apt; the system service is not started)"
   apt_install redis-server
+fi
+
+# 1b. the evidence pack's tools: the PDF (WeasyPrint needs pango), signatures, and what the
+#     tests open the report and the PDF with
+missing=()
+ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
+command -v shellcheck >/dev/null || missing+=(shellcheck)
+if [ ${#missing[@]} -eq 0 ]; then
+  say "evidence tools: present (pango, ssh-keygen, chromium, poppler-utils, shellcheck)"
+else
+  say "evidence tools: installing ${missing[*]} (apt)"
+  apt_install "${missing[@]}"
 fi
 
 # 2. Python environment

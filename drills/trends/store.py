@@ -104,6 +104,11 @@ class RunStore:
             raise UsageError(f"{self.path}: cannot use the runs database ({exc}); give "
                              "another file with --history") from exc
 
+    def check(self) -> None:
+        """Open (and create) the database now, so a bad --history stops a run before it starts."""
+        with self._db():
+            pass
+
     def record(self, summary: Mapping[str, Any], operator: str | None, run_dir: Path) -> None:
         """Add a finished run from its summary.json document (once: a run id is unique)."""
         with self._db() as db:

@@ -1,0 +1,134 @@
+"""The evidence pack of a recorded run: manifest, plan copy, PDF, signature, drill verify.
+
+The run is synthetic (tests.synthetic); ssh-keygen and WeasyPrint are the real tools.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from drills.evidence.manifest import FILE_NAME
+from drills.evidence.pack import seal
+from drills.evidence.verify import verify_run
+from drills.measure.evaluate import evaluate
+from drills.report import write_reports
+from drills.report.runbook import redact
+from tests.synthetic import META, make_scenario_dir
+
+
+@pytest.fixture
+def key(tmp_path: Path) -> Path:
+    path = tmp_path / "keys" / "signer"
+    path.parent.mkdir()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)],
+                   check=True, capture_output=True)
+    return path
+
+
+def _sealed_run(tmp_path: Path, key: Path | None = None) -> Path:
+    run_dir = tmp_path / "run"
+    results = [evaluate(make_scenario_dir(run_dir, "pg-kill", lost=0)),
+               evaluate(make_scenario_dir(run_dir, "pg-lossy", lost=4))]
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("version: 1\nscenarios: {}\n")
+    import hashlib
+
+    meta = {**META, "plan": {**META["plan"], "path": str(plan),
+                             "sha256": hashlib.sha256(plan.read_bytes()).hexdigest()},
+            "operator": "Grace", "signed": key is not None}
+    write_reports(run_dir, results, meta)
+    sealed = seal(run_dir, results, meta, plan, key)
+    assert sealed.pdf_problem is None
+    return run_dir
+
+
+def test_an_untouched_pack_verifies(tmp_path: Path) -> None:
+    run_dir = _sealed_run(tmp_path)
+    found = verify_run(run_dir)
+    assert found.passed, found.problems
+    manifest = json.loads((run_dir / FILE_NAME).read_text())
+    listed = {f["path"] for f in manifest["files"]}
+    assert {"summary.json", "index.html", "report.pdf", "runbook.md", "plan/plan.yaml",
+            "pg-kill/journal.json", "pg-lossy/history.jsonl"} <= listed
+    assert manifest["operator"] == "Grace"
+    assert manifest["drills"]["version"]
+    assert [s["version"] for s in manifest["servers"]] == ["15.18", "7.0.15"] * 2
+    assert (run_dir / "report.pdf").read_bytes().startswith(b"%PDF-")
+    assert "the pack is not signed" in found.notes
+
+
+@pytest.mark.parametrize("edit", ["journal", "summary", "added", "removed", "plan"])
+def test_one_edit_is_named(tmp_path: Path, edit: str) -> None:
+    run_dir = _sealed_run(tmp_path)
+    if edit == "journal":
+        path = run_dir / "pg-kill" / "journal.json"
+        data = bytearray(path.read_bytes())
+        at = data.index(b'"rto_s": 30.0') + len('"rto_s": ')
+        data[at] = ord("1")  # the target: 10.0 instead of 30.0
+        path.write_bytes(bytes(data))
+        expected = "pg-kill/journal.json: changed since the run"
+    elif edit == "summary":
+        path = run_dir / "summary.json"
+        text = path.read_text()
+        path.write_text(text.replace('"lost_writes": 4', '"lost_writes": 0', 1))
+        expected = ("summary.json: scenarios[pg-lossy].lost_writes: the file says 0, the "
+                    "journals give 4")
+    elif edit == "added":
+        (run_dir / "pg-kill" / "notes.txt").write_text("added later")
+        expected = "pg-kill/notes.txt: not in the manifest"
+    elif edit == "removed":
+        (run_dir / "runbook.md").unlink()
+        expected = "runbook.md: missing"
+    else:
+        (run_dir / "plan" / "plan.yaml").write_text("version: 1\nscenarios: {x: 1}\n")
+        expected = "is not the plan's"
+    found = verify_run(run_dir)
+    assert not found.passed
+    assert any(expected in p for p in found.problems), found.problems
+
+
+def test_a_signed_pack_verifies_with_its_key_only(tmp_path: Path, key: Path) -> None:
+    run_dir = _sealed_run(tmp_path, key)
+    assert (run_dir / (FILE_NAME + ".sig")).read_text().startswith("-----BEGIN SSH SIGNATURE")
+    found = verify_run(run_dir, key.with_suffix(".pub"))
+    assert found.passed, found.problems
+    assert any("signed by the key" in line for line in found.ok_lines)
+    other = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)],
+                   check=True, capture_output=True)
+    found = verify_run(run_dir, other.with_suffix(".pub"))
+    assert any("does not verify" in p for p in found.problems)
+    # an edited manifest (one byte) no longer matches its signature
+    manifest = run_dir / FILE_NAME
+    manifest.write_text(manifest.read_text().replace('"Grace"', '"Grack"'))
+    found = verify_run(run_dir, key.with_suffix(".pub"))
+    assert any("does not verify" in p for p in found.problems)
+
+
+def test_an_unsigned_pack_fails_when_a_key_is_given(tmp_path: Path, key: Path) -> None:
+    found = verify_run(_sealed_run(tmp_path), key.with_suffix(".pub"))
+    assert any("the pack is not signed" in p for p in found.problems)
+
+
+def test_a_key_with_a_passphrase_is_refused_before_the_run(tmp_path: Path) -> None:
+    from drills.errors import UsageError
+    from drills.evidence.signing import check_private_key
+
+    locked = tmp_path / "locked"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "a passphrase", "-f",
+                    str(locked)], check=True, capture_output=True)
+    with pytest.raises(UsageError, match="passphrase"):
+        check_private_key(locked)
+    with pytest.raises(UsageError, match="no such file"):
+        check_private_key(tmp_path / "nothing")
+
+
+def test_commands_are_redacted() -> None:
+    assert redact("psql postgresql://app:hunter2@db/app") == "psql postgresql://app:<redacted>@db/app"
+    assert redact("restore --password=hunter2 --db x") == "restore --password=<redacted> --db x"
+    assert redact("mysql --db-pass hunter2 x") == "mysql --db-pass <redacted> x"
+    assert redact("pg_restore --clean latest.dump") == "pg_restore --clean latest.dump"

@@ -111,6 +111,12 @@ def test_drill_run_from_an_empty_directory(venv: Path, tmp_path: Path, runtime: 
     assert (run_dir / "index.html").is_file()
     assert str(venv) in done.stdout  # the scenarios ran from the installed package
     assert sorted(p.name for p in empty.iterdir()) == ["reports"]  # nothing else was written
+    # the evidence pack, PDF included, made and checked with the wheel's drills alone
+    assert (run_dir / "report.pdf").read_bytes().startswith(b"%PDF-")
+    assert (empty / "reports" / "drills-runs.sqlite").is_file()
+    verified = _run([str(venv / "bin" / "drill"), "verify", str(run_dir)], cwd=empty)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "recomputed from the journals: identical" in verified.stdout
 
 
 def test_the_full_stack_from_the_wheel(venv: Path, tmp_path: Path) -> None:

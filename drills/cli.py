@@ -82,7 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     prepare_out_dir(config.out_dir)
     from drills.trends.store import RunStore
 
-    RunStore(config.history_path).check()
+    RunStore(config.history_path).check(config.run_id)
     print(f"drill: runtime {runtime} ({why})")
     print(f"drill: run {config.run_id}, plan {printable(plan.path, 300)}, runtime {runtime}, "
           f"scenarios: {', '.join(config.scenarios or tuple(plan.scenarios))}", flush=True)
@@ -150,6 +150,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         "finished_wall": old.get("finished_wall", 0.0),
         "command": old.get("command", ""),
         "operator": old.get("operator"), "signed": old.get("signed", False),
+        "planned": old.get("planned"), "interrupted": old.get("interrupted", False),
     })
     print(f"drill: report rebuilt from journals: {paths.html}")
     return EXIT_OK
@@ -171,7 +172,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for line in found.problems:
         print(f"FAIL  {printable(line, 2000)}")
     if found.passed:
-        print(f"drill verify: {printable(run_dir)}: verified")
+        how = "signature checked" if found.authenticated else \
+            "integrity only: not signed, so not authenticated"
+        print(f"drill verify: {printable(run_dir)}: verified ({how})")
         return EXIT_OK
     print(f"drill verify: {printable(run_dir)}: {len(found.problems)} problem(s); the pack "
           "is not what the run wrote", file=sys.stderr)

@@ -89,9 +89,9 @@ def _optional_path(value: str | Path | None, variable: str, option: str) -> Path
 
 def _run_id(value: str) -> str:
     """A run id names a directory: letters, digits, ``.``, ``_`` and ``-`` only."""
-    if not value or value.startswith(".") or not all(c.isalnum() or c in "._-" for c in value):
+    if not value or value[0] in ".-" or not all(c.isalnum() or c in "._-" for c in value):
         raise UsageError(f"--run-id {value!r}: use letters, digits, '.', '_' and '-' only "
-                         "(it names the run's directory), not starting with '.'")
+                         "(it names the run's directory), not starting with '.' or '-'")
     return value
 
 

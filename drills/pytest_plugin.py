@@ -227,12 +227,12 @@ def drill_factory(request: pytest.FixtureRequest) -> Iterator[DrillFactory]:
         limits = drill.scenario.regression
         if limits is not None:  # the runs it is judged against, as they stand now
             from drills.trends.baseline import save_baseline, take_baseline
-            from drills.trends.store import RunStore
+            from drills.trends.store import RunStore, settings_digest
 
             save_baseline(drill.files.root, take_baseline(
                 RunStore(run.history_path), plan.name, drill.scenario.name,
                 config.stash[_RUNTIME][runtime or run.runtime], limits.runs,
-                config.stash[_STARTED]))
+                config.stash[_STARTED], settings_digest(drill.scenario.to_dict())))
         return drill
 
     yield make
@@ -295,7 +295,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from drills.report import write_reports
     from drills.report.cadence import cadence, previous_run
     from drills.trends.series import gather, save_trends
-    from drills.trends.store import RunStore
+    from drills.trends.store import RunStore, settings_digest
 
     run = config.stash[_CONFIG]
     plan = _plan(config)
@@ -311,15 +311,32 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "started_wall": config.stash[_STARTED], "finished_wall": time.time(),
         "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "operator": run.operator, "signed": run.sign_key is not None,
+        # what the run set out to drill: a scenario with no result, or an interruption,
+        # keeps the run from passing (drills.report.summary.run_verdict)
+        "planned": _planned(session, plan),
+        "interrupted": (exitstatus == pytest.ExitCode.INTERRUPTED
+                        or interrupt.received() is not None),
     }
     save_trends(run.run_dir, gather(store, plan.name, results, started))
     paths = write_reports(run.run_dir, results, meta)
     config.stash[_REPORT] = paths.html
-    store.record(json.loads(paths.summary.read_text(encoding="utf-8")), run.operator,
-                 run.run_dir)
-    sealed = seal(run.run_dir, results, meta, plan.path, run.sign_key)
+    say = _progress_writer(config)
+    # sealed first: the pack is the evidence; the runs database is a convenience on top
+    sealed = seal(run.run_dir, results, meta, plan.path, run.sign_key, plan.source)
     if sealed.pdf_problem:
-        _progress_writer(config)(f"drills: no PDF of the report: {sealed.pdf_problem}")
+        say(f"drills: no PDF of the report: {sealed.pdf_problem}")
+    try:
+        store.record(json.loads(paths.summary.read_text(encoding="utf-8")), run.operator,
+                     run.run_dir, {r.scenario: settings_digest(plan.scenario(r.scenario)
+                                                               .to_dict()) for r in results})
+    except DrillError as exc:
+        say(f"drills: this run was not added to the runs database: {exc}")
+
+
+def _planned(session: pytest.Session, plan: Plan) -> list[str]:
+    """The plan's scenarios among the tests this session set out to run, in order."""
+    names = (_scenario_of(item) for item in session.items)
+    return list(dict.fromkeys(n for n in names if n is not None and n in plan.scenarios))
 
 
 def runtime_of(results: list[DrillResult]) -> str:

@@ -26,18 +26,21 @@ class Sealed:
     pdf_problem: str | None
 
 
-def copy_plan(run_dir: Path, plan_path: Path) -> str:
-    """The plan file itself, kept with the run; returns its path inside the run."""
+def copy_plan(run_dir: Path, plan_path: Path, source: bytes | None = None) -> str:
+    """The plan file itself, as the run read it; returns its path inside the run."""
     target = run_dir / PLAN_DIR / plan_path.name
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(plan_path, target)
+    if source:
+        target.write_bytes(source)
+    else:  # a caller with no bytes at hand: the file as it is now
+        shutil.copyfile(plan_path, target)
     return target.relative_to(run_dir).as_posix()
 
 
 def seal(run_dir: Path, results: Sequence[DrillResult], meta: Mapping[str, Any],
-         plan_path: Path, sign_key: Path | None) -> Sealed:
+         plan_path: Path, sign_key: Path | None, plan_source: bytes | None = None) -> Sealed:
     """Copy the plan, render the PDF, write the manifest and sign it."""
-    plan_copy = copy_plan(run_dir, plan_path)
+    plan_copy = copy_plan(run_dir, plan_path, plan_source)
     pdf_problem = write_pdf(run_dir / "index.html", run_dir / PDF)
     steps = [load_records(run_dir / r.scenario).steps for r in results]
     manifest = run_dir / FILE_NAME

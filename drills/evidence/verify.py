@@ -9,6 +9,7 @@ from the journals (drills.measure.evaluate), as ``drill report`` would.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ class Verification:
     ok_lines: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the signature was checked against the public key given: who made the pack is known
+    authenticated: bool = False
 
     @property
     def passed(self) -> bool:
@@ -58,14 +61,39 @@ def verify_run(run_dir: Path, public_key: Path | None = None) -> Verification:
         out.problems.append(str(exc))
         return out
     if manifest is None:
+        if (run_dir / (FILE_NAME + SIGNATURE_SUFFIX)).exists():
+            out.problems.append(f"{FILE_NAME}: missing, though its signature is there")
+            return out
         raise UsageError(f"{run_dir}: no {FILE_NAME}; not an evidence pack (a run directory "
                          "of drills, reports/<run id>/, written by a drills with evidence "
                          "packs)")
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list) or \
+            not all(isinstance(f, dict) and isinstance(f.get("path"), str)
+                    for f in manifest["files"]):
+        out.problems.append(f"{FILE_NAME}: not a manifest of drills (no list of files with "
+                            "their paths)")
+        return out
+    _check_run(run_dir, manifest, out)
     _check_files(run_dir, manifest, out)
     _check_signature(run_dir, public_key, out)
     _check_plan(run_dir, manifest, out)
     _check_figures(run_dir, out)
     return out
+
+
+def _check_run(run_dir: Path, manifest: dict[str, Any], out: Verification) -> None:
+    """Which run the pack says it is, and that its summary says the same."""
+    plan = manifest.get("plan") or {}
+    out.ok_lines.append(f"run {manifest.get('run_id')}, started {manifest.get('started_at')}, "
+                        f"finished {manifest.get('finished_at')}, operator "
+                        f"{manifest.get('operator')}, plan {plan.get('name')}")
+    try:
+        summary = _load(run_dir / "summary.json", "the summary")
+    except _Unreadable:
+        return  # said by the figures check
+    if isinstance(summary, dict) and summary.get("run_id") != manifest.get("run_id"):
+        out.problems.append(f"summary.json: run {summary.get('run_id')!r}, the manifest says "
+                            f"{manifest.get('run_id')!r}")
 
 
 def _check_files(run_dir: Path, manifest: dict[str, Any], out: Verification) -> None:
@@ -85,6 +113,12 @@ def _check_files(run_dir: Path, manifest: dict[str, Any], out: Verification) -> 
     for rel in run_files(run_dir):
         if rel.as_posix() not in listed:
             out.problems.append(f"{rel.as_posix()}: not in the manifest (added after the run)")
+    for top, dirs, files in os.walk(run_dir):  # a run writes regular files and directories
+        for name in [*dirs, *files]:
+            found = Path(top) / name
+            if found.is_symlink() or not (found.is_file() or found.is_dir()):
+                out.problems.append(f"{found.relative_to(run_dir).as_posix()}: a link or "
+                                    "special file, which a run never writes")
     out.ok_lines.append(f"{good} of {len(listed)} files match the sha256 in {FILE_NAME}")
 
 
@@ -92,16 +126,18 @@ def _check_signature(run_dir: Path, public_key: Path | None, out: Verification) 
     manifest = run_dir / FILE_NAME
     signed = manifest.with_name(FILE_NAME + SIGNATURE_SUFFIX).exists()
     if public_key is None:
-        if signed:
-            out.notes.append(f"{FILE_NAME}{SIGNATURE_SUFFIX} present but not checked: give "
-                             "--public-key KEY.pub to check who signed the pack")
+        if signed:  # a signature nobody checked is not a pass
+            out.problems.append(f"{FILE_NAME}{SIGNATURE_SUFFIX}: present but not checked; "
+                                "give --public-key KEY.pub (the signer's) to check it")
         else:
-            out.notes.append("the pack is not signed")
+            out.notes.append("the pack is not signed: the files agree with each other and "
+                             "with the manifest, which says nothing of who made them")
         return
     problem = verify_signature(manifest, public_key)
     if problem:
         out.problems.append(problem)
     else:
+        out.authenticated = True
         out.ok_lines.append(f"{FILE_NAME} is signed by the key in {public_key}")
 
 
@@ -146,8 +182,9 @@ def _check_figures(run_dir: Path, out: Verification) -> None:
             differences += 1
             out.problems.append(f"summary.json: {path}: the file says {_short(said)}, the "
                                 f"journals give {_short(computed)}")
-    for key, computed in (("verdict", str(run_verdict(results))),
-                          ("exit_code", exit_code(results))):
+    meta = {"planned": summary.get("planned"), "interrupted": summary.get("interrupted")}
+    for key, computed in (("verdict", str(run_verdict(results, meta))),
+                          ("exit_code", exit_code(results, meta))):
         if len(results) == len(summary.get("scenarios") or []) and summary.get(key) != computed:
             differences += 1
             out.problems.append(f"summary.json: {key}: the file says {summary.get(key)!r}, "

@@ -185,6 +185,8 @@ class Plan:
     #: how often the plan says it is drilled: a run later than this after the previous
     #: one in the same reports directory is overdue
     drill_every_s: float | None = None
+    #: the file's bytes as read (their sha256 is ``sha256``): the copy kept with a run
+    source: bytes = field(default=b"", repr=False, compare=False)
 
     def scenario(self, name: str) -> ScenarioPlan:
         try:

@@ -70,7 +70,8 @@ def load_plan(path: Path | str | None = None) -> Plan:
     path = Path(path)
     data = read_plan_bytes(path)
     tree = load_tree(path, data)
-    return PlanReader(path).plan(tree, hashlib.sha256(data).hexdigest())
+    plan = PlanReader(path).plan(tree, hashlib.sha256(data).hexdigest())
+    return replace(plan, source=data)
 
 
 def shown(value: Any) -> str:

@@ -129,7 +129,15 @@ def run(procedure: Procedure, ctx: ProcedureContext, log_name: str) -> CommandRe
             ended = Instant.now()
     finally:  # whatever happened, no password stays in the saved output
         _redact(log, ctx.secrets())
-    return CommandResult(procedure.name, tuple(argv), procedure.cwd, code, started, ended,
+    shown = tuple(_hide(a, ctx.secrets()) for a in argv)  # the journal never holds a secret
+    return CommandResult(procedure.name, shown, procedure.cwd, code, started, ended,
                          log, timed_out)
+
+
+def _hide(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
 
 

@@ -20,8 +20,8 @@ from drills.report.controls_view import controls_view
 from drills.report.levels_view import levels_view
 from drills.report.records import SOURCE_FILES
 from drills.report.restore_view import backups_view, restore_view
-from drills.report.runbook import runbook_rows
-from drills.report.summary import run_verdict
+from drills.report.runbook import redact, runbook_rows
+from drills.report.summary import missing, run_verdict
 from drills.report.summary_view import summary_rows
 from drills.timeline import Step
 from drills.trends.store import Point
@@ -183,9 +183,10 @@ def _steps_view(result: DrillResult, steps: Sequence[Step]) -> list[dict[str, st
             "category": str(step.category), "name": step.name,
             "start": "n/a" if start is None else f"{start:+.3f} s",
             "duration": fmt_s(step.duration_s),
-            "how": str(step.data.get("mechanism", "")),
-            "outcome": "ok" if step.ok else f"failed: {step.data.get('error', 'did not finish')}",
-            "facts": ", ".join(f"{k}={_short(v)}" for k, v in facts.items()),
+            "how": redact(str(step.data.get("mechanism", ""))),
+            "outcome": "ok" if step.ok else
+            f"failed: {redact(str(step.data.get('error', 'did not finish')))}",
+            "facts": ", ".join(f"{k}={_short(redact(str(v)))}" for k, v in facts.items()),
         })
     return rows
 
@@ -266,7 +267,8 @@ def build_context(
         "started": wall_utc(meta.get("started_wall")),
         "finished": wall_utc(meta.get("finished_wall")),
         "command": meta.get("command", "n/a"),
-        "verdict": _verdict(run_verdict(results)),
+        "verdict": _verdict(run_verdict(results, meta)),
+        "missing": missing(results, meta), "interrupted": bool(meta.get("interrupted")),
         "versions": _versions(results),
         "signed": bool(meta.get("signed")),
         "rows": rows,

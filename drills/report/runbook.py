@@ -20,7 +20,8 @@ FILE_NAME = "runbook.md"
 #: the steps an operator does or sees; setup, load and teardown belong to the drill itself
 RUNBOOK_CATEGORIES = (Category.BACKUP, Category.FAULT, Category.RECOVERY, Category.REVERT,
                       Category.CHECK)
-_URL_PASSWORD = re.compile(r"(//[^:/@\s]+):[^@\s]*@")
+#: a URL's password: after ``//user:`` (user may be empty) up to the last ``@`` of the host part
+_URL_PASSWORD = re.compile(r"(//[^/\s:@]*):[^\s/]*@")
 _SECRET_FLAG = re.compile(r"((?:--?|\b)[\w-]*(?:pass|secret|token)[\w-]*[= ])(\S+)",
                           re.IGNORECASE)
 
@@ -50,7 +51,8 @@ def runbook_rows(result: DrillResult, steps: Sequence[Step]) -> list[dict[str, s
             "n": str(len(rows) + 1), "kind": str(step.category), "step": step.name,
             "how": redact(str(step.data.get("mechanism", ""))), "command": command_of(step),
             "at": at, "took": fmt_s(step.duration_s),
-            "outcome": "ok" if step.ok else f"FAILED: {step.data.get('error', 'did not end')}",
+            "outcome": "ok" if step.ok else
+            f"FAILED: {redact(str(step.data.get('error', 'did not end')))}",
         })
     return rows
 

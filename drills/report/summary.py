@@ -20,14 +20,33 @@ def iso_utc(epoch: float | None) -> str | None:
     return stamp.replace("+00:00", "Z")
 
 
-def run_verdict(results: Sequence[DrillResult]) -> Verdict:
-    """Fail beats could-not-verify beats pass, over every target of every scenario."""
-    return overall(check for r in results for check in r.checks)
+def missing(results: Sequence[DrillResult], meta: Mapping[str, Any]) -> list[str]:
+    """The scenarios the run set out to drill (``meta["planned"]``) that gave no result."""
+    done = {r.scenario for r in results}
+    return [name for name in meta.get("planned") or () if name not in done]
 
 
-def exit_code(results: Sequence[DrillResult]) -> int:
-    """0 only when every scenario passed; no scenario at all is not a pass."""
-    return 0 if results and all(r.verdict == Verdict.PASS for r in results) else 1
+def complete(results: Sequence[DrillResult], meta: Mapping[str, Any]) -> bool:
+    """Whether every planned scenario gave a result and nothing interrupted the run."""
+    return not missing(results, meta) and not meta.get("interrupted")
+
+
+def run_verdict(results: Sequence[DrillResult], meta: Mapping[str, Any]) -> Verdict:
+    """Fail beats could-not-verify beats pass, over every target of every scenario.
+
+    A run that was interrupted, or that left a planned scenario without a result, proves
+    less than it set out to: at best it could not verify.
+    """
+    verdict = overall(check for r in results for check in r.checks)
+    if verdict == Verdict.PASS and not complete(results, meta):
+        return Verdict.COULD_NOT_VERIFY
+    return verdict
+
+
+def exit_code(results: Sequence[DrillResult], meta: Mapping[str, Any]) -> int:
+    """0 only when every planned scenario passed; no scenario at all is not a pass."""
+    passed = results and all(r.verdict == Verdict.PASS for r in results)
+    return 0 if passed and complete(results, meta) else 1
 
 
 def build_summary(results: Sequence[DrillResult], meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,7 +65,11 @@ def build_summary(results: Sequence[DrillResult], meta: Mapping[str, Any]) -> di
         "command": meta.get("command"),
         "operator": meta.get("operator"),
         "signed": bool(meta.get("signed")),
-        "verdict": str(run_verdict(results)),
-        "exit_code": exit_code(results),
+        "verdict": str(run_verdict(results, meta)),
+        "exit_code": exit_code(results, meta),
+        # what the run set out to drill, so that a partial run never reads as a pass
+        "planned": list(meta.get("planned") or [r.scenario for r in results]),
+        "interrupted": bool(meta.get("interrupted")),
+        "missing": missing(results, meta),
         "scenarios": [r.to_dict() for r in results],
     }

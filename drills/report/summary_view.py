@@ -29,10 +29,12 @@ def drilled(scenario: Mapping[str, Any], steps: Sequence[Step]) -> str:
     return " → ".join(done) or "n/a"
 
 
-def _row(checks: Sequence[TargetCheck], key: str) -> tuple[str, str]:
+def _row(checks: Sequence[TargetCheck], key: str,
+         measured: float | None) -> tuple[str, str]:
+    """The target and its measurement; with no target, the figure as measured, if any."""
     check = next((c for c in checks if c.key == key), None)
     if check is None:
-        return "none set", "n/a"
+        return "none set", fmt_s(measured)
     return check.target, check.measured
 
 
@@ -68,18 +70,19 @@ def summary_rows(results: Sequence[DrillResult], what: Sequence[str],
     """One row per scenario; ``what`` says what each drilled (``drilled``)."""
     rows = []
     for result, text in zip(results, what, strict=True):
-        rto_target, rto = _row(result.checks, "rto_s")
-        rpo_target, rpo = _row(result.checks, "rpo_s")
-        if result.rpo is not None and rpo == "n/a":
-            rpo = fmt_s(result.rpo.window_s)  # measured, though the plan set no target
-        if result.rto is not None and result.rto.seconds is not None and rto == "n/a":
-            rto = fmt_s(result.rto.seconds)
+        rto_target, rto = _row(result.checks, "rto_s",
+                               result.rto.seconds if result.rto else None)
+        rpo_target, rpo = _row(result.checks, "rpo_s",
+                               result.rpo.window_s if result.rpo else None)
+        judged = any(c.key.startswith("regression.") for c in result.checks)
+        pending = "" if judged or not result.regression_note else \
+            "; regression limits not judged yet (no earlier passing run)"
         w = result.writes
         rows.append({
             "scenario": result.scenario, "drilled": text,
             "rto_target": rto_target, "rto": rto, "rpo_target": rpo_target, "rpo": rpo,
             "lost": "n/a" if w is None else f"{len(w.lost)} of {w.acked}",
             "verdict": result.verdict,
-            "change": change(trends.get(result.scenario, ())),
+            "change": change(trends.get(result.scenario, ())) + pending,
         })
     return rows

@@ -19,6 +19,7 @@ RUN_LABEL = "io.drills.run-id"
 
 def client(timeout: int = 10) -> Any:
     """A docker SDK client; StackError (with what to do) when no engine answers."""
+    made = None
     try:
         import docker
 
@@ -26,6 +27,8 @@ def client(timeout: int = 10) -> Any:
         made.ping()
         return made
     except Exception as exc:
+        if made is not None:  # no engine: its socket is closed, not left to the collector
+            made.close()
         raise StackError(
             f"no Docker engine answers ({exc}). To fix this, either start one "
             "(scripts/setup_docker.sh does, on Debian) or use --runtime local."

@@ -32,27 +32,31 @@ class Baseline:
     store: str  # the runs database it was read from
     runtime: str
     runs: tuple[Point, ...]
+    settings: str = ""  # the scenario's settings digest the runs share (store.settings_digest)
 
     def median(self, key: str) -> float | None:
         values = [getattr(p, key) for p in self.runs if getattr(p, key) is not None]
         return statistics.median(values) if values else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"store": self.store, "runtime": self.runtime,
+        return {"store": self.store, "runtime": self.runtime, "settings": self.settings,
                 "runs": [p.to_dict() for p in self.runs]}
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Baseline:
         return cls(str(raw["store"]), str(raw["runtime"]),
-                   tuple(Point.from_dict(p) for p in raw["runs"]))
+                   tuple(Point.from_dict(p) for p in raw["runs"]), str(raw.get("settings", "")))
 
 
 def take_baseline(store: RunStore, plan_name: str, scenario: str, runtime: str, runs: int,
-                  before_wall: float) -> Baseline:
-    """The scenario's last ``runs`` passing runs of this plan on this runtime."""
+                  before_wall: float, settings: str) -> Baseline:
+    """The scenario's last ``runs`` passing runs of this plan on this runtime.
+
+    Only runs drilled the same way count: the same settings digest (store.settings_digest).
+    """
     found = store.series(plan_name, scenario, runtime=runtime, passing_only=True,
-                         before_wall=before_wall, limit=runs)
-    return Baseline(str(store.path), runtime, tuple(found))
+                         before_wall=before_wall, settings=settings, limit=runs)
+    return Baseline(str(store.path), runtime, tuple(found), settings)
 
 
 def save_baseline(scenario_dir: Path, baseline: Baseline) -> None:
@@ -88,15 +92,19 @@ def regression_rows(limits: Mapping[str, Any] | None, baseline: Baseline | None,
         return [_cnv(key, title, reason, findings) for plan_key, (key, title)
                 in FIGURES.items() if limits.get(plan_key) is not None], reason
     if not baseline.runs:
-        return [], (f"no earlier passing run of this scenario on the {baseline.runtime} "
-                    f"runtime in {baseline.store}: regression limits are first judged on "
-                    "the next run")
+        return [], (f"no earlier passing run of this scenario, drilled with the same "
+                    f"settings on the {baseline.runtime} runtime, in {baseline.store}: "
+                    "regression limits are first judged on the next run")
     rows: list[TargetCheck] = []
     ids = ", ".join(p.run_id for p in baseline.runs)
     for plan_key, (key, title) in FIGURES.items():
         rise = limits.get(plan_key)
+        if rise is None:
+            continue
         median = baseline.median(key)
-        if rise is None or median is None:
+        if median is None:
+            rows.append(_cnv(key, title, f"none of the {len(baseline.runs)} earlier passing "
+                             f"runs measured an {title}", findings))
             continue
         margin = float(limits.get("margin_s") or 0)
         limit = max(median * (1 + float(rise)), median + margin)

@@ -2,10 +2,15 @@
 
 SQLite because it is embedded (nothing to run), one file to keep between CI jobs, and
 readable with any SQL client. Rows are written once, when a run ends; nothing is updated.
+Each scenario run keeps the digest of how it was drilled (``settings_digest``: its fault,
+parameters, load, probe, dataset), so a baseline only compares a drill with the same
+drill: changing the dataset or a parameter starts a new baseline by itself.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
@@ -41,6 +46,7 @@ CREATE TABLE IF NOT EXISTS scenario_runs (
     rto_target_s REAL,
     rpo_target_s REAL,
     fault_wall REAL,
+    settings_sha256 TEXT,
     PRIMARY KEY (run_id, scenario)
 );
 CREATE INDEX IF NOT EXISTS scenario_runs_by_name ON scenario_runs (scenario);
@@ -80,6 +86,16 @@ class Point:
                    num("rpo_target_s"))
 
 
+#: what a scenario's plan entry says that does not change how it is drilled
+_NOT_SETTINGS = ("targets", "regression", "controls", "description")
+
+
+def settings_digest(scenario: Mapping[str, Any]) -> str:
+    """sha256 of a scenario's plan entry (``ScenarioPlan.to_dict``) without its targets."""
+    kept = {k: v for k, v in scenario.items() if k not in _NOT_SETTINGS}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()
+
+
 class RunStore:
     """The runs database at ``path``; each call opens it, so runs may share it."""
 
@@ -104,31 +120,40 @@ class RunStore:
             raise UsageError(f"{self.path}: cannot use the runs database ({exc}); give "
                              "another file with --history") from exc
 
-    def check(self) -> None:
-        """Open (and create) the database now, so a bad --history stops a run before it starts."""
-        with self._db():
-            pass
+    def check(self, run_id: str) -> None:
+        """Open (and create) the database before anything starts.
 
-    def record(self, summary: Mapping[str, Any], operator: str | None, run_dir: Path) -> None:
-        """Add a finished run from its summary.json document (once: a run id is unique)."""
+        A bad --history, or a run id the database already holds, stops the run here.
+        """
+        with self._db() as db:
+            if db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
+                raise UsageError(f"{self.path}: already holds a run {run_id}; a run id is used "
+                                 "once (give another --run-id)")
+
+    def record(self, summary: Mapping[str, Any], operator: str | None, run_dir: Path,
+               settings: Mapping[str, str]) -> None:
+        """Add a finished run from its summary.json document, once: a run id is unique.
+
+        ``settings`` maps each scenario to its ``settings_digest``.
+        """
         with self._db() as db:
             db.execute(
-                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (summary["run_id"], (summary.get("plan") or {}).get("name") or "",
                  (summary.get("plan") or {}).get("sha256"), summary["started_wall"],
                  summary.get("finished_wall"), summary.get("runtime"), summary["verdict"],
                  operator, str(run_dir)))
             for s in summary["scenarios"]:
                 db.execute(
-                    "INSERT OR REPLACE INTO scenario_runs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO scenario_runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (summary["run_id"], s["name"], s.get("runtime"), s["verdict"],
                      s.get("rto_s"), s.get("rpo_s"), s.get("lost_writes"),
                      s.get("acked_writes"), _target(s, "rto_s"), _target(s, "rpo_s"),
-                     s.get("fault_at")))
+                     s.get("fault_at"), settings.get(s["name"])))
 
     def series(self, plan_name: str, scenario: str, *, runtime: str | None = None,
                passing_only: bool = False, before_wall: float | None = None,
-               limit: int = 20) -> list[Point]:
+               settings: str | None = None, limit: int = 20) -> list[Point]:
         """The scenario's runs of this plan, oldest first: at most the ``limit`` latest."""
         if not self.path.exists():
             return []
@@ -141,6 +166,9 @@ class RunStore:
             args.append(runtime)
         if passing_only:
             query += " AND s.verdict = 'pass'"
+        if settings is not None:
+            query += " AND s.settings_sha256 = ?"
+            args.append(settings)
         if before_wall is not None:
             query += " AND r.started_wall < ?"
             args.append(before_wall)

@@ -7,6 +7,7 @@ claim is checked against the raw files, not just the summary.
 from __future__ import annotations
 
 import json
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -237,11 +238,21 @@ def test_report_files(run: dict[str, Any]) -> None:
             assert (run_dir / name / f).exists(), (name, f)
 
 
-def test_report_is_reproducible_from_the_journals(run: dict[str, Any]) -> None:
-    before = json.loads((run["dir"] / "summary.json").read_text())
-    done = drill_cli("report", str(run["dir"]))
+def test_report_is_reproducible_from_the_journals(run: dict[str, Any], tmp_path: Path) -> None:
+    # the run is a sealed evidence pack: drill verify recomputes every figure, writing nothing
+    done = drill_cli("verify", str(run["dir"]))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "recomputed from the journals: identical" in done.stdout
+    assert "report.pdf" in {f["path"] for f in json.loads(
+        (run["dir"] / "manifest.json").read_text())["files"]}
+    # and drill report renders a copy of it again (it refuses to rewrite the pack itself)
+    copy = tmp_path / "copy"
+    shutil.copytree(run["dir"], copy)
+    (copy / "manifest.json").unlink()
+    before = json.loads((copy / "summary.json").read_text())
+    done = drill_cli("report", str(copy))
     assert done.returncode == 0, done.stderr
-    after = json.loads((run["dir"] / "summary.json").read_text())
+    after = json.loads((copy / "summary.json").read_text())
     for old, new in zip(before["scenarios"], after["scenarios"], strict=True):
         for key in ("verdict", "rto_s", "rpo_s", "acked_writes", "lost_writes", "unknown_writes"):
             assert old[key] == new[key], (old["name"], key)

@@ -58,10 +58,12 @@ def test_an_untouched_pack_verifies(tmp_path: Path) -> None:
     assert manifest["drills"]["version"]
     assert [s["version"] for s in manifest["servers"]] == ["15.18", "7.0.15"] * 2
     assert (run_dir / "report.pdf").read_bytes().startswith(b"%PDF-")
-    assert "the pack is not signed" in found.notes
+    assert any("the pack is not signed" in n for n in found.notes)
+    assert not found.authenticated
 
 
-@pytest.mark.parametrize("edit", ["journal", "summary", "added", "removed", "plan"])
+@pytest.mark.parametrize("edit", ["journal", "summary", "added", "removed", "plan", "link",
+                                  "manifest", "run"])
 def test_one_edit_is_named(tmp_path: Path, edit: str) -> None:
     run_dir = _sealed_run(tmp_path)
     if edit == "journal":
@@ -83,9 +85,19 @@ def test_one_edit_is_named(tmp_path: Path, edit: str) -> None:
     elif edit == "removed":
         (run_dir / "runbook.md").unlink()
         expected = "runbook.md: missing"
-    else:
+    elif edit == "plan":
         (run_dir / "plan" / "plan.yaml").write_text("version: 1\nscenarios: {x: 1}\n")
         expected = "is not the plan's"
+    elif edit == "link":
+        (run_dir / "pg-kill" / "extra").symlink_to(tmp_path)
+        expected = "pg-kill/extra: a link or special file"
+    elif edit == "manifest":
+        (run_dir / FILE_NAME).write_text("[1, 2]")
+        expected = "not a manifest of drills"
+    else:  # another run's summary under this run's manifest
+        path = run_dir / "summary.json"
+        path.write_text(path.read_text().replace('"run_id": "r-test"', '"run_id": "r-other"'))
+        expected = "summary.json: run 'r-other', the manifest says 'r-test'"
     found = verify_run(run_dir)
     assert not found.passed
     assert any(expected in p for p in found.problems), found.problems
@@ -96,7 +108,10 @@ def test_a_signed_pack_verifies_with_its_key_only(tmp_path: Path, key: Path) -> 
     assert (run_dir / (FILE_NAME + ".sig")).read_text().startswith("-----BEGIN SSH SIGNATURE")
     found = verify_run(run_dir, key.with_suffix(".pub"))
     assert found.passed, found.problems
+    assert found.authenticated
     assert any("signed by the key" in line for line in found.ok_lines)
+    found = verify_run(run_dir)  # a signature nobody checked is not a pass
+    assert any("present but not checked" in p for p in found.problems)
     other = tmp_path / "other"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)],
                    check=True, capture_output=True)
@@ -127,8 +142,25 @@ def test_a_key_with_a_passphrase_is_refused_before_the_run(tmp_path: Path) -> No
         check_private_key(tmp_path / "nothing")
 
 
+def test_an_interrupted_or_partial_run_never_passes(tmp_path: Path) -> None:
+    from drills.measure.verdict import Verdict
+    from drills.report.summary import exit_code, run_verdict
+
+    results = [evaluate(make_scenario_dir(tmp_path / "run", "pg-kill", lost=0))]
+    assert run_verdict(results, {"planned": ["pg-kill"]}) == Verdict.PASS
+    assert exit_code(results, {"planned": ["pg-kill"]}) == 0
+    partial = {"planned": ["pg-kill", "pg-other"]}
+    assert run_verdict(results, partial) == Verdict.COULD_NOT_VERIFY
+    assert exit_code(results, partial) == 1
+    stopped = {"planned": ["pg-kill"], "interrupted": True}
+    assert run_verdict(results, stopped) == Verdict.COULD_NOT_VERIFY
+    assert exit_code(results, stopped) == 1
+
+
 def test_commands_are_redacted() -> None:
     assert redact("psql postgresql://app:hunter2@db/app") == "psql postgresql://app:<redacted>@db/app"
+    assert redact("redis-cli -u redis://:hunter2@db:6379") == \
+        "redis-cli -u redis://:<redacted>@db:6379"
     assert redact("restore --password=hunter2 --db x") == "restore --password=<redacted> --db x"
     assert redact("mysql --db-pass hunter2 x") == "mysql --db-pass <redacted> x"
     assert redact("pg_restore --clean latest.dump") == "pg_restore --clean latest.dump"

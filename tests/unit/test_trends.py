@@ -70,6 +70,23 @@ def test_a_limit_without_a_saved_baseline_could_not_be_verified() -> None:
     assert findings[0].code == "COULD_NOT_VERIFY"
 
 
+def test_a_limit_on_a_figure_no_earlier_run_measured_could_not_be_verified() -> None:
+    baseline = Baseline("x", "local", (_point("r1", 1.0, rpo=None),))
+    rows, _ = regression_rows({**LIMITS, "rpo": 0.5}, baseline,
+                              {"rto_s": (1.0, ""), "rpo_s": (99.0, "")}, [])
+    assert [(r.key, r.verdict) for r in rows] == [("regression.rto_s", Verdict.PASS),
+                                                  ("regression.rpo_s", Verdict.COULD_NOT_VERIFY)]
+
+
+def test_settings_digest_ignores_targets_but_not_how_it_is_drilled() -> None:
+    from drills.trends.store import settings_digest
+
+    base = {"name": "pg", "targets": {"rto_s": 1}, "params": {"gap_s": 2}, "dataset_bytes": 0}
+    same = {**base, "targets": {"rto_s": 9}, "controls": ["x"], "regression": None}
+    assert settings_digest(base) == settings_digest(same)
+    assert settings_digest(base) != settings_digest({**base, "dataset_bytes": 10})
+
+
 def test_a_missing_figure_could_not_be_verified_with_its_reason() -> None:
     rows, _ = regression_rows(LIMITS, _baseline(1.0), {"rto_s": (None, "never answered")}, [])
     assert rows[0].verdict == Verdict.COULD_NOT_VERIFY and rows[0].reason == "never answered"
@@ -113,16 +130,25 @@ def _summary(run_id: str, started: float, plan: str, verdict: str, rto: float,
 def test_the_store_keeps_runs_per_plan_runtime_and_verdict(tmp_path: Path) -> None:
     store = RunStore(tmp_path / "sub" / "runs.sqlite")
     assert store.series("p", "pg-kill") == []  # no file yet: nothing, and nothing created
-    for i, (plan, verdict, runtime) in enumerate([
-            ("p", "pass", "local"), ("p", "fail", "local"), ("q", "pass", "local"),
-            ("p", "pass", "compose"), ("p", "pass", "local"), ("p", "pass", "local")]):
+    for i, (plan, verdict, runtime, settings) in enumerate([
+            ("p", "pass", "local", "a"), ("p", "fail", "local", "a"), ("q", "pass", "local", "a"),
+            ("p", "pass", "compose", "a"), ("p", "pass", "local", "a"),
+            ("p", "pass", "local", "a"), ("p", "pass", "local", "b")]):
         store.record(_summary(f"r{i}", 100.0 + i, plan, verdict, 1.0 + i, runtime), "op",
-                     tmp_path)
-    assert [p.run_id for p in store.series("p", "pg-kill")] == ["r0", "r1", "r3", "r4", "r5"]
-    passing = store.series("p", "pg-kill", runtime="local", passing_only=True)
+                     tmp_path, {"pg-kill": settings})
+    assert [p.run_id for p in store.series("p", "pg-kill")] == ["r0", "r1", "r3", "r4", "r5",
+                                                                 "r6"]
+    passing = store.series("p", "pg-kill", runtime="local", passing_only=True, settings="a")
     assert [p.run_id for p in passing] == ["r0", "r4", "r5"]
+    changed = store.series("p", "pg-kill", runtime="local", passing_only=True, settings="b")
+    assert [p.run_id for p in changed] == ["r6"]  # another dataset or parameter: its own
+    from drills.errors import UsageError
+
+    with pytest.raises(UsageError, match="already holds a run r3"):
+        store.check("r3")
+    store.check("r-new")
     latest = store.series("p", "pg-kill", runtime="local", passing_only=True, limit=2,
-                          before_wall=105.0)
+                          before_wall=105.0, settings="a")
     assert [p.run_id for p in latest] == ["r0", "r4"]
     assert latest[0].rto_target_s == 30.0 and latest[1].rto_s == 5.0
 

@@ -32,7 +32,7 @@ class Baseline:
     store: str  # the runs database it was read from
     runtime: str
     runs: tuple[Point, ...]
-    settings: str = ""  # the scenario's settings digest the runs share (store.settings_digest)
+    settings: str = ""  # this run's settings digest (store.settings_digest)
 
     def median(self, key: str) -> float | None:
         values = [getattr(p, key) for p in self.runs if getattr(p, key) is not None]
@@ -52,10 +52,11 @@ def take_baseline(store: RunStore, plan_name: str, scenario: str, runtime: str, 
                   before_wall: float, settings: str) -> Baseline:
     """The scenario's last ``runs`` passing runs of this plan on this runtime.
 
-    Only runs drilled the same way count: the same settings digest (store.settings_digest).
+    ``settings`` is this run's settings digest: the note says when earlier runs were
+    drilled otherwise (a longer freeze is a slowdown the limit must catch, so they count).
     """
     found = store.series(plan_name, scenario, runtime=runtime, passing_only=True,
-                         before_wall=before_wall, settings=settings, limit=runs)
+                         before_wall=before_wall, limit=runs)
     return Baseline(str(store.path), runtime, tuple(found), settings)
 
 
@@ -92,9 +93,9 @@ def regression_rows(limits: Mapping[str, Any] | None, baseline: Baseline | None,
         return [_cnv(key, title, reason, findings) for plan_key, (key, title)
                 in FIGURES.items() if limits.get(plan_key) is not None], reason
     if not baseline.runs:
-        return [], (f"no earlier passing run of this scenario, drilled with the same "
-                    f"settings on the {baseline.runtime} runtime, in {baseline.store}: "
-                    "regression limits are first judged on the next run")
+        return [], (f"no earlier passing run of this scenario on the {baseline.runtime} "
+                    f"runtime in {baseline.store}: regression limits are first judged on "
+                    "the next run")
     rows: list[TargetCheck] = []
     ids = ", ".join(p.run_id for p in baseline.runs)
     for plan_key, (key, title) in FIGURES.items():
@@ -132,6 +133,11 @@ def regression_rows(limits: Mapping[str, Any] | None, baseline: Baseline | None,
                                 value))
     note = (f"compared with the median of {len(baseline.runs)} earlier passing run(s) on the "
             f"{baseline.runtime} runtime ({ids}), from {baseline.store}")
+    other = [p.run_id for p in baseline.runs
+             if baseline.settings and p.settings and p.settings != baseline.settings]
+    if other:
+        note += (f"; {len(other)} of them ({', '.join(other)}) were drilled with other "
+                 "settings (parameters, load, dataset) than this run")
     return rows, note
 
 

@@ -3,8 +3,8 @@
 SQLite because it is embedded (nothing to run), one file to keep between CI jobs, and
 readable with any SQL client. Rows are written once, when a run ends; nothing is updated.
 Each scenario run keeps the digest of how it was drilled (``settings_digest``: its fault,
-parameters, load, probe, dataset), so a baseline only compares a drill with the same
-drill: changing the dataset or a parameter starts a new baseline by itself.
+parameters, load, probe, dataset), so that a report can say when a baseline mixes runs
+drilled differently (a longer freeze, a bigger dataset).
 """
 
 from __future__ import annotations
@@ -66,12 +66,14 @@ class Point:
     lost_writes: int | None
     rto_target_s: float | None
     rpo_target_s: float | None
+    settings: str | None = None  # settings_digest of the scenario as drilled
 
     def to_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "started_wall": self.started_wall,
                 "runtime": self.runtime, "verdict": self.verdict, "rto_s": self.rto_s,
                 "rpo_s": self.rpo_s, "lost_writes": self.lost_writes,
-                "rto_target_s": self.rto_target_s, "rpo_target_s": self.rpo_target_s}
+                "rto_target_s": self.rto_target_s, "rpo_target_s": self.rpo_target_s,
+                "settings": self.settings}
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Point:
@@ -80,10 +82,11 @@ class Point:
             return None if value is None else float(value)
 
         lost = raw.get("lost_writes")
+        settings = raw.get("settings")
         return cls(str(raw["run_id"]), float(raw["started_wall"]), str(raw.get("runtime", "")),
                    str(raw["verdict"]), num("rto_s"), num("rpo_s"),
                    None if lost is None else int(lost), num("rto_target_s"),
-                   num("rpo_target_s"))
+                   num("rpo_target_s"), None if settings is None else str(settings))
 
 
 #: what a scenario's plan entry says that does not change how it is drilled
@@ -153,12 +156,13 @@ class RunStore:
 
     def series(self, plan_name: str, scenario: str, *, runtime: str | None = None,
                passing_only: bool = False, before_wall: float | None = None,
-               settings: str | None = None, limit: int = 20) -> list[Point]:
+               limit: int = 20) -> list[Point]:
         """The scenario's runs of this plan, oldest first: at most the ``limit`` latest."""
         if not self.path.exists():
             return []
         query = ("SELECT s.run_id, r.started_wall, s.runtime, s.verdict, s.rto_s, s.rpo_s, "
-                 "s.lost_writes, s.rto_target_s, s.rpo_target_s FROM scenario_runs s "
+                 "s.lost_writes, s.rto_target_s, s.rpo_target_s, s.settings_sha256 "
+                 "FROM scenario_runs s "
                  "JOIN runs r USING (run_id) WHERE r.plan_name = ? AND s.scenario = ?")
         args: list[Any] = [plan_name, scenario]
         if runtime is not None:
@@ -166,9 +170,6 @@ class RunStore:
             args.append(runtime)
         if passing_only:
             query += " AND s.verdict = 'pass'"
-        if settings is not None:
-            query += " AND s.settings_sha256 = ?"
-            args.append(settings)
         if before_wall is not None:
             query += " AND r.started_wall < ?"
             args.append(before_wall)

@@ -106,6 +106,9 @@ def test_a_longer_freeze_fails_its_regression_limit_under_its_target(runs: Runs)
     assert [f["code"] for f in freeze["findings"]].count("REGRESSION") == 1
     baseline = freeze["regression"]["baseline"]
     assert [r["run_id"] for r in baseline["runs"]] == ["run-1", "run-2", "run-3"]
+    # the report says the baseline was drilled with a shorter freeze than this run
+    assert "3 of them (run-1, run-2, run-3) were drilled with other settings" in \
+        freeze["regression"]["note"]
     # the kill scenario of the same run is not slower: its regression row passes
     kill = {t["key"]: t for t in _scenario(runs.dirs[3], "postgres-kill")["targets"]}
     assert kill["regression.rto_s"]["verdict"] == "pass"

@@ -78,6 +78,14 @@ def test_a_limit_on_a_figure_no_earlier_run_measured_could_not_be_verified() -> 
                                                   ("regression.rpo_s", Verdict.COULD_NOT_VERIFY)]
 
 
+def test_the_note_says_when_the_baseline_was_drilled_otherwise() -> None:
+    runs = (Point("r1", 1.0, "local", "pass", 1.0, 0.0, 0, None, None, "old"),
+            Point("r2", 2.0, "local", "pass", 1.0, 0.0, 0, None, None, "new"))
+    _, note = regression_rows(LIMITS, Baseline("x", "local", runs, "new"),
+                              {"rto_s": (1.0, "")}, [])
+    assert "1 of them (r1) were drilled with other settings" in note
+
+
 def test_settings_digest_ignores_targets_but_not_how_it_is_drilled() -> None:
     from drills.trends.store import settings_digest
 
@@ -138,17 +146,16 @@ def test_the_store_keeps_runs_per_plan_runtime_and_verdict(tmp_path: Path) -> No
                      tmp_path, {"pg-kill": settings})
     assert [p.run_id for p in store.series("p", "pg-kill")] == ["r0", "r1", "r3", "r4", "r5",
                                                                  "r6"]
-    passing = store.series("p", "pg-kill", runtime="local", passing_only=True, settings="a")
-    assert [p.run_id for p in passing] == ["r0", "r4", "r5"]
-    changed = store.series("p", "pg-kill", runtime="local", passing_only=True, settings="b")
-    assert [p.run_id for p in changed] == ["r6"]  # another dataset or parameter: its own
+    passing = store.series("p", "pg-kill", runtime="local", passing_only=True)
+    assert [p.run_id for p in passing] == ["r0", "r4", "r5", "r6"]
+    assert [p.settings for p in passing] == ["a", "a", "a", "b"]
     from drills.errors import UsageError
 
     with pytest.raises(UsageError, match="already holds a run r3"):
         store.check("r3")
     store.check("r-new")
     latest = store.series("p", "pg-kill", runtime="local", passing_only=True, limit=2,
-                          before_wall=105.0, settings="a")
+                          before_wall=105.0)
     assert [p.run_id for p in latest] == ["r0", "r4"]
     assert latest[0].rto_target_s == 30.0 and latest[1].rto_s == 5.0
 

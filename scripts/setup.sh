@@ -80,6 +80,32 @@ else
   echo "$want" > "$stamp"
 fi
 
+# go_build LABEL GO_MINOR PACKAGE@VERSION LDFLAGS TARGET: go install through the Go module
+# proxy into TARGET, with Go 1.GO_MINOR or newer. GOFLAGS, GOPROXY, GOCACHE... of the caller
+# are respected; the temporary GOBIN goes even on Ctrl-C.
+go_tmp=()
+trap 'rm -rf "${go_tmp[@]}"' EXIT
+go_build() {
+  local label=$1 minor=$2 package=$3 ldflags=$4 target=$5 go missing version tmp
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  missing="install Go 1.$minor or newer (https://go.dev/dl, or Debian's golang-go where it is"
+  missing+=" 1.$minor+: bookworm's is 1.19, too old), put go on PATH and run this again"
+  [ -x "$go" ] || { say "$label: the Go toolchain is missing: $missing"; exit 1; }
+  version=$("$go" env GOVERSION)  # go1.26.8 (a development toolchain says more: tried as is)
+  if [[ $version =~ ^go1\.([0-9]+) ]] && (( BASH_REMATCH[1] < minor )); then
+    say "$label: $go is $version, $package needs Go 1.$minor+: $missing"; exit 1
+  fi
+  say "$label: building $package with $version into $target (go install, a minute when cold)"
+  tmp=$(mktemp -d)
+  go_tmp+=("$tmp")
+  if ! GOBIN="$tmp" CGO_ENABLED=0 "$go" install -ldflags "$ldflags" "$package" >"$tmp/go.log" 2>&1; then
+    cat "$tmp/go.log" >&2
+    say "$label: go install $package failed (output above)"; exit 1
+  fi
+  local built=${package%@*}
+  mv -f "$tmp/${built##*/}" "$target"
+}
+
 # 3. Toxiproxy server for the local runtime (the compose runtime has its image)
 toxi_version=2.12.0
 toxi_module=github.com/Shopify/toxiproxy/v2
@@ -87,24 +113,9 @@ toxi_bin=.venv/bin/toxiproxy-server
 if [ -x "$toxi_bin" ] && [ "$("$toxi_bin" -version 2>/dev/null)" = "toxiproxy-server version $toxi_version" ]; then
   say "Toxiproxy server: present ($toxi_bin $toxi_version)"
 else
-  GO=$(command -v go || echo /usr/local/go/bin/go)
-  go_missing="install Go 1.23 or newer (https://go.dev/dl, or Debian's golang-go where it is 1.23+:"
-  go_missing+=" bookworm's is 1.19, too old), put go on PATH and run this again"
-  [ -x "$GO" ] || { say "Toxiproxy server: the Go toolchain is missing: $go_missing"; exit 1; }
-  go_version=$("$GO" env GOVERSION)  # go1.26.8 (a development toolchain says more: tried as is)
-  if [[ $go_version =~ ^go1\.([0-9]+) ]] && (( BASH_REMATCH[1] < 23 )); then
-    say "Toxiproxy server: $GO is $go_version, toxiproxy $toxi_version needs Go 1.23+: $go_missing"; exit 1
-  fi
-  say "Toxiproxy server: building $toxi_version with $go_version into $toxi_bin (go install, a minute when cold)"
-  gobin=$(mktemp -d)
-  trap 'rm -rf "$gobin"' EXIT
-  # GOFLAGS, GOPROXY, GOCACHE... of the caller are respected; the ldflags are the release's
-  if ! GOBIN="$gobin" CGO_ENABLED=0 "$GO" install -ldflags "-s -w -X $toxi_module.Version=$toxi_version" \
-      "$toxi_module/cmd/server@v$toxi_version" >"$gobin/go.log" 2>&1; then
-    cat "$gobin/go.log" >&2
-    say "Toxiproxy server: go install $toxi_module/cmd/server@v$toxi_version failed (output above)"; exit 1
-  fi
-  mv -f "$gobin/server" "$toxi_bin"
+  # the ldflags are the release's
+  go_build "Toxiproxy server" 23 "$toxi_module/cmd/server@v$toxi_version" \
+    "-s -w -X $toxi_module.Version=$toxi_version" "$toxi_bin"
   if [ "$("$toxi_bin" -version 2>/dev/null)" != "toxiproxy-server version $toxi_version" ]; then
     say "Toxiproxy server: $toxi_bin was built but does not report version $toxi_version"; exit 1
   fi
@@ -112,30 +123,14 @@ fi
 
 # 4. actionlint, for the test of the GitHub Actions example (examples/github-actions/)
 alint_version=1.7.12
-alint_module=github.com/rhysd/actionlint
 alint_bin=.venv/bin/actionlint
 # its -version prints the version on the first line (v1.7.12), then how it was built
 if [ -x "$alint_bin" ] && [ "$("$alint_bin" -version 2>/dev/null | head -1)" = "v$alint_version" ]; then
   say "actionlint: present ($alint_bin $alint_version)"
 else
-  GO=$(command -v go || echo /usr/local/go/bin/go)  # again: the Toxiproxy block may have been skipped
-  go_missing="install Go 1.25 or newer (https://go.dev/dl, or Debian's golang-go where it is 1.25+:"
-  go_missing+=" bookworm's is 1.19, too old), put go on PATH and run this again"
-  [ -x "$GO" ] || { say "actionlint: the Go toolchain is missing: $go_missing"; exit 1; }
-  go_version=$("$GO" env GOVERSION)
-  if [[ $go_version =~ ^go1\.([0-9]+) ]] && (( BASH_REMATCH[1] < 25 )); then
-    say "actionlint: $GO is $go_version, actionlint $alint_version needs Go 1.25+: $go_missing"; exit 1
-  fi
-  say "actionlint: building $alint_version with $go_version into $alint_bin (go install, a minute when cold)"
-  alint_gobin=$(mktemp -d)
-  trap 'rm -rf "${gobin:-}" "$alint_gobin"' EXIT  # the Toxiproxy block's directory too, if it ran
-  # GOFLAGS, GOPROXY, GOCACHE... of the caller are respected; the version comes from the module
-  if ! GOBIN="$alint_gobin" CGO_ENABLED=0 "$GO" install -ldflags "-s -w" \
-      "$alint_module/cmd/actionlint@v$alint_version" >"$alint_gobin/go.log" 2>&1; then
-    cat "$alint_gobin/go.log" >&2
-    say "actionlint: go install $alint_module/cmd/actionlint@v$alint_version failed (output above)"; exit 1
-  fi
-  mv -f "$alint_gobin/actionlint" "$alint_bin"
+  # the version comes from the module
+  go_build actionlint 25 "github.com/rhysd/actionlint/cmd/actionlint@v$alint_version" "-s -w" \
+    "$alint_bin"
   if [ "$("$alint_bin" -version 2>/dev/null | head -1)" != "v$alint_version" ]; then
     say "actionlint: $alint_bin was built but does not report version $alint_version"; exit 1
   fi

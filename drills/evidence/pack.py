@@ -12,9 +12,8 @@ from drills.evidence.manifest import FILE_NAME, build_manifest
 from drills.evidence.pdf import FILE_NAME as PDF
 from drills.evidence.pdf import write_pdf
 from drills.evidence.signing import sign
-from drills.journal import write_json
+from drills.journal import ScenarioFiles, load_journal, write_json
 from drills.measure.evaluate import DrillResult
-from drills.report.records import load_records
 
 PLAN_DIR = "plan"
 
@@ -42,7 +41,9 @@ def seal(run_dir: Path, results: Sequence[DrillResult], meta: Mapping[str, Any],
     """Copy the plan, render the PDF, write the manifest and sign it."""
     plan_copy = copy_plan(run_dir, plan_path, plan_source)
     pdf_problem = write_pdf(run_dir / "index.html", run_dir / PDF)
-    steps = [load_records(run_dir / r.scenario).steps for r in results]
+    # the steps from each journal alone (the op histories, which can be large, are not needed)
+    steps = [load_journal(ScenarioFiles(run_dir / r.scenario)).timeline.steps()
+             for r in results]
     manifest = run_dir / FILE_NAME
     write_json(manifest, build_manifest(run_dir, results, steps, meta, plan_copy, pdf_problem))
     signature = sign(manifest, sign_key) if sign_key is not None else None

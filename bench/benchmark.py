@@ -60,7 +60,7 @@ def workload_rate(stack: Stack, users: int, seconds: float, work: Path) -> float
     pg_store.prepare(ep)
     with pg_store.connect(ep) as conn:  # ids restart at 1 in every run
         conn.execute(f"TRUNCATE {pg_store.TABLE}")
-    history = work / f"history-{users}.jsonl"
+    history = work / f"history-{users}.bin"
     with Workload(ep, WorkloadSpec(users=users), history, work):
         time.sleep(1.0)  # spawn and connect
         start = time.monotonic()

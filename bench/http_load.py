@@ -80,7 +80,7 @@ def wrk_rate(url: str, connections: int, seconds: float, work: Path) -> tuple[fl
 
 def locust_rate(stack: Stack, users: int, seconds: float, work: Path) -> tuple[float, float]:
     """Acknowledged writes/s and their p50 latency (ms), by the drill's own workload."""
-    history = work / "history.jsonl"
+    history = work / "history.bin"
     with Workload(stack["app"].endpoint, WorkloadSpec(users=users), history, work):
         time.sleep(1.0)  # spawn and connect
         start = time.monotonic()

@@ -9,7 +9,7 @@ other exception means the outcome is unknown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Protocol
 
 from drills.stack.endpoint import Endpoint
@@ -63,8 +63,12 @@ class DataStore(Protocol):
         """Create what the workload and probe write into (tables); idempotent."""
         ...
 
-    def read_back(self, endpoint: Endpoint) -> dict[int, str]:
-        """Every workload write the store holds, id -> value."""
+    def read_back(self, endpoint: Endpoint) -> Iterator[tuple[int, str]]:
+        """Every workload write the store holds, (id, value), streamed.
+
+        In id order where the store can sort cheaply; raises ``LedgerGone`` when the
+        ledger is gone.
+        """
         ...
 
     def delete(self, endpoint: Endpoint, ids: list[int]) -> int:

@@ -38,11 +38,13 @@ from drills.environment import host_facts
 from drills.errors import BackupError, DrillError, RecoveryError
 from drills.faults.base import Fault
 from drills.health import HealthyProbe
-from drills.journal import Journal, ReadBack, ScenarioFiles, write_json
+from drills.history import DrillClock
+from drills.journal import Journal, ScenarioFiles, write_json
 from drills.measure.evaluate import DrillResult, evaluate
 from drills.plan import Plan, ScenarioPlan
 from drills.plan.stack_spec import HealthCheck
 from drills.probe import SteadyStateProbe
+from drills.readback import readback_meta, write_rows
 from drills.recovery.base import RecoveryStep
 from drills.stack.service import Service
 from drills.stack.stack import Runtime, Stack
@@ -95,6 +97,8 @@ class Drill:
         self._environment: dict[str, Any] = {
             **host_facts(),
             "plan": {"path": str(plan.path), "sha256": plan.sha256, "name": plan.name},
+            # every op history's times are put on this clock (drills.history.clocks)
+            "clock": DrillClock.now().to_dict(),
         }
 
     # -- building blocks, in runbook order ------------------------------------------
@@ -284,7 +288,8 @@ class Drill:
                 break
             else:
                 try:
-                    store_for(store.kind).read_back(store.endpoint)
+                    for _ in store_for(store.kind).read_back(store.endpoint):
+                        pass
                     time.sleep(0.2)
                 except Exception as exc:  # the read failing is what is looked for
                     seen = Instant.now()
@@ -419,23 +424,26 @@ class Drill:
     # -- internals ------------------------------------------------------------------
 
     def _read_back(self) -> None:
+        """Read every write the store holds into readback.bin (sorted ids, value digests)."""
         if self.files.readback.exists() or self._store is None:
             return
         store = self._store
+        path = self.files.readback_rows
         with self.timeline.step("read back", Category.CHECK, service=store.name) as extra:
             try:
                 adapter = store_for(store.kind)
-                values = adapter.read_back(store.endpoint)
-                readback = ReadBack(values=values, source=f"{store.name}: {adapter.source}")
-                extra["rows"] = len(values)
+                rows = write_rows(path, adapter.read_back(store.endpoint))
+                meta = readback_meta(f"{store.name}: {adapter.source}", rows, path.name)
+                extra["rows"] = rows
             except LedgerGone as exc:  # answered: the ledger is gone, and every write with it
-                readback = ReadBack(values={}, source=f"{store.name}: {exc}")
+                meta = readback_meta(f"{store.name}: {exc}", write_rows(path, ()), path.name)
                 extra["rows"] = 0
                 extra["ledger_gone"] = str(exc)
             except Exception as exc:  # a failed read-back is "could not verify", not a crash
-                readback = ReadBack(values=None, error=f"{type(exc).__name__}: {exc}")
-                extra["error"] = readback.error
-        write_json(self.files.readback, readback.to_dict())
+                path.unlink(missing_ok=True)
+                extra["error"] = f"{type(exc).__name__}: {exc}"
+                meta = readback_meta("", None, None, extra["error"])
+        write_json(self.files.readback, meta)
 
     def _write_journal(self) -> None:
         journal = Journal(

@@ -3,10 +3,16 @@
 One directory per scenario and run::
 
     journal.json    the timeline, the scenario's plan entry, runtime and environment
-    history.jsonl   the workload's op history (drills.history)
+    history.bin     the workload's op history (drills.history); with several load
+                    generators, one file each: history-w1.bin, history-w2.bin, ...
     probes.jsonl    the steady-state probe attempts
-    readback.json   what the store held after recovery: id -> value
+    readback.json   what the store held after recovery: its source, row count or error,
+    readback.bin    and the rows: ids and value digests (drills.readback)
+    ids.txt.gz      every id of each class of the write check, as ranges (the report)
     logs/           service logs
+
+Runs saved by drills before 0.2 have history.jsonl and the values in readback.json;
+they are still read.
 """
 
 from __future__ import annotations
@@ -36,7 +42,18 @@ class ScenarioFiles:
 
     @property
     def history(self) -> Path:
-        return self.root / "history.jsonl"
+        """The op history of the drill's own load generator."""
+        return self.root / "history.bin"
+
+    def worker_history(self, worker: int) -> Path:
+        """The op history of load generator ``worker`` (1, 2, ...) of a distributed load."""
+        return self.root / f"history-w{worker}.bin"
+
+    def histories(self) -> list[Path]:
+        """Every op history file of the scenario (a run before drills 0.2: history.jsonl)."""
+        found = sorted(self.root.glob("history*.bin"))
+        legacy = self.root / "history.jsonl"
+        return found + ([legacy] if legacy.exists() else [])
 
     @property
     def probes(self) -> Path:
@@ -47,30 +64,16 @@ class ScenarioFiles:
         return self.root / "readback.json"
 
     @property
+    def readback_rows(self) -> Path:
+        return self.root / "readback.bin"
+
+    @property
+    def ids(self) -> Path:
+        return self.root / "ids.txt.gz"
+
+    @property
     def logs(self) -> Path:
         return self.root / "logs"
-
-
-@dataclass(frozen=True)
-class ReadBack:
-    """What the store held after recovery, or why it could not be read."""
-
-    values: Mapping[int, str] | None
-    source: str = ""
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        values = None if self.values is None else {str(k): v for k, v in self.values.items()}
-        return {"source": self.source, "error": self.error, "values": values}
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> ReadBack:
-        values = raw.get("values")
-        return cls(
-            values=None if values is None else {int(k): str(v) for k, v in values.items()},
-            source=str(raw.get("source", "")),
-            error=raw.get("error"),
-        )
 
 
 @dataclass

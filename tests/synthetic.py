@@ -7,7 +7,8 @@ from typing import Any
 
 from drills.clock import Instant
 from drills.history import HistoryWriter, Outcome, ProbeAttempt
-from drills.journal import Journal, ReadBack, ScenarioFiles, write_json
+from drills.journal import Journal, ScenarioFiles, write_json
+from drills.readback import readback_meta, write_rows
 from drills.timeline import Category, EventKind, Timeline
 
 MONO0 = 1000.0  # monotonic reading at t = 0 of a synthetic drill
@@ -146,5 +147,12 @@ def make_scenario_dir(
                                       ok, None if ok else "connection refused").to_json())
         files.probes.write_text("\n".join(lines) + "\n", encoding="utf-8")
     if readback:
-        write_json(files.readback, ReadBack(present, source="synthetic").to_dict())
+        write_readback(files, present)
     return files
+
+
+def write_readback(files: ScenarioFiles, values: dict[int, str], source: str = "synthetic",
+                   ) -> None:
+    """Save ``values`` (id -> value) as the drill's read-back."""
+    rows = write_rows(files.readback_rows, values.items())
+    write_json(files.readback, readback_meta(source, rows, files.readback_rows.name))

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from typing import cast
+
+import numpy as np
 
 from drills.action import Action
 from drills.clock import Instant
 from drills.datastore import store_for
 from drills.errors import FaultError
 from drills.faults.base import Fault
-from drills.history import Outcome, read_history
+from drills.history import History
+from drills.history.ops import OK
+from drills.journal import ScenarioFiles
 from drills.stack.capabilities import HasDataVolume
 from drills.stack.service import Service
 
@@ -20,19 +23,24 @@ class SilentDelete(Fault):
     """Delete ``count`` acknowledged writes, chosen at random from the history so far."""
 
     def __init__(
-        self, service: Service, history: Path, count: int, seed: int | None = None
+        self, service: Service, files: ScenarioFiles, count: int, seed: int | None = None
     ) -> None:
         if count < 1:
             raise FaultError(f"delete {count} writes: the count must be at least 1")
         super().__init__(service, f"delete {count} acknowledged writes from {service.name}")
         self.store = store_for(service.kind)
-        self.history = history
+        self.files = files
         self.count = count
         self.rng = random.Random(seed)
         self.deleted: list[int] = []
 
     def inject(self) -> Action:
-        acked = [op.id for op in read_history(self.history) if op.outcome == Outcome.OK]
+        # the ids acknowledged so far, by every load generator (their histories grow as
+        # this reads them: a record cut short at the end is left for the next read)
+        history = History.open(self.files.histories())
+        acked = np.sort(np.concatenate(
+            [ops["id"][ops["outcome"] == OK] for ops in history.chunks()] or [np.zeros(0)]
+        ).astype(np.int64)).tolist()
         if len(acked) < self.count:
             raise FaultError(f"only {len(acked)} acknowledged writes so far; cannot delete "
                              f"{self.count}. Lengthen the warm-up.")

@@ -6,16 +6,28 @@ Classes (DESIGN.md, measurement rule 3):
 - recovered: outcome ``unknown`` and present (allowed)
 - unexpected: present but never invoked, or present although its write ``fail``-ed
   (a checker or workload bug; must be zero)
-- corrupted: present with a different value than was written
+- corrupted: present with a different value than was written (values are compared by
+  their 64-bit digests)
+
+``WriteClasses`` is fed the history a chunk at a time (drills.measure.scan) and keeps
+only the counts and the ids of each class; ``check_writes`` does it for a small history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from drills.history import Op, Outcome
+import numpy as np
+
+from drills.history.ops import FAIL, OK, UNKNOWN, Op, ops_table
+from drills.measure.ids import Ids, concat
+from drills.measure.scan import Joined, scan
+from drills.readback import ReadBack
+
+#: how many ids of each class summary.json lists (all of them are in ids.txt.gz)
+IDS_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -26,10 +38,13 @@ class WriteCheck:
     acked: int
     failed: int
     unknown: int
-    lost: tuple[int, ...]  # ids, in acknowledgement order
-    recovered: tuple[int, ...]
-    unexpected: tuple[int, ...]
-    corrupted: tuple[int, ...]
+    lost: Ids  # in acknowledgement order
+    recovered: Ids  # the others in id order
+    unexpected: Ids
+    corrupted: Ids
+    #: when each lost write was acknowledged (monotonic), in the order of ``lost``
+    lost_acks: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False,
+                                  compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,42 +56,63 @@ class WriteCheck:
             "recovered": len(self.recovered),
             "unexpected": len(self.unexpected),
             "corrupted": len(self.corrupted),
-            "lost_ids_first": list(self.lost[:20]),
-            "unexpected_ids_first": list(self.unexpected[:20]),
-            "corrupted_ids_first": list(self.corrupted[:20]),
+            "lost_ids_first": list(self.lost[:IDS_LISTED]),
+            "unexpected_ids_first": list(self.unexpected[:IDS_LISTED]),
+            "corrupted_ids_first": list(self.corrupted[:IDS_LISTED]),
+            "lost_id_ranges": self.lost.ranges_text(IDS_LISTED),
         }
 
+    def classes(self) -> dict[str, Ids]:
+        return {"lost": self.lost, "recovered": self.recovered,
+                "unexpected": self.unexpected, "corrupted": self.corrupted}
 
-def check_writes(ops: Sequence[Op], present: Mapping[int, str]) -> WriteCheck:
-    """Classify every write against ``present`` (id -> value read back after recovery)."""
-    writes = [op for op in ops if op.kind == "write"]
-    by_id = {op.id: op for op in writes}
-    lost: list[Op] = []
-    recovered: list[int] = []
-    corrupted: list[int] = []
-    unexpected: list[int] = []
-    for op in writes:
-        value = present.get(op.id)
-        if value is None:
-            if op.outcome == Outcome.OK:
-                lost.append(op)
-            continue
-        if value != op.value:
-            corrupted.append(op.id)
-        elif op.outcome == Outcome.UNKNOWN:
-            recovered.append(op.id)
-        elif op.outcome == Outcome.FAIL:
-            unexpected.append(op.id)
-    unexpected.extend(i for i in present if i not in by_id)
-    lost.sort(key=lambda o: (o.complete_mono or 0.0, o.id))
-    count = {o: sum(1 for op in writes if op.outcome == o) for o in Outcome}
-    return WriteCheck(
-        invoked=len(writes),
-        acked=count[Outcome.OK],
-        failed=count[Outcome.FAIL],
-        unknown=count[Outcome.UNKNOWN],
-        lost=tuple(op.id for op in lost),
-        recovered=tuple(sorted(recovered)),
-        unexpected=tuple(sorted(unexpected)),
-        corrupted=tuple(sorted(corrupted)),
-    )
+
+class WriteClasses:
+    """Counts every write by outcome and keeps the ids of each class (a ``Scanner``)."""
+
+    def __init__(self) -> None:
+        self.counts = {OK: 0, FAIL: 0, UNKNOWN: 0}
+        self._lost: list[np.ndarray] = []
+        self._lost_acks: list[np.ndarray] = []
+        self._recovered: list[np.ndarray] = []
+        self._unexpected: list[np.ndarray] = []
+        self._corrupted: list[np.ndarray] = []
+
+    def add(self, ops: np.ndarray, joined: Joined | None) -> None:
+        assert joined is not None, "the write check needs the read-back"
+        outcome = ops["outcome"]
+        for code in self.counts:
+            self.counts[code] += int(np.count_nonzero(outcome == code))
+        present, same = joined.present, joined.same
+        lost = (outcome == OK) & ~present
+        self._lost.append(ops["id"][lost])
+        self._lost_acks.append(ops["complete"][lost])
+        self._corrupted.append(ops["id"][present & ~same])
+        self._recovered.append(ops["id"][same & (outcome == UNKNOWN)])
+        self._unexpected.append(ops["id"][same & (outcome == FAIL)])
+
+    def finish(self, readback: ReadBack, seen: np.ndarray | None) -> WriteCheck:
+        """The check, once every chunk was added: ids never invoked are unexpected too."""
+        lost, acks = concat(self._lost), concat(self._lost_acks).astype(np.float64)
+        order = np.lexsort((lost, np.nan_to_num(acks, nan=0.0)))
+        never = readback.ids[~seen] if seen is not None and readback.rows is not None \
+            else np.zeros(0, np.int64)
+        return WriteCheck(
+            invoked=sum(self.counts.values()),
+            acked=self.counts[OK],
+            failed=self.counts[FAIL],
+            unknown=self.counts[UNKNOWN],
+            lost=Ids(lost[order]),
+            recovered=Ids(np.sort(concat(self._recovered))),
+            unexpected=Ids(np.sort(np.concatenate([concat(self._unexpected), never]))),
+            corrupted=Ids(np.sort(concat(self._corrupted))),
+            lost_acks=acks[order],
+        )
+
+
+def check_writes(ops: Sequence[Op], present: dict[int, str]) -> WriteCheck:
+    """Classify ``ops`` against ``present`` (id -> value read back): small histories."""
+    readback = ReadBack.from_values(present)
+    classes = WriteClasses()
+    seen = scan([ops_table([op for op in ops if op.kind == "write"])], readback, [classes])
+    return classes.finish(readback, seen)

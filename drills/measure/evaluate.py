@@ -1,8 +1,9 @@
 """Evaluate a drill from its saved records: the one pure function behind every figure.
 
-``evaluate(ScenarioFiles(dir))`` reads journal.json, history.jsonl, probes.jsonl and
-readback.json and returns a DrillResult: RTO with phases, RPO, the write check, one
-verdict per target, and findings. The drill calls it at the end; ``drill report``
+``evaluate(ScenarioFiles(dir))`` reads journal.json, the op histories, probes.jsonl and
+the read-back and returns a DrillResult: RTO with phases, RPO, the write check, one
+verdict per target, and findings. The op histories are read in one streaming pass
+(drills.measure.scan), whatever their length. The drill calls it at the end; ``drill report``
 calls it again on saved runs, so the report is always reproducible from the journal.
 """
 
@@ -12,24 +13,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drills.errors import HistoryError
-from drills.history import Op, ProbeAttempt, read_history, read_probes
-from drills.journal import Journal, ReadBack, ScenarioFiles, load_journal, read_json
-from drills.measure.checker import WriteCheck, check_writes
+from drills.history import DrillClock, History, ProbeAttempt, read_probes
+from drills.journal import Journal, ScenarioFiles, load_journal
+from drills.measure.bins import Bins, BinsScan, bin_width
+from drills.measure.checker import WriteCheck, WriteClasses
 from drills.measure.findings import Finding
 from drills.measure.plan_targets import check_rows, phase_rows, phase_times, stated_manual_s
 from drills.measure.projection import Projection, project
 from drills.measure.restore import (
     BackupTaken,
     Restore,
+    RestoreScan,
     backups_of,
     calibrate,
+    consistency_of,
     measure_restore,
+    restoring_step,
 )
-from drills.measure.rpo import Rpo, measure_rpo
+from drills.measure.rpo import AckedBefore, Rpo, measure_rpo
 from drills.measure.rto import Rto, measure_rto, probe_passed
-from drills.measure.service_levels import PhaseLevels, measure_levels
+from drills.measure.scan import Scanner, scan
+from drills.measure.service_levels import LevelsScan, PhaseLevels
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s, overall
 from drills.plan import ProbeSpec
+from drills.readback import ReadBack, load_readback
 from drills.timeline import Category, Event, EventKind, Step, steps_of
 from drills.trends.baseline import Baseline, load_baseline, regression_rows
 
@@ -65,6 +72,8 @@ class DrillResult:
     regression_note: str = ""
     #: the audit controls the plan says this drill evidences
     controls: tuple[str, ...] = ()
+    #: the op history in time bins, for the report's chart (not in summary.json)
+    bins: Bins | None = None
 
     def explain(self) -> str:
         return explain(self)
@@ -111,10 +120,26 @@ class _Evidence:
     journal: Journal
     concluded: tuple[Event, ...]  # the events up to the conclusion; the rest is teardown
     steps: list[Step]
-    ops: list[Op] | None
+    history: History | None
     probes: list[ProbeAttempt] | None
     readback: ReadBack | None
     problems: list[str]
+
+    @property
+    def readable(self) -> bool:
+        """Whether the read-back gave rows to check the writes against."""
+        return self.readback is not None and self.readback.rows is not None
+
+
+@dataclass
+class _Scanned:
+    """What the pass over the op history measured."""
+
+    writes: WriteCheck | None = None
+    acked_before_fault: int = 0
+    levels: tuple[PhaseLevels, ...] = ()
+    bins: Bins | None = None
+    restore: RestoreScan | None = None
 
 
 def evaluate(files: ScenarioFiles) -> DrillResult:
@@ -134,27 +159,21 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
     errors = [str(e.data.get("error", e.name)) for e in ev.concluded
               if e.kind == EventKind.ERROR]
 
-    writes: WriteCheck | None = None
-    rpo: Rpo | None = None
     rto: Rto | None = None
-    if ev.ops is not None and ev.readback is not None and ev.readback.values is not None:
-        writes = check_writes(ev.ops, ev.readback.values)
-        if fault is not None:
-            rpo = measure_rpo(writes, {op.id: op for op in ev.ops}, fault.start.mono)
     if fault is not None and ev.probes is not None:
         fault_end = fault.end.mono if fault.end else fault.start.mono
         rto = measure_rto(fault.start.mono, fault_end, ev.probes, ev.steps, probe)
-    levels: tuple[PhaseLevels, ...] = ()
-    if fault is not None and ev.ops:
-        levels = measure_levels(ev.ops, ev.steps, fault.start.mono,
-                                rto.first_good_mono if rto else None)
     backups = backups_of(ev.steps)
+    scanned = _scan(ev, fault, rto, backups)
+    writes, levels = scanned.writes, scanned.levels
+    rpo: Rpo | None = None
+    if fault is not None and writes is not None:
+        rpo = measure_rpo(writes, scanned.acked_before_fault, fault.start.mono)
     restore = None
-    if fault is not None and writes is not None and ev.ops is not None and ev.readback \
-            and ev.readback.values is not None:
-        restore = measure_restore(ev.steps, backups, fault, writes, ev.ops, ev.readback.values)
+    if fault is not None and writes is not None:
+        restore = measure_restore(ev.steps, backups, fault, writes, scanned.restore)
 
-    judge = _Judge(ev, fault, writes, rpo, rto, probe, errors, levels)
+    judge = _Judge(ev, fault, writes, rpo, rto, probe, errors, levels, scanned.restore)
     restore_rows = judge.restore_checks(backups, restore)
     checks = judge.checks(targets)
     after = next((i + 1 for i, c in enumerate(checks) if c.key == "integrity"), len(checks))
@@ -193,21 +212,61 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
         baseline=baseline,
         regression_note=regression_note,
         controls=tuple(str(c) for c in scenario.get("controls") or ()),
+        bins=scanned.bins,
     )
+
+
+def _scan(ev: _Evidence, fault: Step | None, rto: Rto | None,
+          backups: list[BackupTaken]) -> _Scanned:
+    """One pass over the op history for every figure that needs it."""
+    if ev.history is None:
+        return _Scanned()
+    events = ev.journal.timeline.events
+    load = next((e.at.mono for e in events if e.kind == EventKind.LOAD_START), None)
+    t0 = fault.start.mono if fault else load if load is not None else \
+        (events[0].at.mono if events else 0.0)
+    span = events[-1].at.mono - events[0].at.mono if events else 0.0
+    bins = BinsScan(t0, bin_width(span))
+    scanners: list[Scanner] = [bins]
+    classes = WriteClasses() if ev.readable else None
+    acked = AckedBefore(fault.start.mono) if fault else None
+    levels = LevelsScan(ev.steps, fault.start.mono, rto.first_good_mono if rto else None) \
+        if fault else None
+    restore = None
+    step = restoring_step(ev.steps)
+    if fault is not None and step is not None and ev.readable:
+        backup = next((b for b in backups if b.name == step.data["restored_from"]), None)
+        if backup is not None:
+            earliest, latest, _ = consistency_of(step, backup, fault)
+            restore = RestoreScan(fault, step, earliest, latest)
+    scanners += [s for s in (classes, acked, levels, restore) if s is not None]
+    try:
+        seen = scan(ev.history.chunks(), ev.readback if ev.readable else None, scanners)
+    except HistoryError as exc:
+        ev.problems.append(f"op history unreadable: {exc}")
+        ev.history = None
+        return _Scanned()
+    if not bins.operations:
+        levels = None
+    writes = classes.finish(ev.readback, seen) if classes and ev.readback else None
+    return _Scanned(writes, acked.count if acked else 0, levels.finish() if levels else (),
+                    bins.finish(), restore)
 
 
 def _gather(files: ScenarioFiles) -> _Evidence:
     journal = load_journal(files)
     problems: list[str] = []
-    ops: list[Op] | None = None
+    history: History | None = None
     probes: list[ProbeAttempt] | None = None
     readback: ReadBack | None = None
-    try:
-        ops = read_history(files.history) if files.history.exists() else None
-        if ops is None:
-            problems.append("no op history was recorded")
-    except HistoryError as exc:
-        problems.append(f"op history unreadable: {exc}")
+    paths = files.histories()
+    if not paths:
+        problems.append("no op history was recorded")
+    else:
+        try:
+            history = History.open(paths, DrillClock.from_dict(journal.environment.get("clock")))
+        except HistoryError as exc:
+            problems.append(f"op history unreadable: {exc}")
     try:
         probes = read_probes(files.probes) if files.probes.exists() else None
         if probes is None:
@@ -216,17 +275,17 @@ def _gather(files: ScenarioFiles) -> _Evidence:
         problems.append(f"probe record unreadable: {exc}")
     if files.readback.exists():
         try:
-            readback = ReadBack.from_dict(read_json(files.readback))
-        except (HistoryError, ValueError, TypeError, AttributeError) as exc:
+            readback = load_readback(files.readback)
+        except HistoryError as exc:
             problems.append(f"read-back unreadable: {exc}")
-        if readback is not None and readback.values is None:
+        if readback is not None and readback.rows is None:
             problems.append(f"read-back failed: {readback.error}")
     else:
         problems.append("the store was never read back after recovery")
     events = journal.timeline.events
     done = next((i for i, e in enumerate(events) if e.kind == EventKind.CHECK_DONE), None)
     concluded = events if done is None else events[: done + 1]
-    return _Evidence(journal, concluded, steps_of(concluded), ops, probes, readback, problems)
+    return _Evidence(journal, concluded, steps_of(concluded), history, probes, readback, problems)
 
 
 class _Judge:
@@ -235,9 +294,10 @@ class _Judge:
     def __init__(
         self, ev: _Evidence, fault: Step | None, writes: WriteCheck | None, rpo: Rpo | None,
         rto: Rto | None, probe: ProbeSpec, errors: list[str],
-        levels: tuple[PhaseLevels, ...] = (),
+        levels: tuple[PhaseLevels, ...] = (), restore_scan: RestoreScan | None = None,
     ) -> None:
         self.ev, self.fault, self.writes, self.rpo, self.rto = ev, fault, writes, rpo, rto
+        self.restore_scan = restore_scan
         self.levels = {p.phase: p for p in levels}
         self.probe = probe
         self.errors = errors
@@ -517,11 +577,11 @@ class _Judge:
         key, title = "calibration.backup", "calibration: backup consistency point"
         shown = "RPO = fault - consistency point; lost = exactly the writes made after it"
         restore = self.restore
-        if (restore is None or self.fault is None or self.ev.ops is None or self.rpo is None
-                or self.ev.readback is None or self.ev.readback.values is None):
+        if (restore is None or self.fault is None or self.rpo is None
+                or self.restore_scan is None):
             return self.cnv(key, title, shown, "; ".join(self.ev.problems)
                             or "no restore from a backup was measured")
-        cal = calibrate(restore, self.fault, self.ev.ops, self.ev.readback.values)
+        cal = calibrate(restore, self.fault, self.restore_scan)
         error = restore.window_s - cal.expected_window_s
         measured = (f"RPO {fmt_s(restore.window_s)} vs {fmt_s(cal.expected_window_s)} "
                     f"(error {error * 1000:+.1f} ms); {cal.missing_before} missing before, "
@@ -577,7 +637,7 @@ class _Judge:
         if self.writes is None:
             return self.cnv("calibration.loss", title, shown,
                             "; ".join(self.ev.problems) or "no write check", len(expected_ids))
-        found, wanted = set(self.writes.lost), set(expected_ids)
+        found, wanted = set(self.writes.lost.to_list()), set(expected_ids)
         measured = f"{len(found & wanted)} found, {len(found - wanted)} extra, " \
                    f"{len(wanted - found)} missed"
         if found == wanted:

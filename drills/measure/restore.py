@@ -15,12 +15,17 @@ imply on the plan's real schedule, labelled as a projection (rule 7).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from drills.history import Op, Outcome
+import numpy as np
+
+from drills.history.ops import OK
 from drills.measure.checker import WriteCheck
+from drills.measure.ids import Ids, concat
+from drills.measure.scan import Joined
 from drills.timeline import Category, Step
 
 
@@ -74,7 +79,7 @@ class PitrAccuracy:
     target_wall: float
     target_xid: int | None
     #: invoked after the target and before the restore replaced the data, yet present
-    present_after_target: tuple[int, ...]
+    present_after_target: Ids
     newest_recovered_ack_mono: float | None
 
     @property
@@ -102,7 +107,7 @@ class Restore:
     consistency_what: str
     consistency_earliest_mono: float
     consistency_latest_mono: float
-    missing_before_point: tuple[int, ...]  # the backup was incomplete
+    missing_before_point: Ids  # the backup was incomplete
     lost_after_point: int  # lost by the design of the method
     window_s: float  # t_fault - the oldest of those, 0 if none
     restore_s: float | None  # the restore phase
@@ -141,39 +146,99 @@ class Restore:
         }
 
 
-def measure_restore(
-    steps: Sequence[Step], backups: Sequence[BackupTaken], fault: Step,
-    writes: WriteCheck, ops: Sequence[Op], present: Mapping[int, str],
-) -> Restore | None:
-    """The restore of this drill (the last recovery step restoring a backup), measured."""
+def restoring_step(steps: Sequence[Step]) -> Step | None:
+    """The last recovery step that restored a backup, if the drill had one."""
     restoring = [s for s in steps if s.category == Category.RECOVERY and s.ok
                  and "restored_from" in s.data]
-    if not restoring:
+    return restoring[-1] if restoring else None
+
+
+def consistency_of(step: Step, backup: BackupTaken, fault: Step) -> tuple[float, float, str]:
+    """The [earliest, latest] consistency point a restore went back to, and what it was."""
+    t_fault = fault.start.mono
+    if "pitr_target_xid" in step.data:
+        # the target is the accident itself: its commit, acknowledged at t_fault
+        return t_fault, t_fault, ("the recovery target: just before transaction "
+                                  f"{step.data['pitr_target_xid']}")
+    point = backup.consistency
+    return (float(point.get("earliest_mono", t_fault)), float(point.get("latest_mono", t_fault)),
+            str(point.get("what", "the backup's consistency point")))
+
+
+class RestoreScan:
+    """What a restore did to each write, beyond the write check (a ``Scanner``).
+
+    For a point-in-time recovery: the writes invoked between the target and the restore
+    that are present, and the newest write recovered. For the backup calibration: writes
+    made after the consistency point that survived, those in flight across it, and the
+    acknowledgement of the first write invoked after it.
+    """
+
+    def __init__(self, fault: Step, restore: Step, earliest: float, latest: float) -> None:
+        self.t_fault, self.replaced = fault.start.mono, restore.start.mono
+        self.earliest, self.latest = earliest, latest
+        self._after_target: list[np.ndarray] = []
+        self.newest_recovered_ack: float | None = None
+        self._kept_after: list[np.ndarray] = []
+        self.straddling = 0
+        self._first_after = (math.inf, math.nan)  # (invoke, ack) of the first write after
+
+    def add(self, ops: np.ndarray, joined: Joined | None) -> None:
+        assert joined is not None, "a restore is measured against the read-back"
+        invoke, complete, present = ops["invoke"], ops["complete"], joined.present
+        target = self.t_fault
+        self._after_target.append(
+            ops["id"][(invoke > target) & (invoke < self.replaced) & present])
+        acked = (ops["outcome"] == OK) & ~np.isnan(complete)
+        recovered = complete[acked & present & (complete <= target)]
+        if len(recovered):
+            newest = float(recovered.max())
+            self.newest_recovered_ack = max(newest, self.newest_recovered_ack or -math.inf)
+        after = acked & (invoke > self.latest)
+        self._kept_after.append(ops["id"][after & (complete <= self.t_fault) & present])
+        self.straddling += int(np.count_nonzero(acked & (invoke <= self.latest)
+                                                & (complete >= self.earliest)))
+        if after.any():
+            first = int(np.argmin(np.where(after, invoke, np.inf)))
+            if invoke[first] < self._first_after[0]:
+                self._first_after = (float(invoke[first]), float(complete[first]))
+
+    @property
+    def present_after_target(self) -> Ids:
+        return Ids(np.sort(concat(self._after_target)))
+
+    @property
+    def kept_after(self) -> Ids:
+        return Ids(np.sort(concat(self._kept_after)))
+
+    @property
+    def first_after_ack(self) -> float | None:
+        return None if self._first_after[0] == math.inf else self._first_after[1]
+
+
+def measure_restore(
+    steps: Sequence[Step], backups: Sequence[BackupTaken], fault: Step,
+    writes: WriteCheck, scanned: RestoreScan | None,
+) -> Restore | None:
+    """The restore of this drill (the last recovery step restoring a backup), measured."""
+    step = restoring_step(steps)
+    if step is None or scanned is None:
         return None
-    step = restoring[-1]
     backup = next((b for b in backups if b.name == step.data["restored_from"]), None)
     if backup is None:
         return None
-    by_id = {op.id: op for op in ops}
     t_fault = fault.start.mono
+    earliest, latest, what = consistency_of(step, backup, fault)
     pitr = None
     if "pitr_target_xid" in step.data:
-        # the target is the accident itself: its commit, acknowledged at t_fault
-        earliest = latest = t_fault
-        what = f"the recovery target: just before transaction {step.data['pitr_target_xid']}"
-        pitr = _pitr(fault, step, int(step.data["pitr_target_xid"]), ops, present)
-    else:
-        point = backup.consistency
-        earliest = float(point.get("earliest_mono", t_fault))
-        latest = float(point.get("latest_mono", t_fault))
-        what = str(point.get("what", "the backup's consistency point"))
-    missing: list[int] = []
-    after: list[int] = []
-    for op_id in writes.lost:
-        ack = by_id[op_id].complete_mono
-        (missing if ack is not None and ack < earliest else after).append(op_id)
-    acks = [by_id[i].complete_mono for i in after]
-    oldest = min((a for a in acks if a is not None), default=None)
+        pitr = PitrAccuracy(fault.start.mono, fault.start.wall, int(step.data["pitr_target_xid"]),
+                            scanned.present_after_target, scanned.newest_recovered_ack)
+    # lost and acknowledged before the point: the backup was incomplete
+    acks = writes.lost_acks
+    before = ~np.isnan(acks) & (acks < earliest)
+    missing = writes.lost.array[before]
+    after_acks = acks[~before]
+    oldest = float(np.nanmin(after_acks)) if np.count_nonzero(~np.isnan(after_acks)) else None
     replay = [s for s in steps if s.category == Category.RECOVERY and s.ok
               and "newest_archived_segment" in s.data]
     archive: dict[str, Any] = {}
@@ -185,29 +250,12 @@ def measure_restore(
     return Restore(
         backup=backup.name, method=backup.method, consistency_what=what,
         consistency_earliest_mono=earliest, consistency_latest_mono=latest,
-        missing_before_point=tuple(missing), lost_after_point=len(after),
+        missing_before_point=Ids(missing), lost_after_point=len(after_acks),
         window_s=max(0.0, t_fault - oldest) if oldest is not None else 0.0,
         restore_s=step.duration_s, restored_bytes=step.data.get("bytes"),
         restored_rows=int(rows) if rows is not None else None,
         pitr=pitr, archive=archive,
     )
-
-
-def _pitr(fault: Step, restore: Step, xid: int, ops: Sequence[Op],
-          present: Mapping[int, str]) -> PitrAccuracy:
-    """PITR accuracy, against the accident's acknowledged commit.
-
-    Writes invoked between the target and the restore that replaced the data must be
-    absent (the recovery stopped before them); later ones reached the recovered server.
-    """
-    target = fault.start
-    replaced = restore.start.mono
-    after = tuple(sorted(op.id for op in ops if target.mono < op.invoke_mono < replaced
-                         and op.id in present))
-    recovered = [op.complete_mono for op in ops
-                 if op.outcome == Outcome.OK and op.id in present and op.complete_mono is not None
-                 and op.complete_mono <= target.mono]
-    return PitrAccuracy(target.mono, target.wall, xid, after, max(recovered, default=None))
 
 
 @dataclass(frozen=True)
@@ -219,25 +267,18 @@ class BackupCalibration:
     #: of the first write invoked after it (which must be lost): that span is the tolerance
     tolerance_s: float
     missing_before: int  # acknowledged before the point, missing
-    kept_after: tuple[int, ...]  # invoked after the point, acknowledged before the fault, present
+    kept_after: Ids  # invoked after the point, acknowledged before the fault, present
     straddling: int  # in flight across the point: either way is right
 
 
-def calibrate(restore: Restore, fault: Step, ops: Sequence[Op],
-              present: Mapping[int, str]) -> BackupCalibration:
-    earliest, latest = restore.consistency_earliest_mono, restore.consistency_latest_mono
+def calibrate(restore: Restore, fault: Step, scanned: RestoreScan) -> BackupCalibration:
+    earliest = restore.consistency_earliest_mono
     t_fault = fault.start.mono
-    acked = [op for op in ops if op.outcome == Outcome.OK and op.complete_mono is not None]
-    kept_after = tuple(op.id for op in acked if op.invoke_mono > latest
-                       and (op.complete_mono or 0.0) <= t_fault and op.id in present)
-    straddling = sum(1 for op in acked if op.invoke_mono <= latest
-                     and (op.complete_mono or 0.0) >= earliest)
-    first_after = min((op for op in acked if op.invoke_mono > latest),
-                      key=lambda op: op.invoke_mono, default=None)
-    bound = (first_after.complete_mono or t_fault) if first_after else t_fault
+    first_ack = scanned.first_after_ack
+    bound = first_ack if first_ack is not None and not math.isnan(first_ack) else t_fault
     return BackupCalibration(
         expected_window_s=t_fault - earliest,
         tolerance_s=max(0.0, min(bound, t_fault) - earliest),
         missing_before=len(restore.missing_before_point),
-        kept_after=kept_after, straddling=straddling,
+        kept_after=scanned.kept_after, straddling=scanned.straddling,
     )

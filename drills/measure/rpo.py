@@ -6,12 +6,15 @@ RPO = t_fault - t_ack of the oldest lost acknowledged write; 0 when none is lost
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from drills.history import Op
+import numpy as np
+
+from drills.history.ops import OK, Op, ops_table
 from drills.measure.checker import WriteCheck
+from drills.measure.scan import Joined
 
 
 @dataclass(frozen=True)
@@ -46,16 +49,30 @@ class Rpo:
         }
 
 
-def measure_rpo(check: WriteCheck, ops_by_id: Mapping[int, Op], t_fault: float) -> Rpo:
+class AckedBefore:
+    """Counts the writes acknowledged by ``t_fault``: those a fault could lose (a ``Scanner``)."""
+
+    def __init__(self, t_fault: float) -> None:
+        self.t_fault = t_fault
+        self.count = 0
+
+    def add(self, ops: np.ndarray, joined: Joined | None) -> None:
+        self.count += int(np.count_nonzero((ops["outcome"] == OK)
+                                           & (ops["complete"] <= self.t_fault)))
+
+
+def acked_before(ops: Sequence[Op], t_fault: float) -> int:
+    """``AckedBefore`` of a small history."""
+    counter = AckedBefore(t_fault)
+    counter.add(ops_table(ops), None)
+    return counter.count
+
+
+def measure_rpo(check: WriteCheck, acked_before_fault: int, t_fault: float) -> Rpo:
     """Compute the RPO of a drill whose fault started at monotonic time ``t_fault``."""
-    acks = [ops_by_id[i].complete_mono for i in check.lost]
-    lost_acks = [t for t in acks if t is not None]
-    oldest = min(lost_acks) if lost_acks else None
-    newest = max(lost_acks) if lost_acks else None
-    acked_before = sum(
-        1 for op in ops_by_id.values()
-        if op.outcome == "ok" and op.complete_mono is not None and op.complete_mono <= t_fault
-    )
+    acks = check.lost_acks[~np.isnan(check.lost_acks)]
+    oldest = float(acks.min()) if len(acks) else None
+    newest = float(acks.max()) if len(acks) else None
     # A write acknowledged after the fault began (the server died over a few milliseconds,
     # e.g. the rest of a container after its PID 1) and then lost still counts as lost and
     # is counted apart; it adds nothing to the window, which is never negative.
@@ -66,6 +83,6 @@ def measure_rpo(check: WriteCheck, ops_by_id: Mapping[int, Op], t_fault: float) 
         unknown_writes=check.unknown,
         oldest_lost_ack_mono=oldest,
         newest_lost_ack_mono=newest,
-        acked_before_fault=acked_before,
-        lost_after_fault=sum(1 for t in lost_acks if t > t_fault),
+        acked_before_fault=acked_before_fault,
+        lost_after_fault=int(np.count_nonzero(acks > t_fault)),
     )

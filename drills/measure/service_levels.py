@@ -1,6 +1,7 @@
 """Service levels per phase of a drill: rate, errors and latency quantiles (DESIGN.md rule 11).
 
-Each write of the op history falls in the phase in which it was invoked:
+Each write of the op history falls in the phase in which it was invoked (``LevelsScan``,
+fed the history a chunk at a time; it keeps counts and the latencies for exact quantiles):
 
 before     from the first write to t_fault
 fault      from t_fault while the failure is in place: to its revert (a network fault, a
@@ -19,10 +20,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from drills.history import Op, Outcome
+import numpy as np
+
+from drills.history.ops import FAIL, OK, UNKNOWN, Op, ops_table
+from drills.measure.ids import concat
+from drills.measure.scan import Joined
 from drills.timeline import Category, Step
 
 PHASES = ("before", "fault", "recovery", "after")
@@ -67,47 +72,113 @@ class PhaseLevels:
                 "p50_ms": self.p50_ms, "p95_ms": self.p95_ms, "p99_ms": self.p99_ms}
 
 
-def quantile(sorted_values: Sequence[float], q: float) -> float | None:
+def quantile(sorted_values: Sequence[float] | np.ndarray, q: float) -> float | None:
     """The ``q`` quantile by the nearest-rank method (a value that was observed)."""
-    if not sorted_values:
+    if not len(sorted_values):
         return None
     rank = max(1, math.ceil(q * len(sorted_values)))
-    return sorted_values[rank - 1]
+    return float(sorted_values[rank - 1])
 
 
-def phase_bounds(ops: Sequence[Op], steps: Sequence[Step], t_fault: float,
-                 first_good: float | None) -> list[tuple[str, float, float]]:
-    """(phase, start, end) on the monotonic clock; empty phases are kept (zero length)."""
-    first = min((op.invoke_mono for op in ops), default=t_fault)
-    last = max((op.invoke_mono for op in ops), default=t_fault)
+def fault_end_of(steps: Sequence[Step], t_fault: float) -> float:
+    """Until the revert of the fault took effect, or else the end of the last recovery step."""
     reverts = [s.start.mono for s in steps if s.category == Category.REVERT and s.ok
                and s.start.mono >= t_fault]
     recoveries = [s.end.mono for s in steps if s.category == Category.RECOVERY and s.end
                   and s.start.mono >= t_fault]
-    fault_end = min(reverts) if reverts else max(recoveries, default=t_fault)
+    return min(reverts) if reverts else max(recoveries, default=t_fault)
+
+
+def phase_bounds(first: float, last: float, steps: Sequence[Step], t_fault: float,
+                 first_good: float | None) -> list[tuple[str, float, float]]:
+    """(phase, start, end) on the monotonic clock, for writes invoked in [first, last].
+
+    Empty phases are kept (zero length).
+    """
+    fault_end = fault_end_of(steps, t_fault)
     recovered = max(first_good if first_good is not None else last, fault_end)
     cuts = [min(first, t_fault), t_fault, fault_end, recovered, max(last, recovered)]
     return [(name, cuts[i], cuts[i + 1]) for i, name in enumerate(PHASES)]
 
 
+@dataclass
+class _Phase:
+    counts: dict[int, int] = field(default_factory=lambda: {OK: 0, FAIL: 0, UNKNOWN: 0})
+    latencies_ms: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, ops: np.ndarray) -> None:
+        for code in self.counts:
+            self.counts[code] += int(np.count_nonzero(ops["outcome"] == code))
+        done = ~np.isnan(ops["complete"])
+        self.latencies_ms.append((ops["complete"][done] - ops["invoke"][done]) * 1000)
+
+    def levels(self, name: str, start: float, end: float) -> PhaseLevels:
+        latencies = np.sort(concat(self.latencies_ms).astype(np.float64))
+        return PhaseLevels(name, start, end, sum(self.counts.values()), self.counts[OK],
+                           self.counts[FAIL], self.counts[UNKNOWN], quantile(latencies, 0.50),
+                           quantile(latencies, 0.95), quantile(latencies, 0.99))
+
+
+class LevelsScan:
+    """Service levels in each phase of the drill (a ``Scanner``).
+
+    When the service never answered again (no first good probe), "recovery" runs to the
+    last write invoked and "after" holds only the writes invoked at that last instant:
+    those are kept apart until the end shows which they are.
+    """
+
+    def __init__(self, steps: Sequence[Step], t_fault: float, first_good: float | None) -> None:
+        self.steps, self.t_fault, self.first_good = steps, t_fault, first_good
+        fault_end = fault_end_of(steps, t_fault)
+        self.cuts = np.array([t_fault, fault_end] if first_good is None
+                             else [t_fault, fault_end, max(first_good, fault_end)])
+        self.phases = [_Phase() for _ in PHASES]
+        self.first, self.last = math.inf, -math.inf
+        self._tail: list[np.ndarray] = []  # the writes at the latest invoke seen, unplaced
+        self._tail_at = -math.inf
+
+    def add(self, ops: np.ndarray, joined: Joined | None) -> None:
+        if not len(ops):
+            return
+        invoke = ops["invoke"]
+        self.first = min(self.first, float(invoke.min()))
+        self.last = max(self.last, float(invoke.max()))
+        index = np.searchsorted(self.cuts, invoke, side="right")
+        for phase in range(len(self.cuts) + 1):
+            inside = ops[index == phase]
+            if phase == 2 and self.first_good is None:
+                self._place_late(inside)
+            elif len(inside):
+                self.phases[phase].add(inside)
+
+    def _place_late(self, ops: np.ndarray) -> None:
+        """Writes invoked after the fault ended, when no probe passed again."""
+        if not len(ops):
+            return
+        latest = float(ops["invoke"].max())
+        if latest > self._tail_at:
+            for held in self._tail:
+                self.phases[2].add(held)
+            self._tail, self._tail_at = [], latest
+        at_tail = ops["invoke"] == self._tail_at
+        self._tail.append(ops[at_tail])
+        self.phases[2].add(ops[~at_tail])
+
+    def finish(self) -> tuple[PhaseLevels, ...]:
+        """The levels of each phase, once every chunk was added (call it once)."""
+        if self.first == math.inf:
+            return ()
+        for held in self._tail:
+            self.phases[3].add(held)
+        self._tail = []
+        bounds = phase_bounds(self.first, self.last, self.steps, self.t_fault, self.first_good)
+        return tuple(phase.levels(name, start, end)
+                     for phase, (name, start, end) in zip(self.phases, bounds, strict=True))
+
+
 def measure_levels(ops: Sequence[Op], steps: Sequence[Step], t_fault: float,
                    first_good: float | None) -> tuple[PhaseLevels, ...]:
-    """Service levels in each phase of the drill."""
-    bounds = phase_bounds(ops, steps, t_fault, first_good)
-    made = []
-    for index, (name, start, end) in enumerate(bounds):
-        last_phase = index == len(bounds) - 1
-        inside = [op for op in ops if start <= op.invoke_mono < end
-                  or (last_phase and op.invoke_mono == end)]
-        counts = {o: 0 for o in Outcome}
-        latencies = []
-        for op in inside:
-            counts[op.outcome] += 1
-            if op.latency_s is not None:
-                latencies.append(op.latency_s * 1000)
-        latencies.sort()
-        made.append(PhaseLevels(name, start, end, len(inside), counts[Outcome.OK],
-                                counts[Outcome.FAIL], counts[Outcome.UNKNOWN],
-                                quantile(latencies, 0.50), quantile(latencies, 0.95),
-                                quantile(latencies, 0.99)))
-    return tuple(made)
+    """Service levels in each phase of a small history."""
+    scanner = LevelsScan(steps, t_fault, first_good)
+    scanner.add(ops_table(ops), None)
+    return scanner.finish()

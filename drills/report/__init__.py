@@ -1,4 +1,7 @@
-"""Reports of a run: index.html and runbook.md for people, summary.json and junit.xml.
+"""Reports of a run: index.html, runbook.md, summary.json, junit.xml and ids files.
+
+index.html and runbook.md are for people, summary.json and junit.xml for machines, and
+each scenario's ids.txt.gz holds every id of each class of the write check.
 
 Everything is rendered from the evaluated results and the scenario records saved in the
 run directory (DESIGN.md, rule 9), so ``write_reports`` can be run again on an old run.
@@ -15,6 +18,7 @@ from drills.journal import write_json
 from drills.measure.evaluate import DrillResult
 from drills.report.charts import drill_chart
 from drills.report.html import ScenarioPage, render_html
+from drills.report.ids_file import write_ids
 from drills.report.junit import write_junit
 from drills.report.levels_view import phase_bands
 from drills.report.records import Records, load_records
@@ -45,10 +49,12 @@ def _page(run_dir: Path, result: DrillResult, records: Records,
     first_good = result.rto.first_good_mono if result.rto else None
     if result.rto is not None and not result.rto.outage_seen:  # nothing to shade
         observed = first_good = None
-    chart = drill_chart(result.scenario, records.ops, records.steps, result.t_fault_mono,
+    chart = drill_chart(result.scenario, result.bins, records.steps, result.t_fault_mono,
                         first_good, observed, phase_bands(result))
-    # Where the history could not be read, its own problem says why better than the chart.
-    note = "; ".join(records.problems) if records.ops is None and records.problems else chart.note
+    # Where the history could not be read, the evaluation's problem says why.
+    history_problems = [e for e in result.errors if "op history" in e]
+    note = "; ".join(history_problems) if result.bins is None and history_problems \
+        else chart.note
     root = records.files.root
     directory = str(root.relative_to(run_dir)) if root.is_relative_to(run_dir) else str(root)
     scenario = records.journal.scenario if records.journal else {"name": result.scenario}
@@ -66,6 +72,9 @@ def write_reports(
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     records = [load_records(run_dir / r.scenario) for r in results]
+    for result, record in zip(results, records, strict=True):
+        if record.files.root.is_dir():
+            write_ids(record.files.root, result)
     paths = ReportPaths(run_dir / "index.html", run_dir / "summary.json", run_dir / "junit.xml",
                         run_dir / RUNBOOK)
     write_json(paths.summary, build_summary(results, meta))

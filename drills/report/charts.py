@@ -9,26 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from drills.history import Op, Outcome
+from drills.measure.bins import Bins
 from drills.timeline import Category, Step
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-BIN_S = 0.1
 _SVG_START = re.compile(r"<svg\b")
 _STEP_COLOURS = {Category.RECOVERY: "#1f5fbf", Category.REVERT: "#7b3fa0"}
-
-
-@dataclass(frozen=True)
-class Bins:
-    """Op history in fixed bins; ``start_s`` is each bin's left edge, relative to t0."""
-
-    width_s: float
-    start_s: tuple[float, ...]
-    acked_per_s: tuple[float, ...]
-    bad_per_s: tuple[float, ...]  # failed + unknown
-    p99_ms: tuple[float | None, ...]  # of acknowledged ops completing in the bin
 
 
 @dataclass(frozen=True)
@@ -57,39 +45,6 @@ class Chart:
 
     svg: str | None
     note: str
-
-
-def p99(values: Sequence[float]) -> float:
-    """Nearest-rank 99th percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
-
-
-def bin_history(ops: Sequence[Op], t0: float, width_s: float = BIN_S) -> Bins:
-    """Count acknowledged and failed-or-unknown ops per bin; unknown ops count at invoke."""
-    acked: dict[int, int] = {}
-    bad: dict[int, int] = {}
-    latency: dict[int, list[float]] = {}
-    for op in ops:
-        if op.outcome == Outcome.OK and op.complete_mono is not None:
-            i = math.floor((op.complete_mono - t0) / width_s)
-            acked[i] = acked.get(i, 0) + 1
-            latency.setdefault(i, []).append(op.complete_mono - op.invoke_mono)
-        else:
-            at = op.complete_mono if op.complete_mono is not None else op.invoke_mono
-            i = math.floor((at - t0) / width_s)
-            bad[i] = bad.get(i, 0) + 1
-    used = acked.keys() | bad.keys()
-    if not used:
-        return Bins(width_s, (), (), (), ())
-    index = range(min(used), max(used) + 1)
-    return Bins(
-        width_s=width_s,
-        start_s=tuple(i * width_s for i in index),
-        acked_per_s=tuple(acked.get(i, 0) / width_s for i in index),
-        bad_per_s=tuple(bad.get(i, 0) / width_s for i in index),
-        p99_ms=tuple(p99(latency[i]) * 1000 if i in latency else None for i in index),
-    )
 
 
 def step_markers(steps: Sequence[Step], t0: float) -> list[Marker]:
@@ -235,24 +190,25 @@ def timeline_svg(
 
 def drill_chart(
     scenario: str,
-    ops: Sequence[Op] | None,
+    bins: Bins | None,
     steps: Sequence[Step],
     t_fault: float | None,
     first_good: float | None,
     observed_s: float | None,
     bands: Sequence[PhaseBand] = (),
 ) -> Chart:
-    """The timeline chart of one scenario, or why it cannot be drawn."""
-    if ops is None:
+    """The timeline chart of one scenario (from its binned history), or why it cannot be drawn.
+
+    The bins are relative to the fault's start, or to the load's start when no fault was
+    injected (drills.measure.evaluate).
+    """
+    if bins is None:
         return Chart(None, "no op history could be read")
-    if not ops:
+    if not bins.start_s:
         return Chart(None, "the op history is empty: the workload recorded no operation")
-    if t_fault is not None:
-        t0, x_label = t_fault, "seconds relative to the fault start"
-    else:
-        t0 = min(op.invoke_mono for op in ops)
-        x_label = "seconds since the first operation (no fault was injected)"
-    bins = bin_history(ops, t0)
+    t0 = bins.t0
+    x_label = "seconds relative to the fault start" if t_fault is not None else \
+        "seconds since the load started (no fault was injected)"
     markers = step_markers(steps, t0)
     outage = None
     if t_fault is not None and first_good is not None:
@@ -260,9 +216,14 @@ def drill_chart(
         outage = (0.0, first_good - t0)
     elif t_fault is not None and observed_s:
         outage = (0.0, observed_s)
-    title = f"{scenario}: operations in {bins.width_s * 1000:.0f} ms bins"
+    width = _width_text(bins.width_s)
+    title = f"{scenario}: operations in {width} bins"
     if outage is not None and first_good is None:
         title += " (no probe passed while watched)"
     svg = timeline_svg(title, bins, markers, outage, x_label, salt=scenario, bands=bands)
-    return Chart(svg, f"{len(ops)} operations from history.jsonl, "
-                      f"{bins.width_s * 1000:.0f} ms bins")
+    return Chart(svg, f"{bins.operations} operations from the op history, {width} bins; "
+                      "p99 per bin within 3 %")
+
+
+def _width_text(width_s: float) -> str:
+    return f"{width_s * 1000:.0f} ms" if width_s < 1 else f"{width_s:g} s"

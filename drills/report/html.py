@@ -115,8 +115,8 @@ def _writes_view(result: DrillResult) -> dict[str, Any]:
               ("unexpected", len(w.unexpected)), ("corrupted", len(w.corrupted))]
     view: dict[str, Any] = {
         "measured": True, "counts": counts,
-        "lost_ids": ", ".join(str(i) for i in w.lost[:LOST_IDS_SHOWN]) or "none",
-        "lost_more": max(0, len(w.lost) - LOST_IDS_SHOWN), "lost_shown": LOST_IDS_SHOWN,
+        "id_ranges": [(name, len(ids), ids.ranges_text(LOST_IDS_SHOWN))
+                      for name, ids in w.classes().items() if len(ids)],
     }
     if rpo is None:
         view.update(window="n/a", span="n/a", acked_before="n/a", rpo_why=_why(result, "rpo_s"))

@@ -1,4 +1,7 @@
-"""Scenario records as the report reads them: the journal and op history beside a result."""
+"""Scenario records as the report reads them: the journal beside a result.
+
+The op history is read once, by the evaluation, which bins it for the chart.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drills.errors import HistoryError
-from drills.history import Op, read_history
 from drills.journal import Journal, ScenarioFiles, load_journal
 from drills.timeline import Step
 
 #: The saved files every figure of the report is recomputed from.
-SOURCE_FILES = ("journal.json", "history.jsonl", "probes.jsonl", "readback.json")
+SOURCE_FILES = ("journal.json", "history*.bin", "probes.jsonl", "readback.json",
+                "readback.bin")
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,6 @@ class Records:
 
     files: ScenarioFiles
     journal: Journal | None
-    ops: list[Op] | None
     problems: tuple[str, ...] = ()
 
     @property
@@ -41,16 +43,8 @@ def load_records(root: Path) -> Records:
     files = ScenarioFiles(root)
     problems: list[str] = []
     journal: Journal | None = None
-    ops: list[Op] | None = None
     try:
         journal = load_journal(files)
     except HistoryError as exc:
         problems.append(str(exc))
-    if not files.history.exists():
-        problems.append(f"no op history was recorded ({files.history.name} is missing)")
-    else:
-        try:
-            ops = read_history(files.history)
-        except HistoryError as exc:
-            problems.append(f"op history unreadable: {exc}")
-    return Records(files, journal, ops, tuple(problems))
+    return Records(files, journal, tuple(problems))

@@ -57,7 +57,7 @@ def restore_view(result: DrillResult) -> dict[str, Any] | None:
     view: dict[str, Any] = {
         "backup": r.backup, "method": r.method, "point": r.consistency_what,
         "missing": len(r.missing_before_point),
-        "missing_ids": ", ".join(map(str, r.missing_before_point[:20])),
+        "missing_ids": r.missing_before_point.ranges_text(20),
         "lost_after": r.lost_after_point, "window": fmt_s(r.window_s),
         "restore_time": fmt_s(r.restore_s), "restored": _mb(r.restored_bytes),
         "rows": "n/a" if r.restored_rows is None else f"{r.restored_rows:,}",

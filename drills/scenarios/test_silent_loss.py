@@ -11,7 +11,7 @@ from drills import Drill, PostgresSettings, SilentDelete, Verdict
 
 def run_silent_loss(drill: Drill) -> None:
     pg = drill.stack(postgres=PostgresSettings())["postgres"]
-    delete = SilentDelete(pg, drill.files.history, int(drill.scenario.params["delete_count"]))
+    delete = SilentDelete(pg, drill.files, int(drill.scenario.params["delete_count"]))
     with drill.load(pg):
         drill.warm_up()
         with drill.fault(delete):

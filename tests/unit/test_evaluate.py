@@ -6,11 +6,12 @@ from pathlib import Path
 import pytest
 
 from drills.clock import Instant
-from drills.journal import Journal, ReadBack, ScenarioFiles, load_journal, write_json
+from drills.journal import Journal, ScenarioFiles, load_journal, write_json
 from drills.measure.evaluate import evaluate
 from drills.measure.verdict import Verdict
+from drills.readback import load_readback
 from drills.timeline import Event, EventKind, Timeline
-from tests.synthetic import MONO0, T_FAULT, T_RECOVERED, make_scenario_dir
+from tests.synthetic import MONO0, T_FAULT, T_RECOVERED, make_scenario_dir, write_readback
 
 
 def by_key(result, key):  # type: ignore[no-untyped-def]
@@ -59,7 +60,7 @@ def test_rto_target_exceeded(tmp_path: Path) -> None:
 def test_empty_history_could_not_verify(tmp_path: Path) -> None:
     files = make_scenario_dir(tmp_path, lost=0, readback=False)
     files.history.write_text("")
-    write_json(files.readback, ReadBack({}, source="empty").to_dict())
+    write_readback(files, {}, source="empty")
     result = evaluate(files)
     assert by_key(result, "rpo_s").verdict == Verdict.COULD_NOT_VERIFY
     assert by_key(result, "max_lost_writes").verdict == Verdict.COULD_NOT_VERIFY
@@ -147,8 +148,10 @@ def test_loss_calibration_needs_exactly_the_deleted_ids(tmp_path: Path) -> None:
 
 def test_unexpected_rows_make_loss_figures_unverifiable(tmp_path: Path) -> None:
     files = make_scenario_dir(tmp_path, lost=0)
-    text = files.readback.read_text().replace('"values": {', '"values": {"999999": "ghost", ', 1)
-    files.readback.write_text(text)
+    rows = load_readback(files.readback).rows
+    assert rows is not None
+    values = {int(i): "v" for i in rows["id"]}
+    write_readback(files, {**values, 999999: "ghost"})
     result = evaluate(files)
     assert by_key(result, "integrity").verdict == Verdict.FAIL
     assert by_key(result, "max_lost_writes").verdict == Verdict.COULD_NOT_VERIFY

@@ -53,7 +53,8 @@ def test_an_untouched_pack_verifies(tmp_path: Path) -> None:
     manifest = json.loads((run_dir / FILE_NAME).read_text())
     listed = {f["path"] for f in manifest["files"]}
     assert {"summary.json", "index.html", "report.pdf", "runbook.md", "plan/plan.yaml",
-            "pg-kill/journal.json", "pg-lossy/history.jsonl"} <= listed
+            "pg-kill/journal.json", "pg-lossy/history.bin", "pg-lossy/readback.bin",
+            "pg-lossy/ids.txt.gz"} <= listed
     assert manifest["operator"] == "Grace"
     assert manifest["drills"]["version"]
     assert [s["version"] for s in manifest["servers"]] == ["15.18", "7.0.15"] * 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -10,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from drills.history import Op, Outcome
+from drills.history import Op, Outcome, ops_table
 from drills.journal import ScenarioFiles
+from drills.measure.bins import MAX_BINS, BinsScan, bin_width
 from drills.measure.evaluate import DrillResult, evaluate
 from drills.measure.verdict import Verdict
 from drills.report import ReportPaths, write_reports
-from drills.report.charts import bin_history
 from tests.synthetic import KILL_MECHANISM, META, SECRET, make_scenario_dir
 
 
@@ -169,13 +170,13 @@ def test_missing_records_still_render(tmp_path: Path) -> None:
         {"name": "no-history", "history": False, "probes": False, "readback": False},
         {"name": "empty-history", "lost": 0},
     )
-    (tmp_path / "run" / "empty-history" / "history.jsonl").write_text("", encoding="utf-8")
+    (tmp_path / "run" / "empty-history" / "history.bin").write_bytes(b"")
     results[1] = evaluate(ScenarioFiles(tmp_path / "run" / "empty-history"))
     paths = write_reports(tmp_path / "run", results, META)
     assert results[0].rto is None and results[0].writes is None
     html = paths.html.read_text(encoding="utf-8")
     assert "<svg" not in html
-    assert "n/a: no op history was recorded (history.jsonl is missing)" in html
+    assert "n/a: no op history was recorded" in html
     assert "n/a: the op history is empty" in html
     assert "RTO: n/a" in html and "no probe record was saved" in html
     assert "write check: n/a" in html
@@ -189,12 +190,33 @@ def test_bins_count_outcomes_and_p99(tmp_path: Path) -> None:
     ops.append(Op(9, "write", "v", 0.03, 0.0, Outcome.OK, 0.09))  # slow: 60 ms
     ops.append(Op(10, "write", "v", 0.25, 0.0, Outcome.UNKNOWN))
     ops.append(Op(11, "write", "v", 0.26, 0.0, Outcome.FAIL, 0.27))
-    bins = bin_history(ops, t0=0.0, width_s=0.1)
+    scanner = BinsScan(t0=0.0, width_s=0.1)
+    scanner.add(ops_table(ops), None)
+    bins = scanner.finish()
     assert bins.start_s == pytest.approx((0.0, 0.1, 0.2))
     assert bins.acked_per_s == pytest.approx((60.0, 0.0, 0.0))
     assert bins.bad_per_s == pytest.approx((0.0, 0.0, 20.0))
-    assert bins.p99_ms[0] == pytest.approx(60.0)
+    assert bins.p99_ms[0] == pytest.approx(60.0)  # the slowest of 6: exact
     assert bins.p99_ms[1:] == (None, None)
+    assert bins.operations == 8
+
+
+def test_bin_p99_is_within_three_percent_of_the_exact_figure() -> None:
+    latencies = [0.5 + 0.37 * i for i in range(1000)]  # ms, in one bin
+    ops = [Op(i, "write", "v", 1.0, 0.0, Outcome.OK, 1.0 + ms / 1000)
+           for i, ms in enumerate(latencies)]
+    ops.append(Op(5000, "write", "v", 1.0, 0.0, Outcome.OK, 1.0 + 5.0))  # one slow outlier
+    scanner = BinsScan(t0=0.0, width_s=100.0)
+    scanner.add(ops_table(ops), None)
+    exact = sorted([*latencies, 5000.0])[math.ceil(0.99 * 1001) - 1]
+    p99 = scanner.finish().p99_ms[0]
+    assert p99 is not None and exact <= p99 <= exact * 1.03
+
+
+def test_bin_width_keeps_long_drills_under_the_cap() -> None:
+    assert bin_width(60.0) == 0.1
+    assert bin_width(3600.0) == 2.0
+    assert 3600 / bin_width(3600.0) <= MAX_BINS
 
 
 def test_html_lists_each_step_with_its_mechanism(tmp_path: Path) -> None:

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from drills.clock import Instant
-from drills.history import Op, Outcome
-from drills.measure.service_levels import measure_levels, phase_bounds, quantile
+from drills.history import Op, Outcome, ops_table
+from drills.measure.service_levels import (
+    PHASES,
+    LevelsScan,
+    measure_levels,
+    phase_bounds,
+    quantile,
+)
 from drills.timeline import Category, Step
 
 
@@ -31,7 +37,7 @@ def test_quantile_is_nearest_rank() -> None:
 def test_a_reverted_fault_ends_at_its_revert() -> None:
     steps = [step("latency", Category.FAULT, 10.0, 10.002),
              step("end latency", Category.REVERT, 15.0, 15.002)]
-    bounds = phase_bounds([op(1, 5.0), op(2, 20.0)], steps, 10.0, first_good=15.1)
+    bounds = phase_bounds(5.0, 20.0, steps, 10.0, first_good=15.1)
     assert bounds == [("before", 5.0, 10.0), ("fault", 10.0, 15.0),
                       ("recovery", 15.0, 15.1), ("after", 15.1, 20.0)]
 
@@ -39,7 +45,7 @@ def test_a_reverted_fault_ends_at_its_revert() -> None:
 def test_a_crash_lasts_until_the_last_recovery_step_ends() -> None:
     steps = [step("kill", Category.FAULT, 10.0, 10.01),
              step("restart", Category.RECOVERY, 10.01, 11.5)]
-    bounds = phase_bounds([op(1, 5.0), op(2, 20.0)], steps, 10.0, first_good=11.6)
+    bounds = phase_bounds(5.0, 20.0, steps, 10.0, first_good=11.6)
     assert [b[1:] for b in bounds] == [(5.0, 10.0), (10.0, 11.5), (11.5, 11.6), (11.6, 20.0)]
 
 
@@ -71,3 +77,21 @@ def test_a_phase_without_writes_has_no_figures() -> None:
     fault = levels["fault"]
     assert fault.writes == 0 and fault.availability is None and fault.p99_ms is None
     assert fault.duration_s == pytest.approx(3.0)
+
+
+def test_never_recovered_puts_only_the_last_instant_after_across_chunks() -> None:
+    # no probe passed again: "recovery" runs to the last write, "after" holds the writes
+    # invoked at that last instant, wherever they fall in the stream
+    steps = [step("kill", Category.FAULT, 10.0, 10.01),
+             step("restart", Category.RECOVERY, 10.02, 11.0)]
+    scanner = LevelsScan(steps, 10.0, first_good=None)
+    scanner.add(ops_table([op(1, 5.0), op(2, 12.0), op(3, 13.0)]), None)
+    scanner.add(ops_table([op(4, 12.5), op(5, 13.0), op(6, 10.5)]), None)
+    finished = scanner.finish()
+    levels = {p.phase: p for p in finished}
+    assert [levels[p].writes for p in PHASES] == [1, 1, 2, 2]
+    assert (levels["recovery"].start_mono, levels["recovery"].end_mono) == (11.0, 13.0)
+    assert (levels["after"].start_mono, levels["after"].end_mono) == (13.0, 13.0)
+    # the same writes in one chunk give the same figures
+    assert measure_levels([op(1, 5.0), op(2, 12.0), op(3, 13.0), op(4, 12.5), op(5, 13.0),
+                           op(6, 10.5)], steps, 10.0, None) == finished

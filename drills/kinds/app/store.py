@@ -12,7 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from drills.datastore import ProbeFailed
@@ -98,7 +98,7 @@ class AppProbe:
             self.conn = None
 
 
-def read_back(endpoint: Endpoint) -> dict[int, str]:
+def read_back(endpoint: Endpoint) -> Iterator[tuple[int, str]]:
     raise StackError("the app keeps its items in its database: read them back from there "
                      "(drill.load(app, store=<its database service>))")
 

@@ -6,7 +6,7 @@ when a drill first talks to PostgreSQL: it imports psycopg.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -146,23 +146,21 @@ def _close(conn: psycopg.Connection[Any] | None) -> None:
             pass
 
 
-def read_back(endpoint: Endpoint) -> dict[int, str]:
-    """Every row of the workload table, id -> value.
+def read_back(endpoint: Endpoint) -> Iterator[tuple[int, str]]:
+    """Every row of the workload table, (id, value), in id order.
 
     Ids below 1 are left out: they are the probe's when an app in front of this server
     writes into the same table (drills.kinds.app.store); the workload's start at 1.
     """
-    values: dict[int, str] = {}
     with connect(endpoint, timeout_s=10) as conn, conn.cursor() as cur:
         try:
-            with cur.copy(f"COPY (SELECT id, value FROM {TABLE} WHERE id > 0) TO STDOUT") \
-                    as copy:
+            with cur.copy(f"COPY (SELECT id, value FROM {TABLE} WHERE id > 0 ORDER BY id) "
+                          "TO STDOUT") as copy:
                 for row in copy.rows():
-                    values[int(row[0])] = str(row[1])
+                    yield int(row[0]), str(row[1])
         except pg_errors.UndefinedTable as exc:
             raise LedgerGone(f"table {TABLE} does not exist in database "
                              f"{endpoint.database}: every write in it is gone") from exc
-    return values
 
 
 def delete(endpoint: Endpoint, ids: list[int]) -> int:

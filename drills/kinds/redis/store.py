@@ -10,7 +10,7 @@ outage and inflate the measured RTO by seconds.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -193,25 +193,24 @@ class RedisProbe:
             self.client = None
 
 
-def read_back(endpoint: Endpoint) -> dict[int, str]:
-    values: dict[int, str] = {}
+def read_back(endpoint: Endpoint) -> Iterator[tuple[int, str]]:
+    """Every workload key, (id, value), in SCAN order (the checker sorts them)."""
     with client(endpoint, timeout_s=30) as r:
         batch: list[str] = []
         for key in r.scan_iter(match=f"{KEY_PREFIX}*", count=2000):
             batch.append(str(key))
             if len(batch) >= 2000:
-                _fetch(r, batch, values)
+                yield from _fetch(r, batch)
                 batch = []
-        _fetch(r, batch, values)
-    return values
+        yield from _fetch(r, batch)
 
 
-def _fetch(r: redis.Redis, keys: list[str], into: dict[int, str]) -> None:
+def _fetch(r: redis.Redis, keys: list[str]) -> Iterator[tuple[int, str]]:
     if not keys:
         return
     for key, value in zip(keys, r.mget(keys), strict=True):
         if value is not None:
-            into[int(key[len(KEY_PREFIX):])] = str(value)
+            yield int(key[len(KEY_PREFIX):]), str(value)
 
 
 def delete(endpoint: Endpoint, ids: list[int]) -> int:

@@ -1,0 +1,13 @@
+"""What became of an operation (DESIGN.md, measurement rule 2)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """What became of an operation."""
+
+    OK = "ok"  # acknowledged
+    FAIL = "fail"  # certainly not applied: refused before it was sent
+    UNKNOWN = "unknown"  # sent, no answer: it may or may not have happened

@@ -1,0 +1,57 @@
+"""Today's checker on drills recorded before it was rewritten: the same ids and figures.
+
+fixtures/recorded holds six small drills (and one with an edited read-back) in the
+JSON-lines history format, with the ids and figures the old checker gave on them
+(fixtures/recorded/README.md).
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drills.journal import ScenarioFiles
+from drills.measure.evaluate import evaluate
+from drills.report.ids_file import read_ids, write_ids
+
+RECORDED = Path(__file__).parents[2] / "fixtures" / "recorded"
+DRILLS = sorted(p.name for p in RECORDED.iterdir() if (p / "expected.json").exists())
+#: keys the old checker did not write
+NEW_KEYS = {("writes", "lost_id_ranges")}
+
+
+def _without_new(result: dict[str, Any]) -> dict[str, Any]:
+    for section, key in NEW_KEYS:
+        if isinstance(result.get(section), dict):
+            result[section].pop(key, None)
+    return result
+
+
+def test_the_fixtures_cover_every_class() -> None:
+    classes = {name for d in DRILLS
+               for name, ids in json.loads((RECORDED / d / "expected.json").read_text())["ids"]
+               .items() if ids}
+    assert {"lost", "recovered", "unexpected", "corrupted"} <= classes
+    assert len(DRILLS) >= 6
+
+
+@pytest.mark.parametrize("name", DRILLS)
+def test_same_ids_and_figures_as_the_old_checker(name: str, tmp_path: Path) -> None:
+    expected = json.loads((RECORDED / name / "expected.json").read_text())
+    result = evaluate(ScenarioFiles(RECORDED / name))
+    assert result.writes is not None
+    ids = {k: list(v) for k, v in result.writes.classes().items()}
+    if result.restore is not None:
+        ids["missing_before_point"] = list(result.restore.missing_before_point)
+        if result.restore.pitr is not None:
+            ids["present_after_target"] = list(result.restore.pitr.present_after_target)
+    assert ids == expected["ids"]
+    got = json.loads(json.dumps(result.to_dict(), default=str))
+    got.pop("environment")
+    assert _without_new(got) == expected["result"]
+    # the full lists written beside the journal hold exactly the same ids
+    written = write_ids(tmp_path, result)
+    assert written is not None
+    assert {k: sorted(v) for k, v in read_ids(written).items()} == \
+        {k: sorted(v) for k, v in expected["ids"].items()}

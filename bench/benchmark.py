@@ -3,8 +3,9 @@
 Run on demand (not a test): ``make bench`` or ``.venv/bin/python bench/benchmark.py``.
 For each N it starts one PostgreSQL (the local runtime, the drill's settings), runs
 pgbench single-row inserts with N clients, then the drills workload (Locust, every
-write recorded) with N users, for the same duration, and prints both rates and their
-ratio. Then, per runtime (local processes, compose containers), it times bringing the
+write recorded) with N users, for the same duration, then the same N users spread over
+``--workers`` Locust worker processes (distributed mode, a history each), and prints the
+rates and their ratios to pgbench's. Then, per runtime (local processes, compose containers), it times bringing the
 stack (PostgreSQL + Redis) up and down, and `drill run --scenario postgres-kill` end to
 end, reading the RTO and the probe interval reached from its journal; and it prints the
 sizes of the compose images.
@@ -55,19 +56,58 @@ def pgbench_rate(stack: Stack, clients: int, seconds: float, work: Path) -> floa
     return float(line.split("=")[1].split()[0])
 
 
-def workload_rate(stack: Stack, users: int, seconds: float, work: Path) -> float:
+def _cpu_ticks() -> tuple[int, int, dict[str, int]]:
+    """(busy, total) ticks of the machine, and ticks used so far by postgres and Locust."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    groups = {"postgres": 0, "load generators": 0}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes()
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        group = "postgres" if b"postgres" in cmd[:200] else \
+            "load generators" if b"locust_child" in cmd else None
+        if group:
+            groups[group] += int(stat[11]) + int(stat[12])  # utime + stime
+    return sum(fields) - idle, sum(fields), groups
+
+
+def cpu_split(before: tuple[int, int, dict[str, int]],
+              after: tuple[int, int, dict[str, int]]) -> str:
+    """Where the machine's CPU went between two readings of ``_cpu_ticks``."""
+    total = max(1, after[1] - before[1])
+    parts = [f"busy {(after[0] - before[0]) / total:.0%}"]
+    parts += [f"{name} {(after[2][name] - before[2].get(name, 0)) / total:.0%}"
+              for name in after[2]]
+    return ", ".join(parts)
+
+
+LAST_CPU: dict[str, str] = {}
+
+
+def workload_rate(stack: Stack, users: int, seconds: float, work: Path,
+                  workers: int = 0) -> float:
+    """Acknowledged writes a second of the drills workload: one process, or ``workers``."""
     ep = stack["postgres"].endpoint
     pg_store.prepare(ep)
     with pg_store.connect(ep) as conn:  # ids restart at 1 in every run
         conn.execute(f"TRUNCATE {pg_store.TABLE}")
-    history = work / f"history-{users}.bin"
-    with Workload(ep, WorkloadSpec(users=users), history, work):
-        time.sleep(1.0)  # spawn and connect
-        start = time.monotonic()
+    ledger = work / f"ledger-{users}-{workers}"
+    ledger.mkdir()
+    spec = WorkloadSpec(users=users, workers=workers)
+    with Workload(ep, spec, ledger / "history.bin", ledger):
+        time.sleep(1.0 + workers)  # spawn, connect (and the workers join)
+        start, ticks = time.monotonic(), _cpu_ticks()
         time.sleep(seconds)
         end = time.monotonic()
-    acked = sum(1 for op in read_history(history) if op.outcome == Outcome.OK
-                and op.complete_mono is not None and start <= op.complete_mono <= end)
+        LAST_CPU["text"] = cpu_split(ticks, _cpu_ticks())  # of the machine's 2 cores
+    acked = sum(1 for op in read_history(sorted(ledger.glob("history*.bin")))
+                if op.outcome == Outcome.OK and op.complete_mono is not None
+                and start <= op.complete_mono <= end)
     return acked / (end - start)
 
 
@@ -114,6 +154,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="also measure the load from this many Locust workers (0: not)")
     parser.add_argument("--runtimes", nargs="*", default=["local", "compose"],
                         help="runtimes to time (none: only the rate comparison)")
     args = parser.parse_args()
@@ -122,11 +164,22 @@ def main() -> int:
         work = Path(tmp)
         runtime = LocalRuntime("bench", work / "logs")
         with Stack(runtime, runtime.services({"postgres": PostgresSettings()})) as stack:
-            print(f"{'N':>3} {'pgbench tps':>12} {'workload acked/s':>17} {'ratio':>6}")
+            workers = f"{args.workers} workers acked/s" if args.workers else ""
+            print(f"{'N':>3} {'pgbench tps':>12} {'workload acked/s':>17} {'ratio':>6} "
+                  f"{workers:>21} {'ratio' if workers else '':>6}")
             for n in args.clients:
                 pgbench = pgbench_rate(stack, n, args.seconds, work)
                 ours = workload_rate(stack, n, args.seconds, work)
-                print(f"{n:>3} {pgbench:>12.0f} {ours:>17.0f} {ours / pgbench:>6.2f}", flush=True)
+                line = f"{n:>3} {pgbench:>12.0f} {ours:>17.0f} {ours / pgbench:>6.2f}"
+                single_cpu = LAST_CPU.get("text", "")
+                if args.workers and n >= args.workers:
+                    spread = workload_rate(stack, n, args.seconds, work, args.workers)
+                    line += f" {spread:>21.0f} {spread / pgbench:>6.2f}"
+                print(line, flush=True)
+                print(f"    CPU, one process: {single_cpu}", flush=True)
+                if args.workers and n >= args.workers:
+                    print(f"    CPU, {args.workers} workers: {LAST_CPU.get('text', '')}",
+                          flush=True)
         if args.runtimes:
             print(f"\n{'runtime':<8} {'stack up':>9} {'down':>6} {'postgres-kill wall':>19} "
                   f"{'(its stack up)':>15} {'RTO':>8} {'probe reached':>14}")

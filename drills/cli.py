@@ -207,6 +207,28 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FAILED
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Join a drill's distributed load from this host as a Locust worker."""
+    from drills.stack.endpoint import Endpoint
+
+    host, _, port = str(args.master).rpartition(":")
+    if not host or not port.isdigit():
+        raise UsageError(f"--master {printable(args.master)}: give the master's host:port, as "
+                         "the plan's workload.master says (e.g. drills-master.internal:5557)")
+    password = os.environ.get("DRILLS_PASSWORD")
+    if password is None:
+        raise UsageError(f"DRILLS_PASSWORD is not set: the password of {args.user or 'the'} "
+                         f"user on {args.host}:{args.port} (kept out of argv on purpose)")
+    endpoint = Endpoint(args.kind, args.host, args.port, password, args.user, args.database)
+    ledger = Path(args.ledger).resolve()
+    print(f"drill worker: joining {host}:{port}; writing to {args.kind} at "
+          f"{args.host}:{args.port}; history in {ledger}, sent to the master at the end")
+    return subprocess.run(
+        [sys.executable, "-m", "drills.workload.locust_child", "--worker", "--send-back",
+         "--master-host", host, "--master-port", port, "--ledger", str(ledger)],
+        env={**os.environ, "DRILLS_ENDPOINT": endpoint.to_env()}, check=False).returncode
+
+
 def cmd_images(args: argparse.Namespace) -> int:
     """Build the compose runtime's images offline, from Debian packages (needs root)."""
     script = Path(str(resources.files("drills") / "images" / "build.sh"))
@@ -257,6 +279,21 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--public-key", help="the SSH public key (.pub) the pack must be "
                         "signed with")
     verify.set_defaults(func=cmd_verify)
+    worker = sub.add_parser("worker", help="join a drill's load from this host (a Locust "
+                            "worker of the plan's workload.master); DRILLS_PASSWORD holds the "
+                            "data store's password")
+    worker.add_argument("--master", required=True, help="the master's host:port "
+                        "(the plan's workload.master)")
+    worker.add_argument("--kind", default="postgres", help="the data store's kind "
+                        "(postgres, redis, app; default postgres)")
+    worker.add_argument("--host", required=True, help="the data store's address, as this "
+                        "host reaches it")
+    worker.add_argument("--port", type=int, required=True)
+    worker.add_argument("--user", help="database user (postgres)")
+    worker.add_argument("--database", help="database name (postgres)")
+    worker.add_argument("--ledger", default="drills-ledger", help="where this worker keeps its "
+                        "op history until it sends it to the master (default: drills-ledger/)")
+    worker.set_defaults(func=cmd_worker)
     clean = sub.add_parser("clean", help="remove what crashed runs left behind")
     clean.add_argument("--dry-run", action="store_true", help="only list what would go")
     clean.set_defaults(func=cmd_clean)

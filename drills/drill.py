@@ -167,6 +167,8 @@ class Drill:
                                          "logs/workload.log")
         finally:
             probe.stop()
+            # what the probe cost: the report sets it against the load (drills.measure.probe_cost)
+            self.timeline.record(EventKind.NOTE, "probe stopped", probe=probe.cost())
 
     def _load_dataset(self, store: Service) -> None:
         """The plan's dataset, loaded before the load starts: a restore then means something."""

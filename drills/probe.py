@@ -42,6 +42,9 @@ class SteadyStateProbe:
         self._attempts: list[ProbeAttempt] = []
         self._in_flight_since: float | None = None
         self._died: str | None = None
+        #: CPU time the probe's thread used, and over how long (set when it stops)
+        self.cpu_s: float | None = None
+        self.span_s: float | None = None
         self._thread = threading.Thread(target=self._run, name="steady-state-probe", daemon=True)
 
     def start(self) -> None:
@@ -79,7 +82,20 @@ class SteadyStateProbe:
             self._in_flight_since = None
             self._changed.notify_all()
 
+    def cost(self) -> dict[str, float | int | None]:
+        """What the probe took from the drill host, for the timeline."""
+        with self._changed:
+            attempts = len(self._attempts)
+        return {"attempts": attempts, "cpu_s": self.cpu_s, "span_s": self.span_s}
+
     def _run(self) -> None:
+        cpu0, t0 = time.thread_time(), time.monotonic()
+        try:
+            self._probe_until_stopped()
+        finally:
+            self.cpu_s, self.span_s = time.thread_time() - cpu0, time.monotonic() - t0
+
+    def _probe_until_stopped(self) -> None:
         probe: Probe | None = None
         seq = 0
         next_at = time.monotonic()

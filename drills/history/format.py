@@ -52,7 +52,7 @@ KINDS = ("write",)
 #: the error number of an operation that never completed, and of texts past the cap
 NO_COMPLETION, TOO_MANY_ERRORS = 0xFFFFFFFF, 0xFFFFFFFE
 MAX_ERROR_TEXTS = 4096
-CHUNK_RECORDS = 1 << 20  # 40 MB of records read at a time
+CHUNK_RECORDS = 1 << 18  # 10 MB of records read at a time
 
 
 def digest(value: str) -> int:

@@ -19,6 +19,7 @@ from drills.measure.bins import Bins, BinsScan, bin_width
 from drills.measure.checker import WriteCheck, WriteClasses
 from drills.measure.findings import Finding
 from drills.measure.plan_targets import check_rows, phase_rows, phase_times, stated_manual_s
+from drills.measure.probe_cost import ProbeCost, probe_cost
 from drills.measure.projection import Projection, project
 from drills.measure.restore import (
     BackupTaken,
@@ -74,6 +75,8 @@ class DrillResult:
     controls: tuple[str, ...] = ()
     #: the op history in time bins, for the report's chart (not in summary.json)
     bins: Bins | None = None
+    #: what the steady-state probe cost the load
+    probe_cost: ProbeCost | None = None
 
     def explain(self) -> str:
         return explain(self)
@@ -96,6 +99,7 @@ class DrillResult:
             "unknown_writes": self.writes.unknown if self.writes else None,
             "probe_interval_s": self.probe.interval_s,
             "probe_interval_achieved_s": self.rto.achieved_interval_s if self.rto else None,
+            "probe_cost": self.probe_cost.to_dict() if self.probe_cost else None,
             "fault_at": self.t_fault_wall,
             "rto": self.rto.to_dict() if self.rto else None,
             "rpo": self.rpo.to_dict() if self.rpo else None,
@@ -213,6 +217,7 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
         regression_note=regression_note,
         controls=tuple(str(c) for c in scenario.get("controls") or ()),
         bins=scanned.bins,
+        probe_cost=probe_cost(ev.probes or (), journal.timeline.events, levels),
     )
 
 

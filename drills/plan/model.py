@@ -58,10 +58,23 @@ class WorkloadSpec:
     warmup_s: float = 3.0  # load before the fault
     hold_s: float = 2.0  # load after the first good probe
     background: BackgroundLoad | None = None
+    #: Locust workers started on this host (its distributed mode); 0: one process
+    workers: int = 0
+    #: Locust workers expected to join from other hosts (``drill worker``)
+    remote_workers: int = 0
+    #: where the Locust master listens, "host:port"; None: a free port on 127.0.0.1
+    master: str | None = None
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.workers or self.remote_workers)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"users": self.users, "rate": self.rate,
                                "warmup_s": self.warmup_s, "hold_s": self.hold_s}
+        if self.distributed:  # only then, so that the settings of other drills keep their digest
+            out.update(workers=self.workers, remote_workers=self.remote_workers,
+                       master=self.master)
         if self.background is not None:
             out["background"] = self.background.to_dict()
         return out

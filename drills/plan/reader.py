@@ -365,7 +365,8 @@ class PlanReader:
         return self.number(raw, key, maximum=1.0)
 
     def workload(self, raw: Any, key: str, base: WorkloadSpec) -> WorkloadSpec:
-        entry = self.mapping(raw, key, ("users", "rate", "warmup", "hold"))
+        entry = self.mapping(raw, key, ("users", "rate", "warmup", "hold", "workers",
+                                        "remote_workers", "master"))
         spec = base
         if "users" in entry:
             users = self.number(entry["users"], f"{key}.users", integer=True, minimum=1,
@@ -378,6 +379,31 @@ class PlanReader:
             spec = replace(spec, warmup_s=self.duration(entry["warmup"], f"{key}.warmup"))
         if "hold" in entry:
             spec = replace(spec, hold_s=self.duration(entry["hold"], f"{key}.hold"))
+        return self.distribution(entry, key, spec)
+
+    def distribution(self, entry: dict[str, Any], key: str, spec: WorkloadSpec) -> WorkloadSpec:
+        """Locust's distributed mode: workers here, workers joining from other hosts."""
+        if "workers" in entry:
+            spec = replace(spec, workers=int(self.number(entry["workers"], f"{key}.workers",
+                                                         integer=True, maximum=64)))
+        if "remote_workers" in entry:
+            spec = replace(spec, remote_workers=int(self.number(
+                entry["remote_workers"], f"{key}.remote_workers", integer=True, maximum=64)))
+        if "master" in entry:
+            master = self.text(entry["master"], f"{key}.master")
+            host, _, port = master.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise self.fail(f"{key}.master", f"{shown(master)} is not host:port; write "
+                                "where the Locust master listens, such as 0.0.0.0:5557")
+            spec = replace(spec, master=master)
+        if spec.remote_workers and spec.master is None:
+            raise self.fail(f"{key}.master", f"missing: {spec.remote_workers} remote workers "
+                            "must reach the master; give the address it listens on, such as "
+                            "0.0.0.0:5557 (and open that port to them)")
+        if spec.distributed and spec.users < spec.workers + spec.remote_workers:
+            raise self.fail(f"{key}.users", f"{spec.users} users for "
+                            f"{spec.workers + spec.remote_workers} workers: give each worker "
+                            "at least one user")
         return spec
 
     def probe(self, raw: Any, key: str, base: ProbeSpec) -> ProbeSpec:

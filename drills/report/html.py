@@ -84,7 +84,8 @@ def _num(value: float | None, digits: int = 3) -> str:
 
 def _rto_view(result: DrillResult) -> dict[str, Any]:
     rto, probe = result.rto, result.probe
-    view: dict[str, Any] = {"interval": fmt_s(probe.interval_s), "timeout": fmt_s(probe.timeout_s)}
+    view: dict[str, Any] = {"interval": fmt_s(probe.interval_s), "timeout": fmt_s(probe.timeout_s),
+                            "cost": result.probe_cost.text() if result.probe_cost else "n/a"}
     if rto is None:
         return {**view, "measured": False, "why": _why(result, "rto_s"),
                 "achieved": "n/a", "phases": []}

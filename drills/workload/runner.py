@@ -1,10 +1,17 @@
-"""Start, watch and stop the Locust child process from the drill's side."""
+"""Start, watch and stop the Locust child processes from the drill's side.
+
+One child runs every user, or, with ``workload: {workers: N}``, a Locust master and N
+worker processes on this host (drills.workload.distributed), plus any workers that join
+from other hosts (``drill worker``). Each worker keeps its own op history beside the
+journal; the master reports their summed counts.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -12,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from drills.errors import WorkloadError
 from drills.plan import WorkloadSpec
@@ -53,30 +61,54 @@ class Workload:
         self.stats_interval_s = stats_interval_s
         self.latest: LoadStats | None = None
         self._proc: subprocess.Popen[str] | None = None
+        self._workers: list[subprocess.Popen[bytes]] = []
         self._reader: threading.Thread | None = None
         self._first = threading.Event()
         self.log_path = workdir / "logs" / "workload.log"
 
     def start(self, timeout: float = 30.0) -> None:
         spec_path = self.workdir / "workload.json"
-        spec_path.write_text(json.dumps({
-            "users": self.spec.users, "rate": self.spec.rate, "history": str(self.history),
-            "stats_interval_s": self.stats_interval_s,
-        }))
+        settings = {"users": self.spec.users, "rate": self.spec.rate,
+                    "history": str(self.history), "stats_interval_s": self.stats_interval_s}
+        argv = [sys.executable, "-m", "drills.workload.locust_child", str(spec_path)]
+        master = None
+        if self.spec.distributed:
+            master = self.spec.master or f"127.0.0.1:{_free_port()}"
+            settings.update(workers=self.spec.workers, remote_workers=self.spec.remote_workers,
+                            master=master, history_dir=str(self.history.parent))
+            argv.append("--master")
+            timeout += distributed_join_timeout(self.spec.remote_workers)
+        spec_path.write_text(json.dumps(settings))
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "DRILLS_ENDPOINT": self.endpoint.to_env()}
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "drills.workload.locust_child", str(spec_path)],
-                stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env,
+                argv, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env,
                 text=True, start_new_session=True, preexec_fn=die_with_parent,
             )
+        if master is not None:
+            self._start_workers(master, env)
         self._reader = threading.Thread(target=self._read, name="workload-stats", daemon=True)
         self._reader.start()
         if not self._first.wait(timeout) or self.latest is None:
             self.stop()
             raise WorkloadError(f"the load generator did not report within {timeout:.0f} s; "
                                 f"its log ({self.log_path}):\n{self._log_tail()}")
+
+    def _start_workers(self, master: str, env: dict[str, str]) -> None:
+        """The workers on this host: each writes its history beside the journal."""
+        host, _, port = master.rpartition(":")
+        if host in ("0.0.0.0", "", "::"):
+            host = "127.0.0.1"
+        for number in range(1, self.spec.workers + 1):
+            log_path = self.log_path.with_name(f"workload-worker-{number}.log")
+            with open(log_path, "ab") as log:
+                self._workers.append(subprocess.Popen(
+                    [sys.executable, "-m", "drills.workload.locust_child", "--worker",
+                     "--master-host", host, "--master-port", port,
+                     "--ledger", str(self.history.parent)],
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                    start_new_session=True, preexec_fn=die_with_parent))
 
     def _read(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
@@ -96,17 +128,18 @@ class Workload:
         return self._proc is not None and self._proc.poll() is None
 
     def stop(self, timeout: float = 15.0) -> int | None:
-        """Stop the load (users finish their current write); returns the exit code."""
+        """Stop the load (users finish their current write); returns the exit code.
+
+        A master first collects every worker's history: it is given longer.
+        """
         proc = self._proc
         if proc is None:
             return None
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if self.spec.distributed:
+            timeout += FINISH_TIMEOUT_S
+        _ended(proc, timeout)
+        for worker in self._workers:  # they leave once the master let them finish
+            _ended(worker, 15.0)
         if self._reader is not None:
             self._reader.join(5)
         if proc.stdout is not None:
@@ -129,3 +162,30 @@ class Workload:
         if exc_type is None and code not in (0, None):
             raise WorkloadError(f"the load generator exited with {code}; its log:\n"
                                 f"{self._log_tail()}")
+
+
+#: as drills.workload.distributed (not imported here: it imports Locust)
+JOIN_TIMEOUT_S = 120.0
+FINISH_TIMEOUT_S = 300.0
+
+
+def distributed_join_timeout(remote_workers: int) -> float:
+    """How long the master may wait for its workers before the load starts."""
+    return JOIN_TIMEOUT_S if remote_workers else 30.0
+
+
+def _ended(proc: subprocess.Popen[Any], timeout: float) -> None:
+    """SIGTERM, then SIGKILL after ``timeout``."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -65,6 +65,14 @@ def test_param_defaults_come_from_the_catalogue(tmp_path: Path) -> None:
          "defaults.workload.users", "at least 1"),
         ("version: 3\nscenarios:\n  postgres-kill: {targets: {rto: 1s}}\n", "version",
          "allowed: 1"),
+        ("scenarios:\n  postgres-kill:\n    workload: {remote_workers: 2}\n    targets: {rto: 1s}\n",
+         "scenarios.postgres-kill.workload.master", "0.0.0.0:5557"),
+        ("scenarios:\n  postgres-kill:\n    workload: {workers: 2, master: here}\n    targets: {rto: 1s}\n",
+         "scenarios.postgres-kill.workload.master", "not host:port"),
+        ("scenarios:\n  postgres-kill:\n    workload: {workers: 4, users: 3}\n    targets: {rto: 1s}\n",
+         "scenarios.postgres-kill.workload.users", "at least one user"),
+        ("scenarios:\n  postgres-kill:\n    workload: {workers: 1.5}\n    targets: {rto: 1s}\n",
+         "scenarios.postgres-kill.workload.workers", "integer"),
         ("scenarioz:\n  postgres-kill: {}\n", "scenarioz", "unknown key"),
         ("scenarios: {}\n", "scenarios", "at least one scenario"),
         ("scenarios: [postgres-kill]\n", "scenarios", "at least one scenario"),
@@ -77,6 +85,21 @@ def test_bad_plans_name_file_and_key(tmp_path: Path, text: str, key: str, hint: 
     assert info.value.key == key
     assert str(path) in str(info.value)
     assert hint in str(info.value)
+
+
+def test_distributed_load_settings(tmp_path: Path) -> None:
+    plan = load_plan(write(tmp_path, """
+scenarios:
+  postgres-kill:
+    workload: {users: 8, workers: 2, remote_workers: 1, master: "0.0.0.0:5557"}
+    targets: {rto: 1s}
+  redis-kill: {targets: {rto: 1s}}
+"""))
+    load = plan.scenario("postgres-kill").workload
+    assert (load.workers, load.remote_workers, load.master) == (2, 1, "0.0.0.0:5557")
+    assert load.distributed and load.to_dict()["workers"] == 2
+    single = plan.scenario("redis-kill").workload
+    assert not single.distributed and "workers" not in single.to_dict()  # digests unchanged
 
 
 def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:

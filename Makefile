@@ -1,7 +1,7 @@
 # The two commands a newcomer needs; both install what is missing first.
 #   scripts/setup.sh         Python environment, PostgreSQL and Redis servers (apt), Toxiproxy (Go)
 #   scripts/setup_docker.sh  Docker engine, Compose v2, the stack's images (built offline)
-.PHONY: drill test setup lint bench bench-restore bench-http
+.PHONY: drill test setup lint bench bench-restore bench-http bench-history bench-long bench-probe
 
 # Images of the compose runtime: the ones setup_docker.sh builds from Debian packages (no
 # registry needed: drills/postgres:15, drills/redis:7). DRILLS_IMAGES=official uses the
@@ -30,3 +30,12 @@ bench-restore: setup  ## print the restore benchmark figures recorded in README.
 
 bench-http: setup  ## print the app's request rate (workload vs wrk) and Toxiproxy's cost
 	.venv/bin/python bench/http_load.py
+
+bench-history: setup  ## `drill report` on a generated 10M-write history: time and peak memory
+	.venv/bin/python bench/history_scale.py
+
+bench-long: setup  ## a 10-minute drill at full load, the memory of each of its processes
+	.venv/bin/python bench/long_drill.py
+
+bench-probe: setup  ## the load's rate and the RTO resolution with a 50 ms and a 10 ms probe
+	.venv/bin/python bench/probe_cost.py

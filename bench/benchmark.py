@@ -5,7 +5,8 @@ For each N it starts one PostgreSQL (the local runtime, the drill's settings), r
 pgbench single-row inserts with N clients, then the drills workload (Locust, every
 write recorded) with N users, for the same duration, then the same N users spread over
 ``--workers`` Locust worker processes (distributed mode, a history each), and prints the
-rates and their ratios to pgbench's. Then, per runtime (local processes, compose containers), it times bringing the
+rates and their ratios to pgbench's, with where the machine's CPU went. Then, per
+runtime (local processes, compose containers), it times bringing the
 stack (PostgreSQL + Redis) up and down, and `drill run --scenario postgres-kill` end to
 end, reading the RTO and the probe interval reached from its journal; and it prints the
 sizes of the compose images.

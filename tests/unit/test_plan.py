@@ -59,19 +59,24 @@ def test_param_defaults_come_from_the_catalogue(tmp_path: Path) -> None:
          "scenarios.postgres-kill.targets.rto", "cannot read duration"),
         ("scenarios:\n  postgres-kill:\n    targets: {max_lost_writes: 1.5}\n",
          "scenarios.postgres-kill.targets.max_lost_writes", "integer"),
-        ("scenarios:\n  silent-loss:\n    params: {freeze_s: 1}\n    targets: {rto: 1s}\n",
+        ("scenarios:\n  silent-loss:\n    params: {freeze_s: 1}\n"
+         "    targets: {rto: 1s}\n",
          "scenarios.silent-loss.params.freeze_s", "allowed: delete_count"),
         ("defaults:\n  workload: {users: 0}\nscenarios:\n  postgres-kill: {targets: {rto: 1s}}\n",
          "defaults.workload.users", "at least 1"),
         ("version: 3\nscenarios:\n  postgres-kill: {targets: {rto: 1s}}\n", "version",
          "allowed: 1"),
-        ("scenarios:\n  postgres-kill:\n    workload: {remote_workers: 2}\n    targets: {rto: 1s}\n",
+        ("scenarios:\n  postgres-kill:\n    workload: {remote_workers: 2}\n"
+         "    targets: {rto: 1s}\n",
          "scenarios.postgres-kill.workload.master", "0.0.0.0:5557"),
-        ("scenarios:\n  postgres-kill:\n    workload: {workers: 2, master: here}\n    targets: {rto: 1s}\n",
+        ("scenarios:\n  postgres-kill:\n    workload: {workers: 2, master: here}\n"
+         "    targets: {rto: 1s}\n",
          "scenarios.postgres-kill.workload.master", "not host:port"),
-        ("scenarios:\n  postgres-kill:\n    workload: {workers: 4, users: 3}\n    targets: {rto: 1s}\n",
+        ("scenarios:\n  postgres-kill:\n    workload: {workers: 4, users: 3}\n"
+         "    targets: {rto: 1s}\n",
          "scenarios.postgres-kill.workload.users", "at least one user"),
-        ("scenarios:\n  postgres-kill:\n    workload: {workers: 1.5}\n    targets: {rto: 1s}\n",
+        ("scenarios:\n  postgres-kill:\n    workload: {workers: 1.5}\n"
+         "    targets: {rto: 1s}\n",
          "scenarios.postgres-kill.workload.workers", "integer"),
         ("scenarioz:\n  postgres-kill: {}\n", "scenarioz", "unknown key"),
         ("scenarios: {}\n", "scenarios", "at least one scenario"),

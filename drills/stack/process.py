@@ -120,10 +120,15 @@ class SupervisedProcess:
         takes milliseconds, during which the server still answers.
 
         Not ``killpg``: PostgreSQL backends call setsid(), so each one leads a process
-        group of its own and a group signal would reach the postmaster alone.
+        group of its own and a group signal would reach the postmaster alone. Before a
+        SIGKILL the server is stopped (SIGSTOP), so that it cannot start a child between
+        the listing and its death: a backend forked in that gap would outlive it, holding
+        its shared memory, and the restart would refuse to start.
         """
         if self._proc is None or self._proc.poll() is not None:
             raise StackError(f"{self.name} is not running; cannot send {sig.name}")
+        if sig == signal.SIGKILL:
+            os.kill(self._proc.pid, signal.SIGSTOP)
         pids = [self._proc.pid, *descendants(self._proc.pid)]
         sent = Instant.now()
         for pid in pids:

@@ -70,7 +70,7 @@ def test_crash_restart_keeps_committed_rows(stack: Stack) -> None:
     container = service.container()
     assert container.attrs["State"]["ExitCode"] == 137
     service.restart()
-    assert len(pg_store.read_back(service.endpoint)) == 1000
+    assert len(dict(pg_store.read_back(service.endpoint))) == 1000
 
 
 def test_pause_blocks_until_unpause(stack: Stack) -> None:
@@ -101,7 +101,7 @@ def test_stop_start_and_docker_kill(stack: Stack) -> None:
     assert "manual stop" in redis.docker_kill().mechanism
     assert redis.wait_exit(10)
     redis.restart()
-    assert redis_store.read_back(redis.endpoint) == {1: "one"}
+    assert dict(redis_store.read_back(redis.endpoint)) == {1: "one"}
 
 
 def test_remove_with_volume_loses_the_data(stack: Stack) -> None:

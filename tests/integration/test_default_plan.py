@@ -234,7 +234,8 @@ def test_report_files(run: dict[str, Any]) -> None:
     assert {c.get("name") for c in cases} == set(run["by_name"])
     assert not suite.findall(".//failure") and not suite.findall(".//error")
     for name in run["by_name"]:
-        for f in ("journal.json", "history.jsonl", "probes.jsonl", "readback.json"):
+        for f in ("journal.json", "history.bin", "probes.jsonl", "readback.json", "readback.bin",
+                  "ids.txt.gz"):
             assert (run_dir / name / f).exists(), (name, f)
 
 

@@ -113,7 +113,7 @@ def test_write_contract(stack: Stack) -> None:
     assert app.call("GET", f"/items/{next(_ids)}")[0] == 404
     # the system of record holds it; the probe's ids (below 1) are not the workload's
     probe_once(stack, 7)
-    stored = pg_store.read_back(stack["postgres"].endpoint)
+    stored = dict(pg_store.read_back(stack["postgres"].endpoint))
     assert stored[item] == "a" and all(i > 0 for i in stored)
 
 

@@ -72,7 +72,7 @@ def test_kill_restart_keeps_committed_data(stack: Stack) -> None:
     assert pg.wait_exit(5)
     assert not pg.alive()
     pg.restart()
-    assert pg_store.read_back(pg.endpoint) == {1: "before"}
+    assert dict(pg_store.read_back(pg.endpoint)) == {1: "before"}
 
 
 def test_freeze_blocks_until_thaw(stack: Stack) -> None:
@@ -100,7 +100,7 @@ def test_redis_kill_restart_replays_aof(stack: Stack) -> None:
     redis.kill()
     assert redis.wait_exit(5)
     redis.restart()
-    assert redis_store.read_back(redis.endpoint) == {7: "seven"}
+    assert dict(redis_store.read_back(redis.endpoint)) == {7: "seven"}
 
 
 def test_close_leaves_nothing_behind(tmp_path: Path) -> None:

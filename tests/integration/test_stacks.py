@@ -46,8 +46,8 @@ def test_two_postgres_services_are_two_servers(stack: Stack) -> None:
         with pg_store.connect(service.endpoint) as conn:
             conn.execute("INSERT INTO drill_writes (id, value) SELECT g, 'v' FROM "
                          "generate_series(1, %s) g", (rows,))
-    assert len(pg_store.read_back(orders.endpoint)) == 3
-    assert len(pg_store.read_back(billing.endpoint)) == 5
+    assert len(dict(pg_store.read_back(orders.endpoint))) == 3
+    assert len(dict(pg_store.read_back(billing.endpoint))) == 5
 
 
 def test_a_fault_on_one_leaves_the_other_answering(stack: Stack) -> None:

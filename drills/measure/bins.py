@@ -50,8 +50,14 @@ class Bins:
 class BinsScan:
     """Counts writes per bin and their latencies per bucket (a ``Scanner``)."""
 
-    def __init__(self, t0: float, width_s: float = BIN_S) -> None:
-        self.t0, self.width = t0, width_s
+    def __init__(self, t0: float, width_s: float = BIN_S,
+                 window: tuple[float, float] | None = None) -> None:
+        """Bins of ``width_s`` from ``t0``.
+
+        With ``window`` (monotonic), only the ops inside it: a finer look at the fault of a
+        long drill.
+        """
+        self.t0, self.width, self.window = t0, width_s, window
         self.low = 0  # the bin index of row 0 of the arrays
         self.acked = np.zeros(0, np.int64)
         self.bad = np.zeros(0, np.int64)
@@ -77,11 +83,17 @@ class BinsScan:
     def add(self, ops: np.ndarray, joined: Joined | None) -> None:
         if not len(ops):
             return
-        self.operations += len(ops)
         complete = ops["complete"]
         answered = ~np.isnan(complete)
-        acked = (ops["outcome"] == OK) & answered
         at = np.where(answered, complete, ops["invoke"])
+        if self.window is not None:
+            inside = (at >= self.window[0]) & (at < self.window[1])
+            ops, complete, answered, at = ops[inside], complete[inside], answered[inside], \
+                at[inside]
+            if not len(ops):
+                return
+        acked = (ops["outcome"] == OK) & answered
+        self.operations += len(ops)
         index = np.floor((at - self.t0) / self.width).astype(np.int64)
         rows = self._rows(index)
         np.add.at(self.acked, rows[acked], 1)

@@ -50,7 +50,7 @@ def _page(run_dir: Path, result: DrillResult, records: Records,
     if result.rto is not None and not result.rto.outage_seen:  # nothing to shade
         observed = first_good = None
     chart = drill_chart(result.scenario, result.bins, records.steps, result.t_fault_mono,
-                        first_good, observed, phase_bands(result))
+                        first_good, observed, phase_bands(result), result.zoom_bins)
     # Where the history could not be read, the evaluation's problem says why.
     history_problems = [e for e in result.errors if "op history" in e]
     note = "; ".join(history_problems) if result.bins is None and history_problems \

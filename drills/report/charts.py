@@ -148,8 +148,12 @@ def timeline_svg(
     x_label: str,
     salt: str = "drills",
     bands: Sequence[PhaseBand] = (),
+    zoom_bins: Bins | None = None,
 ) -> str:
-    """Render the chart; returns the <svg> element alone, ready to inline in HTML."""
+    """Render the chart; returns the <svg> element alone, ready to inline in HTML.
+
+    The zoom on the fault uses ``zoom_bins`` (finer, around the outage) when given.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -163,15 +167,18 @@ def timeline_svg(
     height = sum(blocks) + legend_h
     fig = Figure(figsize=(11, height))
     left, right = 0.8 / 11, 1 - 0.85 / 11
-    panels = [(full, 0.4, 3.0, _plain(title))]
+    panels = [(full, 0.4, 3.0, _plain(title), bins)]
     if zoom:
+        fine = zoom_bins if zoom_bins is not None and zoom_bins.start_s else bins
         panels.append((zoom, 0.4 + 3.0 + 0.55 + 0.4, 2.4,
-                       f"zoom on the fault and recovery: {zoom[0]:+.2f} s to {zoom[1]:+.2f} s"))
+                       f"zoom on the fault and recovery: {zoom[0]:+.2f} s to {zoom[1]:+.2f} s"
+                       + (f", {_width_text(fine.width_s)} bins" if fine is not bins else ""),
+                       fine))
     legend: list[Axes] = []
-    for xlim, top_in, panel_h, panel_title in panels:
+    for xlim, top_in, panel_h, panel_title, shown in panels:
         bottom = 1 - (top_in + panel_h) / height
         ax = fig.add_axes((left, bottom, right - left, panel_h / height))
-        lat = _panel(ax, bins, markers, outage, xlim, bands)
+        lat = _panel(ax, shown, markers, outage, xlim, bands)
         ax.set_title(panel_title, loc="left", fontsize=11, pad=14 if bands else 6)
         ax.set_xlabel(x_label)
         legend = legend or [ax, lat]
@@ -196,6 +203,7 @@ def drill_chart(
     first_good: float | None,
     observed_s: float | None,
     bands: Sequence[PhaseBand] = (),
+    zoom_bins: Bins | None = None,
 ) -> Chart:
     """The timeline chart of one scenario (from its binned history), or why it cannot be drawn.
 
@@ -220,7 +228,8 @@ def drill_chart(
     title = f"{scenario}: operations in {width} bins"
     if outage is not None and first_good is None:
         title += " (no probe passed while watched)"
-    svg = timeline_svg(title, bins, markers, outage, x_label, salt=scenario, bands=bands)
+    svg = timeline_svg(title, bins, markers, outage, x_label, salt=scenario, bands=bands,
+                       zoom_bins=zoom_bins)
     return Chart(svg, f"{bins.operations} operations from the op history, {width} bins; "
                       "p99 per bin within 3 %")
 

@@ -73,11 +73,15 @@ def run_master(spec: dict[str, Any], endpoint: Endpoint, stopping: GEvent,
         heard[int(msg.data["worker"])] = time.monotonic()
 
     def on_ledger(environment: Any, msg: Any, **_: Any) -> None:
-        name = Path(str(msg.data["name"])).name  # never a path of the worker's choosing
-        heard[int(msg.data.get("worker", 0))] = time.monotonic()
-        if not name.startswith("history-w"):
-            _log(f"refused a ledger file named {name!r}")
+        worker = int(msg.data.get("worker", 0))
+        name = str(msg.data["name"])
+        # only the worker's own history, by the name its number gives: never a path of its
+        # choosing, never another worker's file
+        if worker not in joined.values() or name not in (f"history-w{worker}.bin",
+                                                           f"history-w{worker}.bin.errors"):
+            _log(f"refused a ledger file named {name!r} from worker {worker}")
             return
+        heard[worker] = time.monotonic()
         out = ledgers.get(name)
         if out is None:
             out = ledgers[name] = open(history_dir / name, "wb")  # noqa: SIM115 - kept open

@@ -23,11 +23,9 @@ from drills.datastore import NotSent, Rejected, Writer, store_for
 from drills.history import HistoryWriter, Outcome
 from drills.stack.endpoint import Endpoint
 from drills.workload.http_outcome import ATTEMPTED_HEADER, classify
+from drills.workload.ids import first_id
 
 _FAIL_PAUSE_S = 0.01  # after a refused connection, so a down server is not hammered
-#: worker n of a distributed load writes ids n * ID_BLOCK + 1, + 2, ...; worker 0 is the
-#: drill's single load generator (ids from 1, as before workers existed)
-ID_BLOCK = 1_000_000_000
 
 
 class Recorder:
@@ -35,7 +33,7 @@ class Recorder:
 
     def __init__(self, history: HistoryWriter, worker: int = 0) -> None:
         self.history = history
-        self.ids = itertools.count(worker * ID_BLOCK + 1)
+        self.ids = itertools.count(first_id(worker))
         self.counts = {o: 0 for o in Outcome}
 
     def invoke(self) -> tuple[int, str, float]:

@@ -31,8 +31,8 @@ from drills.stack.endpoint import Endpoint
 from drills.stack.local import LocalRuntime
 from drills.stack.ports import free_port
 from drills.stack.stack import Stack
+from drills.workload.ids import ID_BLOCK
 from drills.workload.runner import Workload
-from drills.workload.users import ID_BLOCK
 from tests.integration.conftest import drill_cli
 
 pytestmark = pytest.mark.integration

@@ -101,9 +101,6 @@ class ReadBack:
         assert self.rows is not None
         return self.rows["id"]
 
-    def __len__(self) -> int:
-        return 0 if self.rows is None else len(self.rows)
-
 
 
 def readback_meta(source: str, rows: int | None, file_name: str | None,

@@ -247,7 +247,8 @@ def _scan(ev: Sources, fault: Step | None, rto: Rto | None,
         return _Scanned()
     if not bins.operations:
         levels = None
-    writes = classes.finish(ev.readback, seen) if classes and ev.readback else None
+    writes = classes.finish(ev.readback, seen) \
+        if classes is not None and ev.readback is not None else None
     return _Scanned(writes, acked.count if acked else 0, levels.finish() if levels else (),
                     bins.finish(), zoom.finish() if zoom else None, restore)
 

@@ -208,3 +208,13 @@ def test_service_level_targets_without_a_fault_could_not_verify(tmp_path: Path) 
     files.journal.write_text(json.dumps(journal))
     result = evaluate(files)
     assert by_key(result, "availability").verdict == Verdict.COULD_NOT_VERIFY
+
+
+def test_an_empty_read_back_means_every_write_is_lost(tmp_path: Path) -> None:
+    # the ledger table is gone (a server lost, not restored): zero rows is a measurement
+    files = make_scenario_dir(tmp_path, lost=0)
+    write_readback(files, {}, source="db: table drill_writes does not exist")
+    result = evaluate(files)
+    assert result.writes is not None and result.rpo is not None
+    assert len(result.writes.lost) == result.writes.acked > 0
+    assert by_key(result, "max_lost_writes").verdict == Verdict.FAIL

@@ -80,3 +80,4 @@ def test_a_compose_service_without_a_data_volume_offers_none(tmp_path: Path) -> 
     assert not service.supports(HasDataVolume)
     with pytest.raises(CapabilityMissing, match="compose runtime"):
         LoseData(service)
+

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import random
 import socket
+import threading
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 _LOWEST = 20000
 _TRIES = 200
+#: ports this process handed out: a stack picks all its ports before its servers bind
+#: them, so a second pick must not return one of the first (it would bind fine)
+_GIVEN: set[int] = set()
+_LOCK = threading.Lock()
 
 
 def _ephemeral_low() -> int:
@@ -35,11 +40,14 @@ def free_port(host: str = LOOPBACK) -> int:
         pick = random.SystemRandom()
         for _ in range(_TRIES):
             port = pick.randint(_LOWEST, high)
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            with _LOCK, socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                if port in _GIVEN:
+                    continue
                 try:
                     sock.bind((host, port))
                 except OSError:
                     continue
+                _GIVEN.add(port)
                 return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))

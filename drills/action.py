@@ -1,7 +1,7 @@
 """The record of an action: what a fault, a revert, a recovery step or a backup did.
 
 Every action says how it worked (the mechanism, in words an auditor can check), the
-instant it took effect (for a fault: t_fault, DESIGN.md rule 5; not when it was asked
+instant it took effect (for a fault: t_fault, docs/measurement.md rule 5; not when it was asked
 for), and facts for the journal. The drill writes it onto the timeline as a step.
 """
 

@@ -1,13 +1,14 @@
 """Backups the drill takes from the live stack, and what it records about each.
 
-A backup has a consistency point (DESIGN.md rule 10): the instant of the data it holds.
+A backup has a consistency point (docs/measurement.md rule 10): the instant of the data it holds.
 A dump's is its start (the snapshot it reads), a base backup's the end of its own WAL,
 an RDB's the fork behind BGSAVE. After a restore, an acknowledged write from before that
 point which is missing means the backup was incomplete; one from after it was lost by the
 design of the method, and those make the measured RPO.
 
 Every backup is verified right after it is taken, by the tool made for it
-(``pg_restore --list``, ``pg_verifybackup``, ``redis-check-rdb``), before any fault.
+(``pg_restore --list``, ``pg_verifybackup``, ``redis-check-rdb``), before any fault; a
+team's backup job by what it made (drills.backup_content).
 Backups live in the service's backup directory (drills.stack.capabilities.BackupDir),
 outside its data, and go with the run.
 """
@@ -81,11 +82,17 @@ class Backup:
 
 @dataclass(frozen=True)
 class Verification:
-    """What the backup's own tool said about it."""
+    """What the backup's own tool said about it.
 
-    ok: bool
+    ``ok`` is None when its content could not be verified: a format drills does not check
+    ("made, N bytes; content judged by the restore"), a checking tool missing or too old
+    for the file. That is never a pass (docs/measurement.md rule 8), nor a damaged backup:
+    the drill goes on and the restore judges it; ``detail`` says why and what to do.
+    """
+
+    ok: bool | None
     tool: str  # the command, as run
-    detail: str  # its summary, or why it failed
+    detail: str  # its summary, why it failed, or why it could not be verified
 
     def to_dict(self) -> dict[str, Any]:
         return {"verified": self.ok, "tool": self.tool, "detail": self.detail}

@@ -31,6 +31,9 @@ class ScenarioInfo:
     kind: str
     summary: str
     params: Mapping[str, Param] = field(default_factory=dict)
+    #: why the drill loses acknowledged writes by design ("" if it must lose none): the
+    #: plan must then state what loss it accepts (docs/measurement.md rule 12)
+    loses_by_design: str = ""
 
 
 CATALOGUE: Mapping[str, ScenarioInfo] = {
@@ -45,6 +48,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "postgres-kill-async-commit", "postgres",
             "SIGKILL PostgreSQL under load with synchronous_commit off; the supervisor "
             "restarts it. Acknowledged commits still in WAL buffers are lost and reported.",
+            loses_by_design="commits acknowledged before their WAL reached disk"
         ),
         ScenarioInfo(
             "redis-kill", "redis",
@@ -56,6 +60,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "snapshot is lost and reported.",
             {"snapshot_every_s": Param(int, 2, "RDB snapshot interval (save N 1) in seconds",
                                        maximum=86400)},
+            loses_by_design="every write since the last RDB snapshot"
         ),
         ScenarioInfo(
             "postgres-freeze", "postgres",
@@ -81,6 +86,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
                             minimum=0.0, exclusive=False, maximum=86400),
              "jobs": Param(int, 2, "pg_restore -j: parallel restore jobs", minimum=1,
                            exclusive=False, maximum=64)},
+            loses_by_design="every write after the dump's snapshot"
         ),
         ScenarioInfo(
             "postgres-restore-wal", "postgres",
@@ -91,6 +97,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
                             "loss", minimum=0.0, exclusive=False, maximum=86400),
              "archive_timeout_s": Param(int, 2, "archive_timeout: the longest a committed "
                                         "write waits to be archived", maximum=3600)},
+            loses_by_design="every write not yet archived"
         ),
         ScenarioInfo(
             "postgres-restore-corrupt", "postgres",
@@ -100,6 +107,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             {"gap_s": Param(float, 3.0, "seconds between the end of the base backup and the "
                             "damage", minimum=0.0, exclusive=False, maximum=86400),
              "archive_timeout_s": Param(int, 2, "archive_timeout of the server", maximum=3600)},
+            loses_by_design="every write not yet archived"
         ),
         ScenarioInfo(
             "postgres-pitr-drop", "postgres",
@@ -117,6 +125,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "after the backup are lost by design.",
             {"gap_s": Param(float, 2.0, "seconds between the end of the backup and the fault",
                             minimum=0.0, exclusive=False, maximum=86400)},
+            loses_by_design="every write after the RDB backup"
         ),
         ScenarioInfo(
             "redis-flushall-aof", "redis",
@@ -131,6 +140,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "RDB into a new server (AOF off for the first start), then turn AOF back on.",
             {"gap_s": Param(float, 2.0, "seconds between the end of the backup and the fault",
                             minimum=0.0, exclusive=False, maximum=86400)},
+            loses_by_design="every write after the RDB backup"
         ),
         ScenarioInfo(
             "redis-restore-aof", "redis",
@@ -138,6 +148,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "server and its data volume are lost. The copy put in place; the AOF replayed.",
             {"gap_s": Param(float, 2.0, "seconds between the end of the backup and the fault",
                             minimum=0.0, exclusive=False, maximum=86400)},
+            loses_by_design="every write after the AOF copy"
         ),
         ScenarioInfo(
             "app-postgres-kill", "app",

@@ -243,7 +243,9 @@ class Drill:
         """Take a backup from the live stack and verify it at once, both on the timeline.
 
         A backup its own tool finds unusable stops the drill (BackupError): no restore is
-        tried from it, and the result says so (BACKUP_UNUSABLE).
+        tried from it, and the result says so (BACKUP_UNUSABLE). One whose content could not
+        be verified (``ok`` None: a format drills does not check, a tool missing) does not:
+        the restore judges it, and its row says "could not verify", never "pass".
         """
         self._set_phase("backup")
         self._backups += 1
@@ -256,7 +258,7 @@ class Drill:
                                 service=method.service.name) as extra:
             check = method.verify(made)
             extra.update(check.to_dict())
-        if not check.ok:
+        if check.ok is False:
             raise BackupError(f"backup {name} is unusable: {check.detail}")
         return made
 
@@ -319,7 +321,7 @@ class Drill:
         """Run an action and record it as a step.
 
         A fault or a revert starts when it took effect, not when it was asked for (t_fault,
-        DESIGN.md rule 5); a recovery step spans the whole procedure.
+        docs/measurement.md rule 5); a recovery step spans the whole procedure.
         """
         asked = Instant.now()
         where = {"service": service} if service else {}

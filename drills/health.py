@@ -3,7 +3,7 @@
 A check is an HTTP request answered with the expected status, or a command that exits 0
 (``pg_isready``), each within its timeout. With a plan's stack the steady-state probe is
 the write ledger's (a write acknowledged and read back) followed by every service's
-health check: the service "answers correctly again" (RTO, DESIGN.md rule 5) only when
+health check: the service "answers correctly again" (RTO, docs/measurement.md rule 5) only when
 the whole stack says so.
 """
 

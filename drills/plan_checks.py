@@ -2,7 +2,7 @@
 
 Each ends ``pass``, ``fail`` (the answer was wrong, or none came), or ``could not verify``
 (the check itself cannot run here: a kind with no query, an answer that is not a number),
-and is recorded on the timeline, from which the verdict table is built (DESIGN.md rule 9).
+and is recorded on the timeline, from which the verdict table is built (docs/measurement.md rule 9).
 The write ledger check is the drill's own read-back: it is judged with the other loss
 figures, not here.
 """

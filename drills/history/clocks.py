@@ -1,6 +1,6 @@
 """Putting a load generator's times on the drill's clock.
 
-Every figure is measured on the drill host's monotonic clock (DESIGN.md, rule 1). A
+Every figure is measured on the drill host's monotonic clock (docs/measurement.md rule 1). A
 load generator on the same host (same boot id) shares that clock. One on another host
 has a monotonic clock of its own: its times are carried over through the wall clocks,
 each side's (monotonic, wall) pair read when it started, so they are as good as the two

@@ -1,4 +1,4 @@
-"""What became of an operation (DESIGN.md, measurement rule 2)."""
+"""What became of an operation (docs/measurement.md rule 2)."""
 
 from __future__ import annotations
 

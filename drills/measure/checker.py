@@ -1,6 +1,6 @@
 """The write checker: compare every recorded write with what the store holds afterwards.
 
-Classes (DESIGN.md, measurement rule 3):
+Classes (docs/measurement.md rule 3):
 
 - lost: acknowledged (``ok``) but absent: data loss
 - recovered: outcome ``unknown`` and present (allowed)

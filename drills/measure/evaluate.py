@@ -18,6 +18,7 @@ from drills.measure.bins import BIN_S, Bins, BinsScan, bin_width
 from drills.measure.checker import WriteCheck, WriteClasses
 from drills.measure.findings import Finding
 from drills.measure.judge import Judge
+from drills.measure.loss import LossClasses
 from drills.measure.probe_cost import ProbeCost, probe_cost
 from drills.measure.projection import Projection, project
 from drills.measure.restore import (
@@ -63,7 +64,7 @@ class DrillResult:
     backups: tuple[BackupTaken, ...] = ()
     restore: Restore | None = None
     projection: Projection | None = None
-    #: what users saw before, during and after the fault (DESIGN.md rule 11)
+    #: what users saw before, during and after the fault (docs/measurement.md rule 11)
     service_levels: tuple[PhaseLevels, ...] = ()
     #: the earlier passing runs its regression limits were judged against, and what the
     #: report says about them (drills.trends.baseline)
@@ -77,6 +78,8 @@ class DrillResult:
     zoom_bins: Bins | None = None
     #: what the steady-state probe cost the load
     probe_cost: ProbeCost | None = None
+    #: the lost acknowledged writes by class (drills.measure.loss)
+    loss: LossClasses | None = None
 
     def explain(self) -> str:
         return explain(self)
@@ -103,6 +106,7 @@ class DrillResult:
             "fault_at": self.t_fault_wall,
             "rto": self.rto.to_dict() if self.rto else None,
             "rpo": self.rpo.to_dict() if self.rpo else None,
+            "loss": self.loss.to_dict() if self.loss else None,
             "writes": self.writes.to_dict() if self.writes else None,
             "backups": [b.to_dict() for b in self.backups],
             "restore": self.restore.to_dict() if self.restore else None,
@@ -123,6 +127,7 @@ class _Scanned:
 
     writes: WriteCheck | None = None
     acked_before_fault: int = 0
+    first_ack_mono: float | None = None
     levels: tuple[PhaseLevels, ...] = ()
     bins: Bins | None = None
     zoom_bins: Bins | None = None
@@ -155,7 +160,8 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
     writes, levels = scanned.writes, scanned.levels
     rpo: Rpo | None = None
     if fault is not None and writes is not None:
-        rpo = measure_rpo(writes, scanned.acked_before_fault, fault.start.mono)
+        rpo = measure_rpo(writes, scanned.acked_before_fault, fault.start.mono,
+                          scanned.first_ack_mono)
     restore = None
     if fault is not None and writes is not None:
         restore = measure_restore(ev.steps, backups, fault, writes, scanned.restore)
@@ -202,6 +208,7 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
         bins=scanned.bins,
         zoom_bins=scanned.zoom_bins,
         probe_cost=probe_cost(ev.probes or (), journal.timeline.events, levels),
+        loss=judge.loss,
     )
 
 
@@ -249,7 +256,8 @@ def _scan(ev: Sources, fault: Step | None, rto: Rto | None,
         levels = None
     writes = classes.finish(ev.readback, seen) \
         if classes is not None and ev.readback is not None else None
-    return _Scanned(writes, acked.count if acked else 0, levels.finish() if levels else (),
+    return _Scanned(writes, acked.count if acked else 0, acked.first_ack if acked else None,
+                    levels.finish() if levels else (),
                     bins.finish(), zoom.finish() if zoom else None, restore)
 
 

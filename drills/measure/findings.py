@@ -104,11 +104,19 @@ CATALOGUE: dict[str, FindingKind] = {
             "missing: a service that never started, an empty history, a failed read-back.",
         ),
         FindingKind(
-            "LOST_AFTER_FAULT_BEGAN", Severity.WARNING,
-            "Writes acknowledged after the fault took effect were lost: a container's other "
-            "processes outlive its PID 1 by milliseconds, an accident leaves the server "
-            "answering, and a restore discards what was written since the backup. The RPO "
-            "window counts from the fault's first instant, so they add no window.",
+            "LOST_AFTER_FAULT_BEGAN", Severity.CRITICAL,
+            "Writes acknowledged after the fault took effect were lost: clients were told they "
+            "succeeded, and the recovery discarded them (a container's other processes outlive "
+            "its PID 1 by milliseconds; an accident leaves the server answering until it is "
+            "stopped; a restore discards what was written since the backup). Stop writes "
+            "sooner after an accident (fence the service), or state the plan's tolerance as "
+            "discard_window. They add nothing to the RPO window, which ends at the fault.",
+        ),
+        FindingKind(
+            "RECOVERY_FAILED", Severity.CRITICAL,
+            "A step of the recovery procedure failed: the service was not recovered the way "
+            "the plan says. The step's error is in the verdict table and its log with the "
+            "scenario's records; fix the procedure (or what it depends on) and drill again.",
         ),
         FindingKind(
             "BACKUP_UNUSABLE", Severity.CRITICAL,

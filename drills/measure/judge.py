@@ -11,6 +11,7 @@ from typing import Any
 
 from drills.measure.checker import WriteCheck
 from drills.measure.findings import Finding
+from drills.measure.loss import LossClasses, LossJudge, classify
 from drills.measure.plan_targets import check_rows, phase_rows, phase_times, stated_manual_s
 from drills.measure.restore import BackupTaken, Restore, RestoreScan, calibrate
 from drills.measure.rpo import Rpo
@@ -38,6 +39,7 @@ class Judge:
         self.findings: list[Finding] = []
         self.backups: list[BackupTaken] = []
         self.restore: Restore | None = None
+        self.loss: LossClasses | None = None
 
     def cnv(self, key: str, title: str, target: str, reason: str,
             target_value: float | None = None) -> TargetCheck:
@@ -49,10 +51,8 @@ class Judge:
         rows: list[TargetCheck] = []
         if targets.get("rto_s") is not None:
             rows.append(self.rto_check(float(targets["rto_s"])))
-        if targets.get("rpo_s") is not None:
-            rows.append(self.rpo_check(float(targets["rpo_s"])))
-        if targets.get("max_lost_writes") is not None:
-            rows.append(self.lost_check(int(targets["max_lost_writes"])))
+        loss_rows = self.loss_rows(targets)
+        rows.extend(loss_rows)
         if targets.get("availability") is not None:
             rows.append(self.availability_check(float(targets["availability"])))
         if targets.get("p99_latency_s") is not None:
@@ -60,18 +60,18 @@ class Judge:
         if targets.get("phases") and self.fault is not None:
             times = phase_times(self.ev.steps, self.rto, self.fault.start.mono)
             rows.extend(phase_rows(targets["phases"], times, self.findings))
-        rows.append(self.integrity_check())
-        rows.extend(check_rows(self.ev.steps, self.findings))
+        integrity = self.integrity_check()
+        rows.append(integrity)
+        planned = self.ev.journal.scenario.get("checks") or ()
+        rows.extend(check_rows(self.ev.steps, self.findings, [*loss_rows, integrity],
+                               planned, self.stopped_early()))
         rows.extend(self.calibration_checks())
-        if self.errors:
+        failed = self.failed_recovery()
+        if failed is not None:
+            rows.append(failed)
+        elif self.errors:
             reason = "; ".join(self.errors)
             rows.append(self.cnv("procedure", "drill procedure", "completes", reason))
-        if self.rpo and self.rpo.lost_after_fault:
-            self.findings.append(Finding(
-                "LOST_AFTER_FAULT_BEGAN",
-                f"{self.rpo.lost_after_fault} of the {self.rpo.lost_writes} lost writes were "
-                "acknowledged after the fault began; they add nothing to the RPO window.",
-            ))
         if self.writes and self.writes.unknown and self.rpo:
             self.findings.append(Finding(
                 "WRITES_IN_DOUBT",
@@ -79,6 +79,43 @@ class Judge:
                 f"{len(self.writes.recovered)} of them are present.",
             ))
         return rows
+
+    def deliberate_ids(self) -> list[int]:
+        """The ids the drill deleted itself to calibrate the checker."""
+        return [int(i) for e in self.ev.concluded if e.kind == EventKind.CALIBRATION
+                and e.data.get("check") == "loss" for i in e.data.get("expected_ids") or ()]
+
+    def loss_rows(self, targets: dict[str, Any]) -> list[TargetCheck]:
+        """Every lost acknowledged write judged, by class (drills.measure.loss)."""
+        loss = classify(self.writes, self.rpo, self.deliberate_ids()) \
+            if self.writes is not None and self.rpo is not None else None
+        self.loss = loss
+        after_problem = None
+        if self.writes is None or self.rpo is None or self.writes.unexpected:
+            after_problem = self.data_problem()
+        return LossJudge(loss, self.writes, self.data_problem(), after_problem,
+                         self.findings).rows(targets)
+
+    def stopped_early(self) -> str:
+        """Why the drill ended before its checks, if a step failed or an error ended it."""
+        failed = [s for s in self.ev.steps if s.end is not None and not s.ok
+                  and s.category in (Category.RECOVERY, Category.FAULT, Category.SETUP)]
+        if failed:
+            return f"'{failed[0].name}' failed: {failed[0].data.get('error', 'no reason recorded')}"
+        return "; ".join(self.errors)
+
+    def failed_recovery(self) -> TargetCheck | None:
+        """A recovery step that failed: the recovery did not work, so the drill fails."""
+        failed = [s for s in self.ev.steps if s.category == Category.RECOVERY
+                  and s.end is not None and not s.ok]
+        if not failed:
+            return None
+        step = failed[0]
+        error = str(step.data.get("error") or "the step reported failure")
+        msg = f"recovery step '{step.name}' failed: {error}"
+        self.findings.append(Finding("RECOVERY_FAILED", msg))
+        return TargetCheck("recovery", "recovery procedure", "every step succeeds",
+                           f"'{step.name}' failed", "", Verdict.FAIL, msg)
 
     def data_problem(self) -> str | None:
         """Why loss figures cannot be trusted, if they cannot."""
@@ -127,38 +164,6 @@ class Judge:
         self.findings.append(Finding("RTO_EXCEEDED", msg))
         return TargetCheck("rto_s", title, shown, measured, resolution,
                            Verdict.FAIL, msg, target, total)
-
-    def rpo_check(self, target: float) -> TargetCheck:
-        title, shown = "RPO window", f"<= {fmt_s(target)}"
-        problem = self.data_problem()
-        if problem or self.rpo is None:
-            return self.cnv("rpo_s", title, shown, problem or "no RPO", target)
-        rpo = self.rpo
-        measured = f"{fmt_s(rpo.window_s)} ({rpo.lost_writes} lost, {rpo.unknown_writes} unknown)"
-        if rpo.lost_after_fault:
-            measured += f"; {rpo.lost_after_fault} lost were acknowledged after the fault began"
-        if rpo.window_s <= target:
-            return TargetCheck("rpo_s", title, shown, measured, "exact (per acknowledged write)",
-                               Verdict.PASS, "", target, rpo.window_s)
-        msg = f"the oldest lost write was acknowledged {fmt_s(rpo.window_s)} before the fault"
-        self.findings.append(Finding("RPO_EXCEEDED", msg))
-        return TargetCheck("rpo_s", title, shown, measured, "exact (per acknowledged write)",
-                           Verdict.FAIL, msg, target, rpo.window_s)
-
-    def lost_check(self, target: int) -> TargetCheck:
-        title, shown = "lost acknowledged writes", f"<= {target}"
-        problem = self.data_problem()
-        if problem or self.writes is None:
-            return self.cnv("max_lost_writes", title, shown, problem or "no write check", target)
-        lost = len(self.writes.lost)
-        measured = f"{lost} of {self.writes.acked} acknowledged"
-        if lost <= target:
-            return TargetCheck("max_lost_writes", title, shown, measured, "exact", Verdict.PASS,
-                               "", target, lost)
-        msg = f"{lost} acknowledged writes are gone (first ids: {list(self.writes.lost[:5])})"
-        self.findings.append(Finding("ACKED_WRITES_LOST", msg))
-        return TargetCheck("max_lost_writes", title, shown, measured, "exact", Verdict.FAIL, msg,
-                           target, lost)
 
     def _during_fault(self, key: str, title: str, shown: str,
                       target: float) -> PhaseLevels | TargetCheck:
@@ -262,7 +267,9 @@ class Judge:
         key, title = f"backup.{backup.name}", f"backup {backup.name} usable"
         shown = "verified before the fault"
         if backup.verified is None:
-            return self.cnv(key, title, shown, "the drill stopped before verifying it")
+            if backup.tool is None:  # no verification on the timeline
+                return self.cnv(key, title, shown, "the drill stopped before verifying it")
+            return self.cnv(key, title, shown, f"{backup.tool}: {backup.detail}")
         if backup.verified:
             return TargetCheck(key, title, shown, f"yes: {backup.detail}", str(backup.tool),
                                Verdict.PASS)

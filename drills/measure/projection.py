@@ -1,6 +1,6 @@
 """What a drill's figures imply on the plan's real schedule: projections, never measurements.
 
-A drill cannot wait a day for the daily dump (DESIGN.md rule 7): it takes its backup
+A drill cannot wait a day for the daily dump (docs/measurement.md rule 7): it takes its backup
 seconds before the fault. The measured RPO is then seconds; on the real schedule the
 worst case is a whole interval plus the backup's own duration, since a dump's data is
 from its start, not its end. Where the plan states the production data size, the restore

@@ -1,6 +1,6 @@
 """What a restore did to the acknowledged writes, from the backup's consistency point.
 
-DESIGN.md rule 10. With the consistency point bracketed as [earliest, latest]:
+docs/measurement.md rule 10. With the consistency point bracketed as [earliest, latest]:
 
 - incomplete backup: acknowledged before ``earliest`` and missing (always a failure);
 - lost by design: lost, acknowledged after ``earliest`` (and before the fault); they
@@ -65,7 +65,8 @@ def backups_of(steps: Sequence[Step]) -> list[BackupTaken]:
         made.append(BackupTaken(
             name=name, service=str(step.data.get("service", "")),
             method=str(step.data["method"]), facts=dict(step.data),
-            verified=None if check is None else bool(check.data.get("verified")),
+            verified=None if check is None or check.data.get("verified") is None
+            else bool(check.data["verified"]),
             tool=None if check is None else str(check.data.get("tool")),
             detail=None if check is None else str(check.data.get("detail"))))
     return made

@@ -1,7 +1,11 @@
 """RPO as measured: which acknowledged writes are gone, and the window they span.
 
-RPO = t_fault - t_ack of the oldest lost acknowledged write; 0 when none is lost
-(DESIGN.md, measurement rule 4). It is reported beside the lost and unknown counts.
+RPO = t_fault - t_ack of the oldest write acknowledged before the fault and lost; 0 when
+none is (docs/measurement.md rule 4). It is reported beside the lost and unknown counts.
+Writes acknowledged after the fault began and lost are their own class (``lost_after_fault``,
+spanning ``after_fault_span_s``): they add nothing to the window and are judged apart
+(rule 12). When the oldest lost write is the drill's first acknowledged write, the window
+is censored: the true RPO is at least the figure (rule 13).
 """
 
 from __future__ import annotations
@@ -28,6 +32,26 @@ class Rpo:
     newest_lost_ack_mono: float | None
     acked_before_fault: int  # how many acknowledged writes could have been lost
     lost_after_fault: int = 0  # lost, yet acknowledged after t_fault (the fault took a while)
+    #: the newest lost write acknowledged after t_fault, as time after t_fault
+    after_fault_span_s: float = 0.0
+    #: the first write of the drill that was acknowledged (monotonic)
+    first_ack_mono: float | None = None
+
+    @property
+    def lost_before_fault(self) -> int:
+        """The lost writes acknowledged by t_fault: those the RPO window spans."""
+        return self.lost_writes - self.lost_after_fault
+
+    @property
+    def censored(self) -> bool:
+        """Whether the loss reaches back to the drill's first acknowledged write.
+
+        The window is then a lower bound: a longer load before the fault could have lost
+        older writes.
+        """
+        return (self.oldest_lost_ack_mono is not None and self.first_ack_mono is not None
+                and self.lost_before_fault > 0
+                and self.oldest_lost_ack_mono <= self.first_ack_mono)
 
     @property
     def lost_span_s(self) -> float:
@@ -46,19 +70,32 @@ class Rpo:
             "newest_lost_ack_mono": self.newest_lost_ack_mono,
             "acked_before_fault": self.acked_before_fault,
             "lost_after_fault": self.lost_after_fault,
+            "lost_before_fault": self.lost_before_fault,
+            "after_fault_span_s": self.after_fault_span_s,
+            "first_ack_mono": self.first_ack_mono,
+            "window_censored": self.censored,
         }
 
 
 class AckedBefore:
-    """Counts the writes acknowledged by ``t_fault``: those a fault could lose (a ``Scanner``)."""
+    """Counts the writes acknowledged by ``t_fault`` (a ``Scanner``).
+
+    Those are the writes a fault could lose; it also finds the drill's first acknowledgement.
+    """
 
     def __init__(self, t_fault: float) -> None:
         self.t_fault = t_fault
         self.count = 0
+        self.first_ack: float | None = None
 
     def add(self, ops: np.ndarray, joined: Joined | None) -> None:
-        self.count += int(np.count_nonzero((ops["outcome"] == OK)
-                                           & (ops["complete"] <= self.t_fault)))
+        acked = ops["outcome"] == OK
+        self.count += int(np.count_nonzero(acked & (ops["complete"] <= self.t_fault)))
+        times = ops["complete"][acked]
+        times = times[~np.isnan(times)]
+        if len(times):
+            first = float(times.min())
+            self.first_ack = first if self.first_ack is None else min(self.first_ack, first)
 
 
 def acked_before(ops: Sequence[Op], t_fault: float) -> int:
@@ -68,15 +105,19 @@ def acked_before(ops: Sequence[Op], t_fault: float) -> int:
     return counter.count
 
 
-def measure_rpo(check: WriteCheck, acked_before_fault: int, t_fault: float) -> Rpo:
+def measure_rpo(check: WriteCheck, acked_before_fault: int, t_fault: float,
+                first_ack: float | None = None) -> Rpo:
     """Compute the RPO of a drill whose fault started at monotonic time ``t_fault``."""
     acks = check.lost_acks[~np.isnan(check.lost_acks)]
     oldest = float(acks.min()) if len(acks) else None
     newest = float(acks.max()) if len(acks) else None
     # A write acknowledged after the fault began (the server died over a few milliseconds,
-    # e.g. the rest of a container after its PID 1) and then lost still counts as lost and
-    # is counted apart; it adds nothing to the window, which is never negative.
-    window = max(0.0, t_fault - oldest) if oldest is not None else 0.0
+    # e.g. the rest of a container after its PID 1; or an accident after which the server
+    # went on acknowledging writes that the restore then discards) and then lost is counted
+    # apart and judged on its own; it adds nothing to the window, which is never negative.
+    before = acks[acks <= t_fault]
+    window = t_fault - float(before.min()) if len(before) else 0.0
+    after = acks[acks > t_fault]
     return Rpo(
         window_s=window,
         lost_writes=len(check.lost),
@@ -84,5 +125,7 @@ def measure_rpo(check: WriteCheck, acked_before_fault: int, t_fault: float) -> R
         oldest_lost_ack_mono=oldest,
         newest_lost_ack_mono=newest,
         acked_before_fault=acked_before_fault,
-        lost_after_fault=int(np.count_nonzero(acks > t_fault)),
+        lost_after_fault=len(after),
+        after_fault_span_s=float(after.max()) - t_fault if len(after) else 0.0,
+        first_ack_mono=first_ack,
     )

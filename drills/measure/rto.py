@@ -1,6 +1,6 @@
 """RTO as measured: time from the fault until the steady-state probe passes again.
 
-RTO = t_first_good - t_fault (DESIGN.md, rule 5). t_fault is the start of the fault
+RTO = t_first_good - t_fault (docs/measurement.md rule 5). t_fault is the start of the fault
 step; t_first_good is the completion of the first probe that was invoked after the
 fault step and every recovery step ended, and passed (answered, a write acknowledged and
 read back, within the probe timeout). The RTO is split into phases at the fault, revert

@@ -1,4 +1,4 @@
-"""Service levels per phase of a drill: rate, errors and latency quantiles (DESIGN.md rule 11).
+"""Service levels per phase of a drill: rate, errors, latency quantiles (measurement rule 11).
 
 Each write of the op history falls in the phase in which it was invoked (``LevelsScan``,
 fed the history a chunk at a time; it keeps counts and the latencies for exact quantiles):

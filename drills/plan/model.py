@@ -26,11 +26,22 @@ class Targets:
     p99_latency_s: float | None = None
     #: limits on RTO phases (drills.plan.scenario_spec.Phase), seconds
     phases: Mapping[str, float] = field(default_factory=dict)
+    #: writes acknowledged after the fault began may be lost if acknowledged within this
+    #: long of it (drills.measure.loss); None: none may be
+    discard_window_s: float | None = None
+
+    @property
+    def states_loss(self) -> bool:
+        """Whether the plan states what loss it accepts before the fault."""
+        return self.rpo_s is not None or self.max_lost_writes is not None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rto_s": self.rto_s, "rpo_s": self.rpo_s, "max_lost_writes": self.max_lost_writes,
-                "availability": self.availability, "p99_latency_s": self.p99_latency_s,
-                "phases": dict(self.phases)}
+        out = {"rto_s": self.rto_s, "rpo_s": self.rpo_s, "max_lost_writes": self.max_lost_writes,
+               "availability": self.availability, "p99_latency_s": self.p99_latency_s,
+               "phases": dict(self.phases)}
+        if self.discard_window_s is not None:  # only then: other drills keep their digest
+            out["discard_window_s"] = self.discard_window_s
+        return out
 
 
 @dataclass(frozen=True)
@@ -93,7 +104,7 @@ class ProbeSpec:
 
 @dataclass(frozen=True)
 class BackupSchedule:
-    """The plan's real backup schedule and data size, for projections (DESIGN.md rule 7).
+    """The plan's real backup schedule and data size, for projections (docs/measurement.md rule 7).
 
     The drill itself backs up seconds before the fault; these say what that implies.
     """

@@ -3,7 +3,7 @@
 A procedure is one of the team's own commands (a restore script, a chaos script, a
 backup job): its argv, never through a shell unless the plan spells ``sh -c``. A backup
 job is the team's real schedule and retention, the method (built-in or a procedure),
-and the compressed interval the drill uses in its place (DESIGN.md rule 7).
+and the compressed interval the drill uses in its place (docs/measurement.md rule 7).
 """
 
 from __future__ import annotations

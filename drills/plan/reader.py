@@ -45,7 +45,8 @@ _TEXT_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_DURATION_S = 366 * 86400.0  # a year: any target or timeout beyond it is a typo
 MAX_COUNT = 1_000_000_000
 #: the keys of a targets mapping
-TARGET_KEYS = ("rto", "rpo", "max_lost_writes", "availability", "p99_latency")
+TARGET_KEYS = ("rto", "rpo", "max_lost_writes", "availability", "p99_latency",
+               "discard_window")
 #: what every scenario may say about its evidence, in both plan versions
 EVIDENCE_KEYS = ("regression", "controls")
 _REGRESSION_KEYS = ("rto", "rpo", "runs", "margin")
@@ -199,13 +200,20 @@ class PlanReader:
         if "targets" not in entry:
             raise self.fail(f"{key}.targets", "missing: a scenario without targets is a drill "
                             f"that cannot fail; set at least one of {', '.join(TARGET_KEYS)}")
-        return ScenarioPlan(
+        targets = self.targets(entry["targets"], f"{key}.targets")
+        plan = ScenarioPlan(
             name=name,
-            targets=self.targets(entry["targets"], f"{key}.targets"),
+            targets=targets,
             params=params,
             backup=self.backup(entry.get("backup"), f"{key}.backup"),
             **self.run_settings(entry, key, workload, probe, timeout, dataset),
         )
+        if info.loses_by_design and not targets.states_loss:
+            raise self.fail(f"{key}.targets", f"{name} loses acknowledged writes by design "
+                            f"({info.loses_by_design}), and the plan does not say how many it "
+                            "accepts: set rpo (how far back the loss may reach) or "
+                            "max_lost_writes; every lost write is judged")
+        return plan
 
     def run_settings(self, entry: dict[str, Any], key: str, workload: WorkloadSpec,
                      probe: ProbeSpec, timeout: float, dataset: int) -> dict[str, Any]:
@@ -345,6 +353,8 @@ class PlanReader:
                           if "availability" in entry else None),
             p99_latency_s=(self.duration(entry["p99_latency"], f"{key}.p99_latency",
                                          positive=True) if "p99_latency" in entry else None),
+            discard_window_s=(self.duration(entry["discard_window"], f"{key}.discard_window")
+                              if "discard_window" in entry else None),
         )
 
     def fraction(self, raw: Any, key: str) -> float:

@@ -68,7 +68,7 @@ class StepAction(StrEnum):
 
 
 class Phase(StrEnum):
-    """The RTO phases a plan can set limits on (DESIGN.md rule 5)."""
+    """The RTO phases a plan can set limits on (docs/measurement.md rule 5)."""
 
     DETECTION = "detection"  # fault until the drill saw the service fail
     DECISION = "decision"  # someone decides what to do (usually a manual step)

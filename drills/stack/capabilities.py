@@ -118,7 +118,7 @@ class KeepsBackups(Protocol):
 class Reconfigurable(Protocol):
     """Its server can be started once with configuration overrides on its command line.
 
-    For a restore's first start (Redis from an RDB starts with AOF off, DESIGN.md); the
+    For a restore's first start (Redis from an RDB starts with AOF off, docs/environment.md); the
     next ``start()`` uses the service's own configuration again.
     """
 

@@ -1,4 +1,4 @@
-"""What an HTTP answer says about a write (DESIGN.md rule 11), for the app's workload.
+"""What an HTTP answer says about a write (docs/measurement.md rule 11), for the app's workload.
 
 ``ok``       a 2xx: acknowledged
 ``fail``     certainly not applied: the connection was refused (nothing was sent), a 4xx (the

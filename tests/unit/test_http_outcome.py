@@ -1,4 +1,4 @@
-"""HTTP answers to outcomes (DESIGN.md rule 11): what a write through the app became."""
+"""HTTP answers to outcomes (docs/measurement.md rule 11): what a write through the app became."""
 
 from __future__ import annotations
 

@@ -63,7 +63,10 @@ def test_phase_limits(tmp_path: Path) -> None:
     assert by_key(result, "phase.detection").verdict == Verdict.FAIL  # 0.5 s > 0.2 s
     assert by_key(result, "phase.decision").verdict == Verdict.FAIL  # 120 s stated > 1 s
     assert "stated (manual, not measured)" in by_key(result, "phase.decision").measured
-    assert by_key(result, "phase.execution").verdict == Verdict.PASS
+    # no step in the execution phase: nothing measured, which is not 0 s (rule 13)
+    execution = by_key(result, "phase.execution")
+    assert execution.verdict == Verdict.COULD_NOT_VERIFY
+    assert "no step of the drill is in the execution phase" in execution.reason
     assert "PHASE_EXCEEDED" in codes(result)
 
 

@@ -135,7 +135,8 @@ def test_html_verdict_table_has_a_row_per_target(tmp_path: Path) -> None:
     results, paths = _run(tmp_path, PASSING, FAILING)
     html = paths.html.read_text(encoding="utf-8")
     rows = re.findall(r'<tr class="verdict-row">(.*?)</tr>', html, re.S)
-    assert len(rows) == sum(len(r.checks) for r in results) == 8
+    # each: RTO, its loss rows (RPO or lost writes, and lost after the fault began), integrity
+    assert len(rows) == sum(len(r.checks) for r in results) == 10
     lost_row = next(r for r in rows if "pg-lossy" in r and "lost acknowledged writes" in r)
     assert "5 of" in lost_row and 'class="fail"' in lost_row and "fail</span>" in lost_row
     assert html.index('id="verdicts"') < html.index("<svg")  # the verdict table comes first
@@ -146,7 +147,7 @@ def test_html_shows_figures_versions_and_hides_passwords(tmp_path: Path) -> None
     html = paths.html.read_text(encoding="utf-8")
     writes = results[0].writes
     assert writes is not None
-    assert ", ".join(str(i) for i in writes.lost) in html  # the lost ids
+    assert writes.lost.ranges_text(5) in html  # the lost ids, as ranges
     assert "PostgreSQL 15.18" in html and "Redis 7.0.15" in html
     assert "0.100 s configured" in html  # rule 6: the probe interval is stated
     assert "recovery: restart postgres" in html  # an RTO phase

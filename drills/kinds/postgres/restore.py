@@ -18,9 +18,9 @@ before an accident):
     ReplayWal     start; the server replays the archive (to the end, or to the target),
                   promotes, and is done when pg_is_in_recovery() is false
 
-DESIGN.md's traps: a second restore from the same backup needs recovery_target_timeline
-set to the original timeline (each drill restores once, from its own backup); ``pg_ctl
-start -w`` returns before promotion, so promotion is polled.
+the traps in docs/environment.md: a second restore from the same backup needs
+recovery_target_timeline set to the original timeline (each drill restores once, from its
+own backup); ``pg_ctl start -w`` returns before promotion, so promotion is polled.
 """
 
 from __future__ import annotations

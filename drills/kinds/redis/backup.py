@@ -1,7 +1,7 @@
 """Redis backups taken by the drill: the RDB written by BGSAVE, copied out of the data.
 
 The copy goes to the service's backup directory, outside its data: FLUSHALL rewrites
-dump.rdb at once (DESIGN.md), so a backup left beside it is no backup. The consistency
+dump.rdb at once (docs/environment.md), so a backup left beside it is no backup. The consistency
 point is the fork behind BGSAVE: every write acknowledged before BGSAVE was sent is in
 it, none invoked after its reply. Verified with ``redis-check-rdb``.
 """

@@ -2,7 +2,8 @@
 
 From an RDB backup (after FLUSHALL, or after the data volume was lost):
     RestoreRdb    stop; the backup RDB put in place as dump.rdb (the old AOF removed); start
-                  with AOF off, since an AOF instance ignores dump.rdb at start (DESIGN.md)
+                  with AOF off, since an AOF instance ignores dump.rdb at start
+                  (docs/environment.md)
     EnableAof     CONFIG SET appendonly yes: Redis rewrites a new AOF from the restored data
 
 Without a backup, after FLUSHALL on an AOF instance (Redis' own documented recovery):

@@ -8,6 +8,9 @@ Classes (docs/measurement.md rule 3):
   (a checker or workload bug; must be zero)
 - corrupted: present with a different value than was written (values are compared by
   their 64-bit digests)
+- conflicting: present with a different value although the drill's own write of that id
+  was refused: another writer holds the id (a row written outside the drill, or a
+  duplicate-key refusal), not damaged storage
 
 ``WriteClasses`` is fed the history a chunk at a time (drills.measure.scan) and keeps
 only the counts and the ids of each class; ``check_writes`` does it for a small history.
@@ -45,6 +48,7 @@ class WriteCheck:
     #: when each lost write was acknowledged (monotonic), in the order of ``lost``
     lost_acks: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False,
                                   compare=False)
+    conflicting: Ids = field(default_factory=Ids)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +60,7 @@ class WriteCheck:
             "recovered": len(self.recovered),
             "unexpected": len(self.unexpected),
             "corrupted": len(self.corrupted),
+            "conflicting": len(self.conflicting),
             "lost_ids_first": list(self.lost[:IDS_LISTED]),
             "unexpected_ids_first": list(self.unexpected[:IDS_LISTED]),
             "corrupted_ids_first": list(self.corrupted[:IDS_LISTED]),
@@ -63,8 +68,11 @@ class WriteCheck:
         }
 
     def classes(self) -> dict[str, Ids]:
-        return {"lost": self.lost, "recovered": self.recovered,
-                "unexpected": self.unexpected, "corrupted": self.corrupted}
+        out = {"lost": self.lost, "recovered": self.recovered,
+               "unexpected": self.unexpected, "corrupted": self.corrupted}
+        if len(self.conflicting):  # only then: runs without one keep their ids files
+            out["conflicting"] = self.conflicting
+        return out
 
 
 class WriteClasses:
@@ -77,6 +85,7 @@ class WriteClasses:
         self._recovered: list[np.ndarray] = []
         self._unexpected: list[np.ndarray] = []
         self._corrupted: list[np.ndarray] = []
+        self._conflicting: list[np.ndarray] = []
 
     def add(self, ops: np.ndarray, joined: Joined | None) -> None:
         assert joined is not None, "the write check needs the read-back"
@@ -87,7 +96,9 @@ class WriteClasses:
         lost = (outcome == OK) & ~present
         self._lost.append(ops["id"][lost])
         self._lost_acks.append(ops["complete"][lost])
-        self._corrupted.append(ops["id"][present & ~same])
+        differs = present & ~same
+        self._corrupted.append(ops["id"][differs & (outcome != FAIL)])
+        self._conflicting.append(ops["id"][differs & (outcome == FAIL)])
         self._recovered.append(ops["id"][same & (outcome == UNKNOWN)])
         self._unexpected.append(ops["id"][same & (outcome == FAIL)])
 
@@ -107,6 +118,7 @@ class WriteClasses:
             unexpected=Ids(np.sort(np.concatenate([concat(self._unexpected), never]))),
             corrupted=Ids(np.sort(concat(self._corrupted))),
             lost_acks=acks[order],
+            conflicting=Ids(np.sort(concat(self._conflicting))),
         )
 
 

@@ -94,6 +94,14 @@ CATALOGUE: dict[str, FindingKind] = {
             "trust this run's loss figures.",
         ),
         FindingKind(
+            "FOREIGN_WRITER", Severity.ERROR,
+            "Rows at ids the drill wrote hold other values, and the drill's own writes of "
+            "those ids were refused (a duplicate key): something outside the drill writes to "
+            "its ledger table, or an earlier run's rows were left in it. This is a conflict "
+            "between writers, not damaged storage: give the drill a ledger table nobody else "
+            "writes, and drill again.",
+        ),
+        FindingKind(
             "CALIBRATION_FAILED", Severity.ERROR,
             "The drill's measurement disagrees with a value it injected itself. Do not trust "
             "figures from this run; check the probe interval reached and machine load.",

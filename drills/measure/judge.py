@@ -215,13 +215,20 @@ class Judge:
                            p99)
 
     def integrity_check(self) -> TargetCheck:
-        title, shown = "data integrity", "0 corrupted, 0 unexpected"
+        title, shown = "data integrity", "0 corrupted, 0 unexpected, none held by another writer"
         if self.writes is None:
             return self.cnv("integrity", title, shown,
                             "; ".join(self.ev.problems) or "no write check")
         w = self.writes
         measured = f"{len(w.corrupted)} corrupted, {len(w.unexpected)} unexpected"
-        if not w.corrupted and not w.unexpected:
+        if len(w.conflicting):
+            measured += f", {len(w.conflicting)} held by another writer"
+            self.findings.append(Finding(
+                "FOREIGN_WRITER",
+                f"{len(w.conflicting)} ids the drill wrote hold another value, and the drill's "
+                f"own write of each was refused (ids {w.conflicting.ranges_text(5)})",
+            ))
+        if not w.corrupted and not w.unexpected and not len(w.conflicting):
             return TargetCheck("integrity", title, shown, measured, "exact", Verdict.PASS)
         if w.corrupted:
             self.findings.append(Finding(

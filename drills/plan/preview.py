@@ -67,7 +67,40 @@ def scenario_lines(plan: Plan, scenario: ScenarioPlan) -> list[str]:
     else:
         lines += _steps(plan, scenario)
     lines.append(f"  targets: {_targets(scenario)}")
+    lines.append(f"  loss: {_loss(scenario)}")
+    warning = censoring_warning(scenario)
+    if warning:
+        lines.append(f"  warning: {warning}")
     return lines
+
+
+def _loss(scenario: ScenarioPlan) -> str:
+    """How the drill will judge lost acknowledged writes (docs/measurement.md rule 12)."""
+    t = scenario.targets
+    before = "judged by the targets above" if t.states_loss else \
+        "none acknowledged before the fault may be lost (no rpo or max_lost_writes stated)"
+    after = (f"those acknowledged after the fault began may be lost only within "
+             f"{span(t.discard_window_s)} of it" if t.discard_window_s is not None else
+             "none acknowledged after the fault began may be lost (no discard_window)")
+    return f"{before}; {after}"
+
+
+def censoring_warning(scenario: ScenarioPlan) -> str:
+    """A warning when the RPO target is longer than the load before the fault.
+
+    A drill that loses everything cannot confirm such a target: the window is then only a
+    lower bound (docs/measurement.md rule 13).
+    """
+    rpo = scenario.targets.rpo_s
+    gap = float(scenario.params.get("gap_s", 0.0))
+    before = scenario.workload.warmup_s + gap
+    if rpo is None or rpo <= before:
+        return ""
+    load = f"warmup {span(scenario.workload.warmup_s)}" + (f" + gap {span(gap)}" if gap else "")
+    return (f"RPO {span(rpo)} is longer than the load planned before the fault (about "
+            f"{span(before)}: {load}): if the loss reaches back to the drill's first write, "
+            f"the window is only known to be at least that, and the RPO row is 'could not "
+            f"verify'; a warmup of {span(rpo)} or more lets the drill judge it")
 
 
 def _steps(plan: Plan, scenario: ScenarioPlan) -> list[str]:

@@ -73,3 +73,12 @@ def test_lost_after_fault_is_counted_apart() -> None:
     ops = [op(1, Outcome.OK, 9.5), op(2, Outcome.OK, 10.002), op(3, Outcome.OK, 10.004)]
     rpo = measure_rpo(check_writes(ops, {1: "v1"}), acked_before(ops, 10.0), t_fault=10.0)
     assert (rpo.lost_writes, rpo.lost_after_fault, rpo.window_s) == (2, 2, 0.0)
+
+
+def test_a_row_written_outside_the_drill_is_a_conflict_not_corruption() -> None:
+    # the drill's write of id 2 was refused (duplicate key): the row holds a foreign value
+    ops = [op(1, Outcome.OK, 1.0), op(2, Outcome.FAIL, 2.0), op(3, Outcome.OK, 3.0)]
+    check = check_writes(ops, {1: "v1", 2: "someone else's", 3: "garbage"})
+    assert check.conflicting == (2,)
+    assert check.corrupted == (3,)  # acknowledged, then changed: that is corruption
+    assert check.unexpected == ()

@@ -178,3 +178,32 @@ def test_a_scenario_that_must_lose_nothing_needs_no_tolerance(tmp_path: Path) ->
     path.write_text("version: 1\nscenarios:\n  postgres-kill:\n    targets: {rto: 30s}\n")
     assert load_plan(path).scenarios["postgres-kill"].targets.states_loss is False
 
+
+
+def test_drill_check_says_how_loss_is_judged_and_warns_of_a_censored_rpo(
+        tmp_path: Path) -> None:
+    from drills.plan.preview import describe
+
+    path = tmp_path / "plan.yaml"
+    path.write_text("version: 1\ndefaults: {workload: {warmup: 3s}}\nscenarios:\n"
+                    "  postgres-kill: {targets: {rto: 30s}}\n"
+                    "  postgres-kill-async-commit: {targets: {rto: 30s, rpo: 1h, "
+                    "discard_window: 1s}}\n"
+                    "  redis-kill-rdb: {targets: {rto: 30s, rpo: 2s}}\n")
+    lines = describe(load_plan(path))
+    text = "\n".join(lines)
+    assert "none acknowledged before the fault may be lost (no rpo or max_lost_writes" in text
+    assert "may be lost only within 1 s of it" in text
+    warnings = [line for line in lines if line.strip().startswith("warning:")]
+    assert len(warnings) == 1 and "RPO 1 h is longer than the load planned" in warnings[0]
+
+
+def test_a_foreign_writer_is_diagnosed_as_such(tmp_path: Path) -> None:
+    files = make_scenario_dir(tmp_path, lost=0, targets={"rto_s": 30.0})
+    present = _present(files)
+    refused = 200  # written during the outage (t = 10.95 s): its outcome is fail
+    present[refused] = "a row another writer put there"
+    write_readback(files, present)
+    result = evaluate(files)
+    assert "FOREIGN_WRITER" in codes(result) and "WRITES_CORRUPTED" not in codes(result)
+    assert by_key(result, "integrity").verdict == Verdict.FAIL

@@ -20,11 +20,11 @@ DRILLS = sorted(p.name for p in RECORDED.iterdir() if (p / "expected.json").exis
 #: keys the old checker did not write
 NEW_KEYS = {("writes", "lost_id_ranges"), (None, "probe_cost"), (None, "loss"),
             ("rpo", "lost_before_fault"), ("rpo", "after_fault_span_s"),
-            ("rpo", "first_ack_mono"), ("rpo", "window_censored")}
+            ("rpo", "first_ack_mono"), ("rpo", "window_censored"), ("writes", "conflicting")}
 #: verdict rows the old checker did not have: every lost write judged (issue 19)
 NEW_ROWS = ("loss.",)
 #: what changed on purpose since the old checker, per recorded drill, and why. Row texts
-#: (measured, reason) and finding messages were reworded; their figures are compared.
+#: (target, measured, reason) and finding messages were reworded; their figures are compared.
 CHANGED: dict[str, dict[str, Any]] = {
     # 5 writes acknowledged up to 10 ms after the server was lost were discarded by the
     # restore; the old checker counted them toward nothing (measurement rule 12)
@@ -38,7 +38,7 @@ def _without_new(result: dict[str, Any]) -> dict[str, Any]:
             result.pop(key, None)
         elif isinstance(result.get(section), dict):
             result[section].pop(key, None)
-    result["targets"] = [{k: v for k, v in row.items() if k not in ("measured", "reason")}
+    result["targets"] = [{k: v for k, v in row.items() if k not in ("measured", "reason", "target")}
                          for row in result["targets"] if not row["key"].startswith(NEW_ROWS)]
     result["findings"] = sorted(f["code"] for f in result["findings"]
                                 if not f["message"].startswith(

@@ -122,8 +122,14 @@ def _writes_view(result: DrillResult) -> dict[str, Any]:
     if rpo is None:
         view.update(window="n/a", span="n/a", acked_before="n/a", rpo_why=_why(result, "rpo_s"))
     else:
-        view.update(window=fmt_s(rpo.window_s), span=fmt_s(rpo.lost_span_s),
-                    acked_before=str(rpo.acked_before_fault), rpo_why="")
+        window = fmt_s(rpo.window_s)
+        if rpo.censored:  # docs/measurement.md rule 13: a bound is not a value
+            window = f"at least {window} (the loss reaches back to the drill's first write)"
+        view.update(window=window, span=fmt_s(rpo.lost_span_s),
+                    acked_before=str(rpo.acked_before_fault), rpo_why="",
+                    lost_after_fault=f"{rpo.lost_after_fault} (the newest "
+                    f"{fmt_s(rpo.after_fault_span_s)} after the fault)"
+                    if rpo.lost_after_fault else "0")
     return view
 
 

@@ -41,4 +41,12 @@ def test_lost_count_matches_independent_readback(
     assert len(independent_lost) > 0, "synchronous_commit=off lost nothing under SIGKILL"
     assert set(result.writes.lost) == independent_lost
     assert result.rpo is not None and result.rpo.lost_writes == len(independent_lost)
+    # every lost write falls in exactly one class, and each class has its verdict row
+    # (measurement rule 12): the default plan accepts a window before the fault and a
+    # discard window after it
+    assert result.loss is not None
+    assert result.loss.before_fault + result.loss.after_fault == len(independent_lost)
+    rows = {c.key: c for c in result.checks}
+    assert {"rpo_s", "loss.after_fault"} <= set(rows)
+    assert rows["loss.after_fault"].measured.startswith(f"{result.loss.after_fault} of ")
     assert "gevent" not in sys.modules, "Locust's gevent patching leaked into the drill process"

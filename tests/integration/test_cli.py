@@ -18,6 +18,19 @@ def test_typo_in_plan_exits_2_naming_file_and_key(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()  # nothing started
 
 
+def test_a_plan_that_leaves_loss_by_design_unjudged_exits_2(tmp_path: Path) -> None:
+    """Issue 19: `{rto: 30s}` on postgres-kill-async-commit ran to "pass" with 51 writes lost."""
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("scenarios:\n  postgres-kill-async-commit:\n    targets: {rto: 30s}\n")
+    for command in (("check", str(plan)), ("run", "--plan", str(plan), "--out",
+                                           str(tmp_path / "out"))):
+        done = drill_cli(*command)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert (f"{plan}: scenarios.postgres-kill-async-commit.targets: "
+                "postgres-kill-async-commit loses acknowledged writes by design") in done.stderr
+        assert not (tmp_path / "out").exists()
+
+
 def test_unknown_scenario_exits_2(tmp_path: Path) -> None:
     done = drill_cli("run", "--scenario", "postgres-kil", "--out", str(tmp_path))
     assert done.returncode == 2

@@ -28,12 +28,9 @@ _KEYS = re.compile(r"(\d+) keys read")
 def check_rdb(unit: Unit, size: int, timeout_s: float) -> Verification:
     command = f"redis-check-rdb {unit.name}"
     what = f"{unit.name} ({unit.format}, {size:,} bytes)"
-    try:
-        done = tools.run("redis-check-rdb", [str(unit.path)], timeout_s)
-    except tools.ToolMissing:
-        return tools.missing("redis-check-rdb", command, what)
-    except tools.ToolTimedOut:
-        return tools.timed_out("redis-check-rdb", command, what, timeout_s)
+    done = tools.attempt("redis-check-rdb", [str(unit.path)], command, what, timeout_s)
+    if isinstance(done, Verification):
+        return done
     keys = _KEYS.search(done.output)
     if done.returncode == 0 and "RDB looks OK" in done.output:
         return Verification(True, command, f"{what}: RDB looks OK, checksum included"
@@ -54,12 +51,9 @@ def check_aof(unit: Unit, size: int, timeout_s: float) -> Verification:
     """An AOF file, or a multi-part AOF through its manifest (``unit.path``)."""
     command = f"redis-check-aof {unit.name if unit.format is Format.REDIS_AOF else unit.path.name}"
     what = f"{unit.name} ({unit.format}, {size:,} bytes)"
-    try:
-        done = tools.run("redis-check-aof", [str(unit.path)], timeout_s)
-    except tools.ToolMissing:
-        return tools.missing("redis-check-aof", command, what)
-    except tools.ToolTimedOut:
-        return tools.timed_out("redis-check-aof", command, what, timeout_s)
+    done = tools.attempt("redis-check-aof", [str(unit.path)], command, what, timeout_s)
+    if isinstance(done, Verification):
+        return done
     lines = [line.strip() for line in done.output.splitlines() if line.strip()]
     invalid = [line for line in lines if "not valid" in line or "format error" in line]
     if done.returncode == 0 and not invalid and lines and "valid" in lines[-1]:

@@ -108,3 +108,14 @@ def timed_out(tool: str, command: str, what: str, timeout_s: float) -> Verificat
     return Verification(None, command, f"{what}: could not verify its content, {tool} did not "
                         f"finish in {timeout_s:.0f} s (a larger backup job timeout gives it "
                         "longer)")
+
+
+def attempt(tool: str, args: Sequence[str], command: str, what: str,
+            timeout_s: float) -> ToolRun | Verification:
+    """``run``, with a missing tool or a timeout turned into its "could not verify"."""
+    try:
+        return run(tool, args, timeout_s)
+    except ToolMissing:
+        return missing(tool, command, what)
+    except ToolTimedOut:
+        return timed_out(tool, command, what, timeout_s)

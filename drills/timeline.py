@@ -32,6 +32,8 @@ class EventKind(StrEnum):
     ERROR = "error"
     CHECK_DONE = "check.done"
     NOTE = "note"
+    #: a data store's tables and their row counts (drills.measure.tables)
+    INVENTORY = "inventory"
 
 
 class Category(StrEnum):

@@ -139,6 +139,14 @@ CATALOGUE: dict[str, FindingKind] = {
             "consistent snapshot, that the restore ran to the end, and the restore's log.",
         ),
         FindingKind(
+            "RESTORE_TABLES_INCOMPLETE", Severity.CRITICAL,
+            "A table the database held at the backup is missing after the restore, or a table "
+            "nobody wrote to between the backup and the fault came back with fewer rows. The "
+            "backup leaves it out (pg_dump -t/-T/-n, a schema the backup user cannot read) or "
+            "the restore skipped it (an error it ignored, a missing role): read the restore's "
+            "log and the backup command, then drill again.",
+        ),
+        FindingKind(
             "PITR_OVERSHOT", Severity.CRITICAL,
             "Writes made after the recovery target are present: the point-in-time recovery "
             "went past the accident. Check recovery_target_inclusive and the target found.",

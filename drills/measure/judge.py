@@ -18,6 +18,7 @@ from drills.measure.rpo import Rpo
 from drills.measure.rto import Rto, probe_passed
 from drills.measure.service_levels import PhaseLevels
 from drills.measure.sources import Sources
+from drills.measure.tables import table_rows
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s
 from drills.plan import ProbeSpec
 from drills.timeline import Category, EventKind, Step
@@ -261,6 +262,7 @@ class Judge:
         """Each backup verified; the restored data complete; a PITR on its target."""
         self.backups, self.restore = backups, restore
         rows = [self.backup_verified(b) for b in backups]
+        rows.extend(table_rows(self.ev.concluded, self.findings))
         restoring = [s for s in self.ev.steps if s.category == Category.RECOVERY
                      and "restored_from" in s.data]
         if not restoring:

@@ -125,7 +125,7 @@ scenarios:
       - ledger: db
       - http: "http://127.0.0.1:${SHOP_WEB_PORT}/health"
       - {sql: "SELECT count(*) FROM orders", service: db, at_least: 2}
-    targets: {rto: 10m, rpo: 1m, phases: {execution: 5m}}
+    targets: {rto: 10m, rpo: 1m, phases: {execution: 5m}, discard_window: 1s}
   no-restore:
     fault: {lose_server: db}
     recovery: [{provision: db}]
@@ -193,8 +193,9 @@ def test_a_teams_compose_project_drilled_with_its_own_scripts(tmp_path: Path) ->
     assert loss["restore"]["missing_before_point"] == 0
     assert loss["projection"]["worst_case_rpo_s"] >= 86400
     checks = [t for k, t in target.items() if k.startswith("check.")]
-    assert [c["verdict"] for c in checks] == ["pass", "pass"], checks
-    assert "answered 2" in checks[1]["measured"]
+    assert [c["verdict"] for c in checks] == ["pass", "pass", "pass"], checks
+    assert checks[0]["title"].startswith("the write ledger in db")
+    assert "answered 2" in checks[2]["measured"]
     logs = tmp_path / "reports" / run_id / "server-loss" / "logs"
     restore_log = next(logs.glob("procedure-*-restore.log"))
     assert restore_log.exists()
@@ -267,7 +268,7 @@ def test_seed_000_its_compose_project_and_scripts(tmp_path: Path) -> None:
     assert all(s["verdict"] == "pass" for s in found.values())
     loss = rows(found["server-loss"])
     assert "+ 300.0 s stated for manual steps" in loss["rto_s"]["measured"]
-    assert loss["check.2"]["measured"] == "answered 3 (wanted >= 3)"  # the accounts came back
+    assert loss["check.3"]["measured"] == "answered 3 (wanted >= 3)"  # the accounts came back
     assert found["db-crash"]["lost_writes"] == 0
     journal = json.loads((tmp_path / run_id / "server-loss" / "journal.json").read_text())
     background = [e for e in journal["events"] if e["kind"] == "step.end"
@@ -288,10 +289,42 @@ def test_seed_002_on_drills_own_servers_local(tmp_path: Path) -> None:
     loss = found["postgres-loss"]
     assert loss["verdict"] == "pass"
     assert 5.0 - 0.5 <= loss["rpo_s"] <= 5.0 + loss["backups"][0]["duration_s"] + 1.0
-    assert rows(loss)["check.1"]["measured"].endswith("/health: 200")  # the bot's health
-    assert rows(loss)["check.2"]["measured"] == "answered 3 (wanted >= 3)"
+    assert rows(loss)["check.1"]["title"].startswith("the write ledger in postgres")
+    assert rows(loss)["check.1"]["verdict"] == "pass"
+    assert rows(loss)["check.2"]["measured"].endswith("/health: 200")  # the bot's health
+    assert rows(loss)["check.3"]["measured"] == "answered 3 (wanted >= 3)"
     assert {p["name"] for p in loss["rto"]["phases"]} >= {"recovery: procedure restore-db"}
     assert found["kill-pg"]["lost_writes"] == 0
+    tables = rows(loss)["restore.tables"]  # leads: unchanged since the dump, all 3 back
+    assert tables["verdict"] == "pass" and tables["measured"].startswith("1 of 1 tables present")
+
+
+def test_a_dump_that_leaves_out_a_table_fails_with_no_check_written(tmp_path: Path) -> None:
+    """Issue 19: `pg_dump -T invoice_line` restored without an error and passed."""
+    import shutil
+
+    example = tmp_path / "bot-service"
+    shutil.copytree(REPO / "examples" / "bot-service", example)
+    migrate = example / "scripts" / "migrate.sh"
+    migrate.write_text(migrate.read_text().replace(
+        "SQL\n", "CREATE TABLE IF NOT EXISTS invoice_line (id int PRIMARY KEY);\n"
+        "INSERT INTO invoice_line SELECT g FROM generate_series(1, 40) g ON CONFLICT DO NOTHING;"
+        "\nSQL\n", 1))
+    backup = example / "scripts" / "backup-db.sh"
+    backup.write_text(backup.read_text().replace("  --format=custom \\\n",
+                                                 "  --format=custom -T invoice_line \\\n"))
+    assert "invoice_line" in migrate.read_text() and "-T invoice_line" in backup.read_text()
+    run_id = f"itest-omit-{uuid.uuid4().hex[:6]}"
+    done = drill_cli("run", "--plan", str(example / "drill-plan.yaml"), "--runtime", "local",
+                     "--out", str(tmp_path / "out"), "--run-id", run_id,
+                     "--scenario", "postgres-loss", timeout=900)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    loss = scenarios_of(tmp_path / "out" / run_id)["postgres-loss"]
+    tables = rows(loss)["restore.tables"]
+    assert tables["verdict"] == "fail", tables
+    assert "missing after the restore: invoice_line" in tables["reason"]
+    assert "RESTORE_TABLES_INCOMPLETE" in {f["code"] for f in loss["findings"]}
+    assert rows(loss)["check.3"]["verdict"] == "pass"  # the team's own checks saw nothing
 
 
 def test_drill_check_on_the_examples_starts_nothing() -> None:

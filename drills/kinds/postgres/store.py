@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg import sql
 
 from drills.datastore import LedgerGone, NotSent, ProbeFailed, Rejected
 from drills.errors import NotOurServer, StackError
@@ -208,6 +209,49 @@ def query(endpoint: Endpoint, request: str | Sequence[str], timeout_s: float = 1
         raise StackError(f"postgres on {endpoint.host}:{endpoint.port}: "
                          f"{type(exc).__name__}: {str(exc).strip()}") from exc
     return None if row is None else row[0]
+
+
+#: the drill's own tables: judged by the ledger, not by the table inventory
+OWN_TABLES = frozenset({TABLE, PROBE_TABLE})
+
+
+def inventory(endpoint: Endpoint, timeout_s: float = 30.0) -> dict[str, int | None]:
+    """Every user table of the database, with its exact row count, read only.
+
+    None: not counted in time. What a restore must bring back (drills.measure.tables).
+    """
+    ms = max(1, int(timeout_s * 1000))
+    counts: dict[str, int | None] = {}
+    try:
+        with connect(endpoint, timeout_s=10) as conn:
+            conn.autocommit = False
+            with conn.transaction():
+                conn.execute("SET TRANSACTION READ ONLY")
+                conn.execute(f"SET LOCAL statement_timeout = {ms}")
+                tables = conn.execute(
+                    "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
+                    "ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') "
+                    "AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', "
+                    "'information_schema') AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1, 2"
+                ).fetchall()
+            for schema, name in tables:
+                if schema == "public" and name in OWN_TABLES:
+                    continue
+                shown = name if schema == "public" else f"{schema}.{name}"
+                try:
+                    with conn.transaction():
+                        conn.execute("SET TRANSACTION READ ONLY")
+                        conn.execute(f"SET LOCAL statement_timeout = {ms}")
+                        row = conn.execute(
+                            sql.SQL("SELECT count(*) FROM {}").format(
+                                sql.Identifier(schema, name))).fetchone()
+                    counts[shown] = int(row[0]) if row else None
+                except pg_errors.QueryCanceled:
+                    counts[shown] = None
+    except psycopg.Error as exc:
+        raise StackError(f"postgres on {endpoint.host}:{endpoint.port}: "
+                         f"{type(exc).__name__}: {str(exc).strip()}") from exc
+    return counts
 
 
 if TYPE_CHECKING:  # mypy checks that this module is a DataStore

@@ -316,6 +316,23 @@ class OwnComposeService(ComposeService):
                 raise StackError(str(exc)) from exc
         return found
 
+    def unready_hint(self, last: str) -> str:
+        """A refused connection from a container that runs: most often its network."""
+        if "refused" not in last.lower() and "nothing answers" not in last:
+            return ""
+        svc = self.own.config["services"][self.name]
+        mode = str(svc.get("network_mode") or "bridge (the default)")
+        where = f"{self.endpoint.host}:{self.endpoint.port}"
+        if mode == "host":
+            return (f"The container runs on the host network but nothing listens on {where}: "
+                    "check the port and the address the server binds (listen_addresses, "
+                    "bind) in the compose file and the plan's `reach`")
+        return (f"Nothing answers at {where}, and service {self.name} runs with network_mode "
+                f"{mode}: check that the compose file publishes that port (`ports:`); on an "
+                "engine without a bridge network (dockerd --bridge=none, as on drills' own "
+                "machines) a container reaches 127.0.0.1 only with `network_mode: host` (the "
+                "README's \"From an empty directory\" shows the variables)")
+
     def lose_data(self) -> Action:
         """Lose the server: its container and every volume of the project it mounts."""
         container = self.container()

@@ -85,8 +85,14 @@ class Service(ABC):
                 last = str(exc)
             waited = time.monotonic() - start
             if waited >= timeout or not self.alive():
-                raise ServiceNotReady(self.name, waited, last, self.log_tail())
+                hint = self.unready_hint(last)
+                raise ServiceNotReady(self.name, waited, f"{last}. {hint}" if hint else last,
+                                      self.log_tail())
             time.sleep(interval)
+
+    def unready_hint(self, last: str) -> str:
+        """What to check when the service never got ready, given its last error."""
+        return ""
 
     def restart(self, timeout: float = 30.0) -> None:
         """Start again after a crash or stop, and wait until ready."""

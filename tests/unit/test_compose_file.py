@@ -89,3 +89,22 @@ def test_the_project_file_labels_every_volume_and_network(tmp_path: Path) -> Non
     assert "networks" not in project  # host networking: compose makes no network
     bridged = compose_file.project_file(made, [], LABELS, network=True)
     assert bridged["networks"]["default"]["labels"] == LABELS
+
+
+def test_a_refused_own_service_says_to_check_its_network() -> None:
+    """A database unreachable because of its network mode: a hint, not just 'refused'."""
+    from types import SimpleNamespace
+
+    from drills.stack.endpoint import Endpoint
+    from drills.stack.own_compose import OwnComposeService
+
+    service = object.__new__(OwnComposeService)
+    service.name = "db"
+    service.endpoint = Endpoint(kind="postgres", host="127.0.0.1", port=15432, password="")
+    service.own = SimpleNamespace(config={"services": {"db": {"image": "postgres:15"}}})
+    hint = service.unready_hint("connection failed: Connection refused")
+    assert "network_mode bridge (the default)" in hint and "`ports:`" in hint
+    assert "network_mode: host" in hint
+    service.own.config["services"]["db"]["network_mode"] = "host"
+    assert "nothing listens on 127.0.0.1:15432" in service.unready_hint("Connection refused")
+    assert service.unready_hint("password authentication failed") == ""

@@ -7,12 +7,16 @@ It acts only on what it can prove a dead drills run created:
   ``owner.json`` names a drill process that is provably gone (drills.ownership);
 - in such a directory, the server processes listed in ``processes.jsonl`` that are still
   the very processes started (same pid and start time), with their children;
+- in such a directory, the shared memory its dead PostgreSQL servers left: the System V
+  segments and /dev/shm files their lock files name, proven theirs (drills.stack.shm);
 - containers and volumes labelled with a run id and a complete owner identity whose
   owner is provably gone.
 
 Everything else is kept and, when it looks like drills', said why: a live run, an owner
 on another machine or in another pid namespace, a directory of another user, a stack
-started by hand from the compose file (it carries no owner), an unreadable record.
+started by hand from the compose file (it carries no owner), an unreadable record. What
+is kept on purpose is not a failure; what should go and could not is (``drill clean``
+exits 1).
 """
 
 from __future__ import annotations
@@ -23,15 +27,33 @@ import shutil
 import signal
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from drills.ownership import Owner, OwnerState, process_start_ticks, process_state
+from drills.stack import shm
 from drills.stack.process import descendants
 from drills.stack.workdir import OWNER_FILE, PROCESSES_FILE, WORKDIR_PREFIX
 
 _MAX_RECORD = 1 << 20  # an owner or process record is a few hundred bytes
+_DEATH_WAIT_S = 5.0  # a SIGKILLed process is gone in milliseconds; then it is stuck
+
+
+@dataclass(frozen=True)
+class Said:
+    """One line of ``drill clean``: what went (or would), what was kept and why, what failed."""
+
+    text: str
+    #: something that should have gone could not be removed
+    failed: bool = False
+    #: kept on purpose: not provably a dead run's (not a failure)
+    kept: bool = False
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def _private(path: Path, *, directory: bool) -> str | None:
@@ -77,8 +99,8 @@ def _server_processes(workdir: Path) -> list[tuple[str, int]]:
     return alive
 
 
-def clean_local(tmp: Path | None = None, dry_run: bool = False) -> Iterator[str]:
-    """Yield one line per thing removed (or that would be), and per thing kept and why."""
+def clean_local(tmp: Path | None = None, dry_run: bool = False) -> Iterator[Said]:
+    """One line per thing removed (or that would be), kept and why, or not removed."""
     root = tmp or Path(tempfile.gettempdir())
     found = False
     for workdir in sorted(root.glob(f"{WORKDIR_PREFIX}*")):
@@ -86,20 +108,21 @@ def clean_local(tmp: Path | None = None, dry_run: bool = False) -> Iterator[str]
             continue  # not made by drills: never touch it, nothing to say
         problem = _private(workdir, directory=True)
         if problem:
-            yield f"kept {workdir}: {problem}"
+            yield Said(f"kept {workdir}: {problem}", kept=True)
             continue
         try:
             record = json.loads(_read_record(workdir / OWNER_FILE))
         except (OSError, ValueError) as exc:
-            yield f"kept {workdir}: unreadable {OWNER_FILE} ({exc})"
+            yield Said(f"kept {workdir}: unreadable {OWNER_FILE} ({exc})", kept=True)
             continue
         owner = Owner.from_dict(record.get("owner") if isinstance(record, dict) else None)
         if owner is None:
-            yield f"kept {workdir}: {OWNER_FILE} does not identify its owner completely"
+            yield Said(f"kept {workdir}: {OWNER_FILE} does not identify its owner completely",
+                       kept=True)
             continue
         state, why = owner.status()
         if state != OwnerState.DEAD:
-            yield f"kept {workdir}: {why}"
+            yield Said(f"kept {workdir}: {why}", kept=True)
             continue
         found = True
         try:
@@ -107,33 +130,73 @@ def clean_local(tmp: Path | None = None, dry_run: bool = False) -> Iterator[str]
             same_boot = owner.boot == Owner.current().boot
             servers = _server_processes(workdir) if same_boot else []
         except (OSError, ValueError) as exc:
-            yield f"kept {workdir}: unreadable {PROCESSES_FILE} ({exc})"
+            yield Said(f"kept {workdir}: unreadable {PROCESSES_FILE} ({exc})", kept=True)
             continue
-        for name, pid in servers:
-            tree = [pid, *descendants(pid)]
-            yield (f"{'would kill' if dry_run else 'killed'} {name} (pid {pid} and "
-                   f"{len(tree) - 1} children), a server of {workdir}")
-            if not dry_run:
-                for member in tree:
-                    try:
-                        os.kill(member, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                    except OSError as exc:
-                        yield f"could not kill pid {member}: {exc.strerror}"
+        yield from _kill_servers(workdir, servers, dry_run)
+        if same_boot:  # a restart took every System V segment and /dev/shm file with it
+            yield from _release_shared_memory(workdir, dry_run)
         if dry_run:
-            yield f"would remove {workdir} ({why})"
+            yield Said(f"would remove {workdir} ({why})")
             continue
         shutil.rmtree(workdir, ignore_errors=True)
         if workdir.exists():
-            yield f"could not remove all of {workdir} ({why})"
+            yield Said(f"could not remove all of {workdir} ({why}); see what is left in it",
+                       failed=True)
         else:
-            yield f"removed {workdir} ({why})"
+            yield Said(f"removed {workdir} ({why})")
     if not found:
-        yield "local: nothing to clean"
+        yield Said("local: nothing to clean")
 
 
-def clean_docker(dry_run: bool = False) -> Iterator[str]:
+def _kill_servers(workdir: Path, servers: list[tuple[str, int]],
+                  dry_run: bool) -> Iterator[Said]:
+    """SIGKILL each recorded server still running and its children; wait until they are gone."""
+    killed = []
+    for name, pid in servers:
+        tree = [pid, *descendants(pid)]
+        yield Said(f"{'would kill' if dry_run else 'killed'} {name} (pid {pid} and "
+                   f"{len(tree) - 1} children), a server of {workdir}")
+        if dry_run:
+            continue
+        for member in tree:
+            start = process_start_ticks(member)  # before the signal: after, it may be gone
+            try:
+                os.kill(member, signal.SIGKILL)
+                if start is not None:
+                    killed.append((member, start))
+            except ProcessLookupError:
+                pass
+            except OSError as exc:
+                yield Said(f"could not kill pid {member}: {exc.strerror}", failed=True)
+    deadline = time.monotonic() + _DEATH_WAIT_S
+    while killed and time.monotonic() < deadline:
+        # gone, or a zombie its new parent has not reaped yet: its memory is released
+        killed = [(pid, start) for pid, start in killed if process_start_ticks(pid) == start
+                  and process_state(pid) != "Z"]
+        if killed:
+            time.sleep(0.05)
+    for pid, _ in killed:
+        yield Said(f"pid {pid} still runs {_DEATH_WAIT_S:.0f} s after SIGKILL; its shared "
+                   "memory cannot go while it does", failed=True)
+
+
+def _release_shared_memory(workdir: Path, dry_run: bool) -> Iterator[Said]:
+    """The System V segments and /dev/shm files the run's dead PostgreSQL servers left."""
+    found, kept = shm.find(workdir)
+    for line in kept:
+        yield Said(line, kept=True)
+    for leftover in found:
+        if dry_run:
+            yield Said(f"would remove {leftover.describe()}")
+            continue
+        problems = shm.remove(leftover)
+        for problem in problems:
+            yield Said(f"{problem} (left by {leftover.server} of {workdir})", failed=True)
+        if not problems:
+            yield Said(f"removed {leftover.describe()}")
+
+
+def clean_docker(dry_run: bool = False) -> Iterator[Said]:
     """Remove containers, volumes and networks of crashed runs, found by label; nothing else."""
     from drills.errors import StackError
     from drills.stack.engine import RUN_LABEL, client
@@ -141,8 +204,10 @@ def clean_docker(dry_run: bool = False) -> Iterator[str]:
     try:
         docker_client = client(timeout=5)
     except StackError:
-        yield "docker: no engine answers; nothing to clean there"
+        yield Said("docker: no engine answers; nothing to clean there")
         return
+    from docker.errors import NotFound
+
     found = False
     try:
         listings: list[tuple[str, Callable[[], list[Any]]]] = [
@@ -156,22 +221,24 @@ def clean_docker(dry_run: bool = False) -> Iterator[str]:
                 labels = _labels(item)
                 dead, why = _provably_dead(labels)
                 if not dead:
-                    yield f"kept {what} {item.name}: {why}"
+                    yield Said(f"kept {what} {item.name}: {why}", kept=True)
                     continue
                 found = True
                 run = labels.get(RUN_LABEL)
                 if dry_run:
-                    yield f"would remove {what} {item.name} (run {run}: {why})"
+                    yield Said(f"would remove {what} {item.name} (run {run}: {why})")
                     continue
                 try:
                     _remove(item, what)
-                    yield f"removed {what} {item.name} (run {run}: {why})"
-                except Exception as exc:  # gone meanwhile, or still in use: say so, go on
-                    yield f"could not remove {what} {item.name}: {exc}"
+                    yield Said(f"removed {what} {item.name} (run {run}: {why})")
+                except NotFound:
+                    yield Said(f"{what} {item.name} (run {run}) went meanwhile")
+                except Exception as exc:  # still in use, or refused: say so, go on
+                    yield Said(f"could not remove {what} {item.name}: {exc}", failed=True)
     finally:
         docker_client.close()
     if not found:
-        yield "docker: nothing to clean"
+        yield Said("docker: nothing to clean")
 
 
 def _labels(item: Any) -> dict[str, str]:

@@ -2,6 +2,9 @@
 
 Exit codes: 0 every target passed; 1 a target failed or could not be verified; 2 bad
 input (plan, options, environment variables), before anything started; 130 interrupted.
+``drill report`` exits by the verdict it rebuilt, as ``drill run`` does; ``drill verify``
+1 when the pack is not what its run wrote; ``drill clean`` 1 when something it should
+remove could not be removed (what it keeps on purpose is no failure).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from drills import interrupt
-from drills.config import RunConfig, prepare_out_dir
+from drills.config import RunConfig, prepare_out_dir, run_dir_taken
 from drills.errors import DrillError, PlanError, UsageError, printable
 from drills.plan import contradictions, load_plan
 from drills.plan.scenario_spec import Source
@@ -52,9 +55,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from drills.evidence.signing import check_private_key
 
         check_private_key(config.sign_key)
-    if config.run_dir.exists():
-        raise UsageError(f"{config.run_dir}: a run with this id is already there; a run "
-                         "directory is written once (give another --run-id)")
+    if config.run_dir.exists():  # early; the pytest plugin claims it in one step
+        raise run_dir_taken(config.run_dir)
     for name in config.scenarios:
         plan.scenario(name)
     where = scenarios_dir(args.scenarios)
@@ -74,7 +76,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for item in found:
         print(f"drill: the plan itself already misses a target: {printable(str(item), 600)}",
               file=sys.stderr)
-    runtime, why = runtimes.resolve(config.runtime)
+    runtime, why = runtimes.resolve(config.runtime, runtimes.kinds_needed(
+        plan, config.scenarios or tuple(plan.scenarios)))
     if plan.stack is not None and plan.stack.own:
         from drills.stack.own_compose import preflight
 
@@ -112,8 +115,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code == pytest.ExitCode.USAGE_ERROR:
         return EXIT_USAGE
     if not summary.exists():
-        print(f"drill: no drill ran (pytest exit {int(code)}); nothing is verified",
-              file=sys.stderr)
+        if any(config.run_dir.glob("*/journal.json")):
+            print(f"drill: the run did not seal its evidence pack (pytest exit {int(code)}), "
+                  f"so it wrote no verdict; nothing is verified; its journals are in "
+                  f"{config.run_dir}", file=sys.stderr)
+        else:
+            print(f"drill: no drill ran (pytest exit {int(code)}); nothing is verified",
+                  file=sys.stderr)
         return EXIT_FAILED
     verdict = json.loads(summary.read_text())
     print(f"drill: {verdict['verdict']}; report: {config.run_dir / 'index.html'}")
@@ -130,6 +138,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     summary = run_dir / "summary.json"
     if not run_dir.is_dir():
         raise UsageError(f"{printable(run_dir)}: no such run directory")
+    if (run_dir / "manifest.json").exists() and not summary.exists():
+        raise DrillError(f"{printable(run_dir)}: manifest.json but no summary.json: the run "
+                         "stopped while it sealed its evidence pack, before it wrote its "
+                         "verdict; nothing of it is verified (drill verify says what is "
+                         "missing); run the drill again")
     if (run_dir / "manifest.json").exists():
         raise UsageError(f"{printable(run_dir)}: a sealed evidence pack (manifest.json): "
                          "rewriting its reports would break what the manifest vouches for. "
@@ -139,6 +152,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         old = json.loads(summary.read_text())
         names = [str(s["name"]) for s in old["scenarios"]]
     except FileNotFoundError:
+        if any(run_dir.glob("*/journal.json")):
+            raise DrillError(f"{printable(run_dir)}: no summary.json, though its scenarios' "
+                             "journals are there: the run stopped before it sealed its "
+                             "evidence pack, so it never had a verdict and nothing of it is "
+                             "verified; run the drill again") from None
         raise UsageError(f"{printable(run_dir)}: no summary.json; not a drills run directory "
                          "(it is reports/<run id>/)") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -152,8 +170,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         "operator": old.get("operator"), "signed": old.get("signed", False),
         "planned": old.get("planned"), "interrupted": old.get("interrupted", False),
     })
+    rebuilt = json.loads(paths.summary.read_text())
     print(f"drill: report rebuilt from journals: {paths.html}")
-    return EXIT_OK
+    print(f"drill: {rebuilt['verdict']}")
+    return EXIT_OK if rebuilt["exit_code"] == 0 else EXIT_FAILED
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -182,10 +202,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
+    """Remove what crashed runs left; exit 1 when something that should go could not."""
     from drills.cleanup import clean_docker, clean_local
 
-    for line in [*clean_local(dry_run=args.dry_run), *clean_docker(dry_run=args.dry_run)]:
-        print(line)
+    failed = kept = 0
+    for said in [*clean_local(dry_run=args.dry_run), *clean_docker(dry_run=args.dry_run)]:
+        print(said.text)
+        failed += said.failed
+        kept += said.kept
+    if kept:
+        print(f"drill clean: kept {kept} thing(s) not provably left by a dead run, on "
+              "purpose (said above why); not a failure")
+    if failed:
+        print(f"drill clean: {failed} thing(s) could not be removed (the lines above that "
+              "say \"could not\"); remove them by hand, or run drill clean again as a user "
+              "who may", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -269,7 +301,8 @@ def parser() -> argparse.ArgumentParser:
                            "1 contradictions, 2 invalid)")
     check.add_argument("plan", help="the plan file")
     check.set_defaults(func=cmd_check)
-    report = sub.add_parser("report", help="rebuild a run's report from its journals")
+    report = sub.add_parser("report", help="rebuild a run's report from its journals (exit 0 "
+                            "every target passed, 1 a target failed or could not be verified)")
     report.add_argument("run_dir")
     report.set_defaults(func=cmd_report)
     verify = sub.add_parser("verify", help="check a run's evidence pack: every file's sha256, "
@@ -294,7 +327,8 @@ def parser() -> argparse.ArgumentParser:
     worker.add_argument("--ledger", default="drills-ledger", help="where this worker keeps its "
                         "op history until it sends it to the master (default: drills-ledger/)")
     worker.set_defaults(func=cmd_worker)
-    clean = sub.add_parser("clean", help="remove what crashed runs left behind")
+    clean = sub.add_parser("clean", help="remove what crashed runs left behind (exit 1 when "
+                           "something could not be removed)")
     clean.add_argument("--dry-run", action="store_true", help="only list what would go")
     clean.set_defaults(func=cmd_clean)
     images = sub.add_parser("images", help="build the compose images offline (root, "

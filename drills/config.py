@@ -118,3 +118,24 @@ def prepare_out_dir(out_dir: Path) -> None:
         raise UsageError(f"--out {out_dir}: cannot create it ({exc.strerror})") from exc
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise UsageError(f"--out {out_dir}: not writable by this user")
+
+
+def run_dir_taken(run_dir: Path) -> UsageError:
+    return UsageError(f"{run_dir}: a run with this id is already there; a run directory is "
+                      "written once (give another --run-id)")
+
+
+def claim_run_dir(run_dir: Path) -> None:
+    """Make the run's directory, or refuse: one step, so two runs of one id cannot both pass.
+
+    ``os.mkdir`` fails for the second of two runs started at once with the same id, where
+    a check for the directory followed by its creation let both through.
+    """
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.mkdir(run_dir)
+    except FileExistsError:
+        raise run_dir_taken(run_dir) from None
+    except OSError as exc:
+        raise UsageError(f"{run_dir}: cannot create the run directory ({exc.strerror})") \
+            from exc

@@ -14,16 +14,16 @@ import shlex
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from drills import interrupt
-from drills.config import RunConfig
+from drills.config import RunConfig, claim_run_dir
 from drills.drill import Drill, RuntimeFactory
-from drills.errors import DrillError, PlanError, UsageError
+from drills.errors import DrillError, PlanError
 from drills.measure.evaluate import DrillResult
 from drills.plan import Plan, load_plan
 from drills.plan.scenario_spec import Source
@@ -160,10 +160,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             f"{plan.path}: scenario {', '.join(unknown)} is not in the plan; it has: "
             f"{', '.join(plan.scenarios)}"
         )
-    try:  # before any drill starts: an unknown or unusable runtime stops the session
-        runtime_factory(config, config.stash[_CONFIG].runtime)
-    except UsageError as exc:
-        raise pytest.UsageError(str(exc)) from exc
     keep, drop = [], []
     for item in items:
         name = _scenario_of(item)
@@ -171,6 +167,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             keep.append(item)
         else:
             drop.append(item)
+    selected = list(dict.fromkeys(n for n in map(_scenario_of, keep) if n is not None))
+    try:  # before any drill starts: an unknown or unusable runtime stops the session
+        runtime_factory(config, config.stash[_CONFIG].runtime, selected)
+        if selected and not config.option.collectonly:
+            claim_run_dir(config.stash[_CONFIG].run_dir)
+    except DrillError as exc:  # a usage error, never an INTERNALERROR traceback
+        raise pytest.UsageError(str(exc)) from exc
     if drop:
         config.hook.pytest_deselected(items=drop)
         config.stash[_DESELECTED] = [i.nodeid for i in drop]
@@ -180,11 +183,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 _RUNTIME = pytest.StashKey[dict[str, str]]()
 
 
-def runtime_factory(config: pytest.Config, name: str) -> RuntimeFactory:
-    """The runtime a run asked for; ``auto`` is resolved once and said on the terminal."""
+def runtime_factory(config: pytest.Config, name: str,
+                    scenarios: Sequence[str] | None = None) -> RuntimeFactory:
+    """The runtime a run asked for; ``auto`` is resolved once and said on the terminal.
+
+    ``scenarios``: those the session runs; the compose runtime needs only their images.
+    """
     resolved = config.stash.setdefault(_RUNTIME, {})
     if name not in resolved:
-        concrete, why = runtimes.resolve(name)
+        concrete, why = runtimes.resolve(name, None if scenarios is None else
+                                         runtimes.kinds_needed(_plan(config), scenarios))
         resolved[name] = concrete
         if name == "auto":
             _progress_writer(config)(f"drills: runtime {concrete} ({why})")
@@ -292,7 +300,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from drills.evidence.pack import seal
     from drills.plan.contradictions import find
-    from drills.report import write_reports
+    from drills.report import render_reports
     from drills.report.cadence import cadence, previous_run
     from drills.trends.series import gather, save_trends
     from drills.trends.store import RunStore, settings_digest
@@ -318,11 +326,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                         or interrupt.received() is not None),
     }
     save_trends(run.run_dir, gather(store, plan.name, results, started))
-    paths = write_reports(run.run_dir, results, meta)
-    config.stash[_REPORT] = paths.html
+    rendered = render_reports(run.run_dir, results, meta)
+    paths = rendered.paths
     say = _progress_writer(config)
-    # sealed first: the pack is the evidence; the runs database is a convenience on top
-    sealed = seal(run.run_dir, results, meta, plan.path, run.sign_key, plan.source)
+    # sealed first: the pack is the evidence; the runs database is a convenience on top.
+    # The reports, which state the verdict, are written only once the pack is sealed.
+    sealed = seal(run.run_dir, results, meta, plan.path, run.sign_key, plan.source,
+                  rendered.files)
+    config.stash[_REPORT] = paths.html
     if sealed.pdf_problem:
         say(f"drills: no PDF of the report: {sealed.pdf_problem}")
     try:

@@ -43,9 +43,16 @@ def run_files(run_dir: Path) -> Iterator[Path]:
             yield rel
 
 
-def file_entries(run_dir: Path) -> list[dict[str, Any]]:
-    return [{"path": rel.as_posix(), "sha256": sha256_of(run_dir / rel),
-             "bytes": (run_dir / rel).stat().st_size} for rel in run_files(run_dir)]
+def file_entries(run_dir: Path,
+                 pending: Mapping[str, bytes] | None = None) -> list[dict[str, Any]]:
+    """Every file of the run, with ``pending`` (path -> bytes) as it will be written."""
+    entries = {rel.as_posix(): {"path": rel.as_posix(), "sha256": sha256_of(run_dir / rel),
+                                "bytes": (run_dir / rel).stat().st_size}
+               for rel in run_files(run_dir)}
+    for path, data in (pending or {}).items():
+        entries[path] = {"path": path, "sha256": hashlib.sha256(data).hexdigest(),
+                         "bytes": len(data)}
+    return [entries[path] for path in sorted(entries)]
 
 
 def drills_source() -> dict[str, Any]:
@@ -102,11 +109,15 @@ def commands(results: Sequence[DrillResult],
 
 def build_manifest(run_dir: Path, results: Sequence[DrillResult],
                    steps: Sequence[Sequence[Step]], meta: Mapping[str, Any],
-                   plan_copy: str | None, pdf_problem: str | None) -> dict[str, Any]:
+                   plan_copy: str | None, pdf_problem: str | None,
+                   pending: Mapping[str, bytes] | None = None) -> dict[str, Any]:
+    """The manifest; ``pending``: files not written yet (path -> bytes), listed as they will be."""
     plan = meta.get("plan") or {}
     return {
         "schema": SCHEMA,
         "run_id": meta.get("run_id"),
+        # whether the run signs this manifest: a pack that says so fails without its signature
+        "signed": bool(meta.get("signed")),
         "started_at": iso_utc(meta.get("started_wall")),
         "finished_at": iso_utc(meta.get("finished_wall")),
         "operator": meta.get("operator"),
@@ -117,5 +128,5 @@ def build_manifest(run_dir: Path, results: Sequence[DrillResult],
         "servers": servers(results),
         "commands": commands(results, steps),
         "pdf": {"file": None if pdf_problem else "report.pdf", "problem": pdf_problem},
-        "files": file_entries(run_dir),
+        "files": file_entries(run_dir, pending),
     }

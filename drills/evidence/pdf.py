@@ -13,20 +13,33 @@ from pathlib import Path
 FILE_NAME = "report.pdf"
 
 
-def write_pdf(html: Path, pdf: Path) -> str | None:
-    """Render ``html`` into ``pdf``; None when it worked, else why it could not."""
+def render_pdf(html: bytes, base: Path) -> tuple[bytes | None, str | None]:
+    """The PDF of ``html`` (relative links from ``base``): (its bytes, None), or (None, why)."""
     try:
         import weasyprint  # type: ignore[import-untyped]
     except (ImportError, OSError) as exc:  # OSError: pango missing from the system
-        return (f"WeasyPrint cannot run here ({exc}); install the system's pango "
-                "(Debian: libpango-1.0-0 libpangoft2-1.0-0) and drills' dependencies")
+        return None, (f"WeasyPrint cannot run here ({exc}); install the system's pango "
+                      "(Debian: libpango-1.0-0 libpangoft2-1.0-0) and drills' dependencies")
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # CSS it ignores: not news
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    tmp = pdf.with_suffix(".pdf.tmp")
     try:
-        weasyprint.HTML(filename=str(html)).write_pdf(str(tmp))
+        pdf: bytes = weasyprint.HTML(string=html.decode("utf-8"),
+                                     base_url=str(base) + "/").write_pdf()
     except Exception as exc:  # a PDF that fails is reported; the run stands
-        tmp.unlink(missing_ok=True)
-        return f"WeasyPrint failed on {html.name}: {type(exc).__name__}: {exc}"
+        return None, f"WeasyPrint failed on index.html: {type(exc).__name__}: {exc}"
+    return pdf, None
+
+
+def write_pdf(html: Path, pdf: Path) -> str | None:
+    """Render ``html`` into ``pdf``; None when it worked, else why it could not."""
+    try:
+        source = html.read_bytes()
+    except OSError as exc:
+        return f"cannot read {html.name}: {exc.strerror}"
+    data, problem = render_pdf(source, html.parent)
+    if data is None:
+        return problem
+    tmp = pdf.with_suffix(".pdf.tmp")
+    tmp.write_bytes(data)
     tmp.replace(pdf)
     return None

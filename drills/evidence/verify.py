@@ -4,6 +4,13 @@ Four checks, each saying exactly what differs: every file against its sha256 in 
 manifest (changed, missing, or added after the run); the signature, with the public key
 given; the plan copy against the plan's hash; every figure of summary.json recomputed
 from the journals (drills.measure.evaluate), as ``drill report`` would.
+
+Without a public key nothing proves who made the pack, but the pack must still agree with
+itself: one that says it was signed (its manifest or summary says so, or its recorded
+command holds ``--sign-key``) fails without its signature; a pack with no summary.json, or
+none of its figures, fails; a figure the journals give that summary.json lacks is a
+difference, unless a later drills than the one that wrote the pack computes it (then it is
+named, not counted; the figures every evidence pack has held can never be missing).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from drills.errors import HistoryError, UsageError
-from drills.evidence.manifest import FILE_NAME, run_files, sha256_of
+from drills.evidence.manifest import FILE_NAME, drills_source, run_files, sha256_of
 from drills.evidence.signing import SIGNATURE_SUFFIX, verify_signature
 from drills.journal import ScenarioFiles
 from drills.measure.evaluate import evaluate
@@ -75,9 +82,9 @@ def verify_run(run_dir: Path, public_key: Path | None = None) -> Verification:
         return out
     _check_run(run_dir, manifest, out)
     _check_files(run_dir, manifest, out)
-    _check_signature(run_dir, public_key, out)
+    _check_signature(run_dir, manifest, public_key, out)
     _check_plan(run_dir, manifest, out)
-    _check_figures(run_dir, out)
+    _check_figures(run_dir, manifest, out)
     return out
 
 
@@ -122,18 +129,47 @@ def _check_files(run_dir: Path, manifest: dict[str, Any], out: Verification) -> 
     out.ok_lines.append(f"{good} of {len(listed)} files match the sha256 in {FILE_NAME}")
 
 
-def _check_signature(run_dir: Path, public_key: Path | None, out: Verification) -> None:
-    manifest = run_dir / FILE_NAME
-    signed = manifest.with_name(FILE_NAME + SIGNATURE_SUFFIX).exists()
+_SIGN_OPTIONS = ("--sign-key", "--drill-sign-key")
+
+
+def said_signed(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
+    """Where the pack says it was signed: its manifest, its summary, its recorded command."""
+    try:
+        summary = _load(run_dir / "summary.json", "the summary")
+    except _Unreadable:
+        summary = None
+    summary = summary if isinstance(summary, dict) else {}
+    found = []
+    for where, record in ((FILE_NAME, manifest), ("summary.json", summary)):
+        if record.get("signed") is True:
+            found.append(f"{where} says signed: true")
+        command = str(record.get("command") or "")
+        if any(option in command.split() or f"{option}=" in command
+               for option in _SIGN_OPTIONS):
+            found.append(f"the command {where} records holds --sign-key")
+    return found
+
+
+def _check_signature(run_dir: Path, manifest: dict[str, Any], public_key: Path | None,
+                     out: Verification) -> None:
+    path = run_dir / FILE_NAME
+    sig = FILE_NAME + SIGNATURE_SUFFIX
+    signed = path.with_name(sig).exists()
+    claims = [] if signed else said_signed(run_dir, manifest)
+    if claims:  # a pack whose own records say it was signed, without its signature
+        out.problems.append(f"{sig}: missing, though the pack says it was signed "
+                            f"({'; '.join(claims)}): the signature was removed or never "
+                            "written, and nothing else vouches for these files")
+        return
     if public_key is None:
         if signed:  # a signature nobody checked is not a pass
-            out.problems.append(f"{FILE_NAME}{SIGNATURE_SUFFIX}: present but not checked; "
+            out.problems.append(f"{sig}: present but not checked; "
                                 "give --public-key KEY.pub (the signer's) to check it")
         else:
             out.notes.append("the pack is not signed: the files agree with each other and "
                              "with the manifest, which says nothing of who made them")
         return
-    problem = verify_signature(manifest, public_key)
+    problem = verify_signature(path, public_key)
     if problem:
         out.problems.append(problem)
     else:
@@ -158,7 +194,36 @@ def _check_plan(run_dir: Path, manifest: dict[str, Any], out: Verification) -> N
         out.ok_lines.append(f"{copy} is the plan the run read (sha256 {actual[:16]}…)")
 
 
-def _check_figures(run_dir: Path, out: Verification) -> None:
+_ABSENT = "<absent from the file>"
+
+#: the figures of a scenario in every summary.json since the first drills with evidence
+#: packs (0.2.0, commit 70bb3c6): no pack may lack one, whichever drills wrote it
+EVERY_PACK = frozenset({
+    "name", "probed_service", "store_service", "runtime", "run_id", "verdict", "targets",
+    "rto_s", "rto_resolution_s", "rpo_s", "acked_writes", "lost_writes", "unknown_writes",
+    "probe_interval_s", "probe_interval_achieved_s", "fault_at", "rto", "rpo", "writes",
+    "backups", "restore", "projection", "service_levels", "regression", "controls",
+    "findings", "errors", "environment",
+})
+
+
+def _same_drills(manifest: dict[str, Any]) -> bool:
+    """Whether the drills that wrote the pack is this one (same version and git commit)."""
+    wrote = manifest.get("drills")
+    if not isinstance(wrote, dict):
+        return False
+    here = drills_source()
+    return bool(wrote.get("version") == here["version"]
+                and wrote.get("git_commit") == here["git_commit"])
+
+
+def _check_figures(run_dir: Path, manifest: dict[str, Any], out: Verification) -> None:
+    listed = {str(f["path"]) for f in manifest.get("files") or []}
+    if "summary.json" not in listed:
+        out.problems.append(f"{FILE_NAME}: lists no summary.json: a pack without its figures "
+                            "proves nothing (a run writes it; it was removed, or the run never "
+                            "finished sealing)")
+        return
     try:
         summary = _load(run_dir / "summary.json", "the summary")
     except _Unreadable as exc:
@@ -166,11 +231,18 @@ def _check_figures(run_dir: Path, out: Verification) -> None:
         return
     if summary is None:
         return  # missing: said by the file check
+    entries = summary.get("scenarios") if isinstance(summary, dict) else None
+    if not isinstance(entries, list) or not entries:
+        out.problems.append("summary.json: no scenario, so no figure to check: a pack without "
+                            "figures proves nothing")
+        return
+    _check_scenarios_listed(run_dir, summary, entries, out)
+    same = _same_drills(manifest)
     results = []
     differences = 0
     unrecorded: set[str] = set()
-    for entry in summary.get("scenarios") or []:
-        name = str(entry.get("name"))
+    for entry in entries:
+        name = str(entry.get("name") if isinstance(entry, dict) else entry)
         try:
             result = evaluate(ScenarioFiles(run_dir / name))
         except (HistoryError, OSError, KeyError, TypeError, ValueError) as exc:
@@ -180,8 +252,9 @@ def _check_figures(run_dir: Path, out: Verification) -> None:
         results.append(result)
         again = json.loads(json.dumps(result.to_dict()))
         for path, said, computed in _differences(entry, again, f"scenarios[{name}]"):
-            if said == _ABSENT:  # a figure the drills that wrote the file did not compute
-                unrecorded.add(path.split("].", 1)[-1])
+            figure = path.split("].", 1)[-1]
+            if said == _ABSENT and not same and figure not in EVERY_PACK:
+                unrecorded.add(figure)  # computed by a later drills than wrote the file
                 continue
             differences += 1
             out.problems.append(f"summary.json: {path}: the file says {_short(said)}, the "
@@ -189,7 +262,7 @@ def _check_figures(run_dir: Path, out: Verification) -> None:
     meta = {"planned": summary.get("planned"), "interrupted": summary.get("interrupted")}
     for key, computed in (("verdict", str(run_verdict(results, meta))),
                           ("exit_code", exit_code(results, meta))):
-        if len(results) == len(summary.get("scenarios") or []) and summary.get(key) != computed:
+        if len(results) == len(entries) and summary.get(key) != computed:
             differences += 1
             out.problems.append(f"summary.json: {key}: the file says {summary.get(key)!r}, "
                                 f"the journals give {computed!r}")
@@ -201,7 +274,19 @@ def _check_figures(run_dir: Path, out: Verification) -> None:
                             f"than wrote it): {', '.join(sorted(unrecorded))}")
 
 
-_ABSENT = "<absent from the file>"
+def _check_scenarios_listed(run_dir: Path, summary: dict[str, Any], entries: list[Any],
+                            out: Verification) -> None:
+    """Every scenario the pack holds (a directory with a journal) is in summary.json.
+
+    Among its scenarios, or among those it says gave no result (``missing``), which keep
+    the run from passing.
+    """
+    named = {str(e.get("name")) for e in entries if isinstance(e, dict)}
+    named |= {str(m) for m in summary.get("missing") or [] if isinstance(m, str)}
+    for journal in sorted(run_dir.glob("*/journal.json")):
+        if journal.parent.name not in named:
+            out.problems.append(f"{journal.parent.name}/: a scenario of the pack (its journal "
+                                "is there) that summary.json leaves out")
 
 
 def _differences(said: Any, computed: Any, path: str) -> Iterator[tuple[str, Any, Any]]:

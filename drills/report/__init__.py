@@ -4,33 +4,39 @@ index.html and runbook.md are for people, summary.json and junit.xml for machine
 each scenario's ids.txt.gz holds every id of each class of the write check.
 
 Everything is rendered from the evaluated results and the scenario records saved in the
-run directory (DESIGN.md, rule 9), so ``write_reports`` can be run again on an old run.
+run directory (docs/measurement.md rule 9), so ``write_reports`` can be run again on an old run.
+
+The four files that state a verdict (index.html, runbook.md, summary.json, junit.xml) are
+rendered in memory first (``render_reports``): a run writes them only once its evidence
+pack is sealed (drills.evidence.pack), so no file says "pass" for a run that was stopped
+while sealing.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drills.journal import write_json
 from drills.measure.evaluate import DrillResult
 from drills.report.charts import drill_chart
 from drills.report.html import ScenarioPage, render_html
 from drills.report.ids_file import write_ids
-from drills.report.junit import write_junit
+from drills.report.junit import junit_bytes
 from drills.report.levels_view import phase_bands
 from drills.report.records import Records, load_records
 from drills.report.runbook import FILE_NAME as RUNBOOK
-from drills.report.runbook import write_runbook
+from drills.report.runbook import runbook_markdown
 from drills.report.summary import build_summary
 from drills.report.summary_view import drilled
 from drills.report.trend_chart import trend_svg
 from drills.trends.series import load_trends
 from drills.trends.store import Point
 
-__all__ = ["ReportPaths", "write_reports"]
+__all__ = ["Rendered", "ReportPaths", "render_reports", "write_files", "write_reports"]
 
 
 @dataclass(frozen=True)
@@ -63,12 +69,21 @@ def _page(run_dir: Path, result: DrillResult, records: Records,
                         tuple(trend))
 
 
-def write_reports(
-    run_dir: Path, results: Sequence[DrillResult], meta: Mapping[str, Any]
-) -> ReportPaths:
-    """Write index.html, runbook.md, summary.json and junit.xml into ``run_dir``.
+@dataclass(frozen=True)
+class Rendered:
+    """The reports of a run, rendered but not yet written: file name -> content."""
 
-    The trends come from the run's own trends.json (drills.trends.series), when it has one.
+    paths: ReportPaths
+    files: Mapping[str, bytes]
+
+
+def render_reports(
+    run_dir: Path, results: Sequence[DrillResult], meta: Mapping[str, Any]
+) -> Rendered:
+    """Render index.html, runbook.md, summary.json and junit.xml, without writing them.
+
+    Writes only what states no verdict: each scenario's ids files. The trends come from the
+    run's own trends.json (drills.trends.series), when it has one.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     records = [load_records(run_dir / r.scenario) for r in results]
@@ -77,14 +92,33 @@ def write_reports(
             write_ids(record.files.root, result)
     paths = ReportPaths(run_dir / "index.html", run_dir / "summary.json", run_dir / "junit.xml",
                         run_dir / RUNBOOK)
-    write_json(paths.summary, build_summary(results, meta))
-    write_junit(paths.junit, results, [r.duration_s for r in records], meta)
-    write_runbook(paths.runbook, results, [rec.steps for rec in records], meta)
     trends = load_trends(run_dir)
     pages = [_page(run_dir, r, rec, trends.get(r.scenario, []))
              for r, rec in zip(results, records, strict=True)]
-    html = render_html(results, pages, meta)
-    tmp = paths.html.with_suffix(".html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(paths.html)
-    return paths
+    summary = json.dumps(build_summary(results, meta), indent=1, sort_keys=False)
+    files = {
+        paths.runbook.name: runbook_markdown(results, [rec.steps for rec in records],
+                                             meta).encode(),
+        paths.junit.name: junit_bytes(results, [r.duration_s for r in records], meta),
+        paths.html.name: render_html(results, pages, meta).encode(),
+        paths.summary.name: summary.encode(),  # last: the file CI and the runs database read
+    }
+    return Rendered(paths, files)
+
+
+def write_files(run_dir: Path, files: Mapping[str, bytes]) -> None:
+    """Write each file atomically (a temporary file renamed over it), in the order given."""
+    for name, data in files.items():
+        target = run_dir / name
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+
+
+def write_reports(
+    run_dir: Path, results: Sequence[DrillResult], meta: Mapping[str, Any]
+) -> ReportPaths:
+    """Render the reports and write them into ``run_dir`` at once (no evidence pack)."""
+    rendered = render_reports(run_dir, results, meta)
+    write_files(run_dir, rendered.files)
+    return rendered.paths

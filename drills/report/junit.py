@@ -97,13 +97,23 @@ def build_junit(
     return ET.ElementTree(root)
 
 
+def junit_bytes(
+    results: Sequence[DrillResult],
+    durations: Sequence[float | None],
+    meta: Mapping[str, Any],
+) -> bytes:
+    """The junit.xml document, as it is written."""
+    tree = build_junit(results, durations, meta)
+    ET.indent(tree)
+    data: bytes = ET.tostring(tree.getroot(), encoding="utf-8", xml_declaration=True)
+    return data
+
+
 def write_junit(
     path: Path,
     results: Sequence[DrillResult],
     durations: Sequence[float | None],
     meta: Mapping[str, Any],
 ) -> Path:
-    tree = build_junit(results, durations, meta)
-    ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    path.write_bytes(junit_bytes(results, durations, meta))
     return path

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,15 +62,19 @@ class EngineCheck:
     bridge: bool = False
 
 
-def check_engine() -> EngineCheck:
-    """Can the compose runtime run: engine, images of every kind present."""
+def check_engine(needed: Collection[str] | None = None) -> EngineCheck:
+    """Can the compose runtime run: engine, images of the ``needed`` kinds present.
+
+    ``needed``: names of the kinds the run brings up; None: every kind.
+    """
+    # first: a bad DRILLS_IMAGES is a usage error whether an engine answers or not
+    images = [kind.image() for kind in kinds.all_kinds() if needed is None or kind.name in needed]
     try:
         docker_client = client(timeout=3)
     except StackError as exc:
         return EngineCheck(False, str(exc).split(". To fix")[0])
     try:
         version = docker_client.version().get("Version", "?")
-        images = [kind.image() for kind in kinds.all_kinds()]
         missing = []
         for image in images:
             try:
@@ -91,7 +96,7 @@ def check_engine() -> EngineCheck:
                            "them; or `drill images build` and DRILLS_IMAGES=offline; or name "
                            "others with DRILLS_<KIND>_IMAGE)")
     return EngineCheck(True, f"engine {version} and Compose {compose} answer, with "
-                       f"{', '.join(images)}", bridge)
+                       f"{', '.join(images) or 'no image of drills needed'}", bridge)
 
 
 def compose_version() -> str | None:

@@ -6,6 +6,10 @@ loopback ports chosen at run time. Each kind builds its own service class on
 in a directory can offer: killable and pausable (signals to its whole process tree),
 a data volume (its directory: lost, or a file of it overwritten), and exec (a command
 run as the server's account with the server's tools and connection settings).
+
+A server killed for good leaves shared memory (a killed PostgreSQL: a System V segment and
+/dev/shm files) that outlives the run's directory: it is removed, proven the run's, when
+the directory or the server's data goes (drills.stack.shm).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from drills import kinds
 from drills.action import Action
 from drills.clock import Instant
 from drills.errors import FaultError, StackError
+from drills.stack import shm
 from drills.stack.capabilities import BackupDir, ExecResult
 from drills.stack.process import RunAs, SupervisedProcess
 from drills.stack.service import Service, check_name
@@ -65,7 +70,11 @@ class LocalRuntime:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            # before the directory goes: the lock files there name what dead servers left
+            problems = shm.release(self.workdir)
             shutil.rmtree(self.workdir, ignore_errors=True)
+            if problems:  # on the record of the teardown (drills.stack.stack.Stack.close)
+                raise StackError("; ".join(problems))
 
 
 class LocalService(Service):
@@ -126,6 +135,7 @@ class LocalService(Service):
             at, how = killed.at, killed.mechanism
             if not self.wait_exit(30):
                 raise FaultError(f"{self.name} still runs 30 s after {how}")
+        self.release_shared_memory()  # its lock file, which names it, goes with the data
         shutil.rmtree(self.home)
         return Action(f"{how}, then removed its directory {self.home} (data, configuration)",
                       at, {"removed": str(self.home)})
@@ -141,6 +151,10 @@ class LocalService(Service):
             os.close(fd)
         return Action(f"overwrote {written} bytes at offset {offset} of {target}", at,
                       {"file": path, "offset": offset, "bytes": written})
+
+    def release_shared_memory(self) -> None:
+        """Remove the shared memory this stopped server's dead processes left (drills.stack.shm)."""
+        shm.release(self.proc.workdir or self.home.parent, under=self.home)
 
     # -- Reconfigurable ----------------------------------------------------------------
 
@@ -170,6 +184,7 @@ class LocalService(Service):
     def exec_offline(self, argv: Sequence[str], timeout_s: float = 600.0) -> ExecResult:
         if self.proc.running():
             raise StackError(f"{self.name} is running: stop it before working on its data")
+        self.release_shared_memory()  # work on the data may remove the lock file naming it
         if not self.home.exists():  # lost: an empty home, as a new server would get
             self.home.mkdir(mode=0o700)
             self._own(self.home)

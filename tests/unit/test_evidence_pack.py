@@ -5,9 +5,11 @@ The run is synthetic (tests.synthetic); ssh-keygen and WeasyPrint are the real t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,8 +37,6 @@ def _sealed_run(tmp_path: Path, key: Path | None = None) -> Path:
                evaluate(make_scenario_dir(run_dir, "pg-lossy", lost=4))]
     plan = tmp_path / "plan.yaml"
     plan.write_text("version: 1\nscenarios: {}\n")
-    import hashlib
-
     meta = {**META, "plan": {**META["plan"], "path": str(plan),
                              "sha256": hashlib.sha256(plan.read_bytes()).hexdigest()},
             "operator": "Grace", "signed": key is not None}
@@ -165,3 +165,130 @@ def test_commands_are_redacted() -> None:
     assert redact("restore --password=hunter2 --db x") == "restore --password=<redacted> --db x"
     assert redact("mysql --db-pass hunter2 x") == "mysql --db-pass <redacted> x"
     assert redact("pg_restore --clean latest.dump") == "pg_restore --clean latest.dump"
+
+
+def _reseal(run_dir: Path) -> None:
+    """What a forger without the key does after an edit: the manifest's hashes rebuilt."""
+    from drills.evidence.manifest import file_entries
+
+    path = run_dir / FILE_NAME
+    manifest = json.loads(path.read_text())
+    manifest["files"] = file_entries(run_dir)
+    path.write_text(json.dumps(manifest))
+
+
+def _edit_summary(run_dir: Path, edit: Any) -> None:
+    path = run_dir / "summary.json"
+    summary = json.loads(path.read_text())
+    edit(summary)
+    path.write_text(json.dumps(summary, indent=1))
+
+
+def test_a_pack_that_says_it_was_signed_fails_without_its_signature(
+    tmp_path: Path, key: Path
+) -> None:
+    run_dir = _sealed_run(tmp_path, key)
+    (run_dir / (FILE_NAME + ".sig")).unlink()
+    _reseal(run_dir)
+    found = verify_run(run_dir)  # before: "verified (integrity only)"
+    assert not found.passed
+    assert any("manifest.json.sig: missing, though the pack says it was signed" in p
+               and "summary.json says signed: true" in p for p in found.problems), found.problems
+    # the manifest's own word edited away: the summary still says so
+    manifest = json.loads((run_dir / FILE_NAME).read_text())
+    (run_dir / FILE_NAME).write_text(json.dumps({**manifest, "signed": False}))
+    assert any("summary.json says signed: true" in p for p in verify_run(run_dir).problems)
+    # both edited: the recorded command still holds the key option
+    _edit_summary(run_dir, lambda s: s.update(signed=False,
+                                              command=s["command"] + " --sign-key k"))
+    _reseal(run_dir)
+    found = verify_run(run_dir)
+    assert any("the command summary.json records holds --sign-key" in p
+               for p in found.problems), found.problems
+
+
+def test_a_figure_deleted_from_the_summary_is_a_difference(tmp_path: Path) -> None:
+    run_dir = _sealed_run(tmp_path)
+
+    def drop(summary: dict[str, Any]) -> None:
+        lossy = next(s for s in summary["scenarios"] if s["name"] == "pg-lossy")
+        for figure in ("lost_writes", "writes", "probe_cost"):
+            del lossy[figure]
+
+    _edit_summary(run_dir, drop)
+    _reseal(run_dir)
+    found = verify_run(run_dir)  # before: "identical", the deleted figures "not compared"
+    assert not found.passed
+    for figure in ("lost_writes", "writes", "probe_cost"):
+        assert any(f"summary.json: scenarios[pg-lossy].{figure}: the file says "
+                   '"<absent from the file>"' in p for p in found.problems), found.problems
+    # a pack from an earlier drills: a figure added since is named, not counted; one that
+    # every evidence pack holds is still a difference
+    manifest = json.loads((run_dir / FILE_NAME).read_text())
+    manifest["drills"] = {"version": "0.1.0", "git_commit": "0" * 40, "git_dirty": False}
+    (run_dir / FILE_NAME).write_text(json.dumps(manifest))
+    found = verify_run(run_dir)
+    assert [p for p in found.problems if "<absent" in p and "probe_cost" in p] == []
+    assert any("not compared" in line and "probe_cost" in line for line in found.ok_lines)
+    assert any("scenarios[pg-lossy].lost_writes" in p for p in found.problems)
+    assert any("scenarios[pg-lossy].writes:" in p for p in found.problems)
+
+
+def test_a_scenario_left_out_of_the_summary_is_named(tmp_path: Path) -> None:
+    run_dir = _sealed_run(tmp_path)
+    _edit_summary(run_dir, lambda s: s.update(
+        scenarios=[e for e in s["scenarios"] if e["name"] != "pg-lossy"], planned=["pg-kill"],
+        verdict="pass", exit_code=0))
+    _reseal(run_dir)
+    found = verify_run(run_dir)
+    assert any("pg-lossy/: a scenario of the pack (its journal is there) that summary.json "
+               "leaves out" in p for p in found.problems), found.problems
+
+
+@pytest.mark.parametrize("how", ["unlisted", "empty"])
+def test_a_pack_without_figures_fails(tmp_path: Path, how: str) -> None:
+    run_dir = _sealed_run(tmp_path)
+    if how == "unlisted":
+        (run_dir / "summary.json").unlink()
+        expected = "manifest.json: lists no summary.json"
+    else:
+        _edit_summary(run_dir, lambda s: s.update(scenarios=[]))
+        expected = "summary.json: no scenario"
+    _reseal(run_dir)
+    found = verify_run(run_dir)  # before: verified
+    assert not found.passed
+    assert any(expected in p for p in found.problems), found.problems
+
+
+def test_the_reports_are_written_only_once_the_pack_is_sealed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drills.evidence import pack
+    from drills.report import render_reports
+
+    run_dir = tmp_path / "run"
+    results = [evaluate(make_scenario_dir(run_dir, "pg-kill", lost=0))]
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("version: 1\nscenarios: {}\n")
+    meta = {**META, "plan": {**META["plan"], "path": str(plan),
+                             "sha256": hashlib.sha256(plan.read_bytes()).hexdigest()}}
+    rendered = render_reports(run_dir, results, meta)
+    assert set(rendered.files) == {"index.html", "runbook.md", "summary.json", "junit.xml"}
+    assert not any((run_dir / name).exists() for name in rendered.files)
+
+    def killed(*args: Any) -> None:  # the run dies while sealing, as by SIGKILL
+        raise SystemExit(9)
+
+    monkeypatch.setattr(pack, "build_manifest", killed)
+    with pytest.raises(SystemExit):
+        pack.seal(run_dir, results, meta, plan, None, None, rendered.files)
+    left = {p.name for p in run_dir.iterdir()}
+    assert not left & {"index.html", "runbook.md", "summary.json", "junit.xml",
+                       "report.pdf"}, left
+    monkeypatch.undo()
+    pack.seal(run_dir, results, meta, plan, None, None, rendered.files)
+    assert json.loads((run_dir / "summary.json").read_text())["verdict"] == "pass"
+    assert (run_dir / "report.pdf").read_bytes().startswith(b"%PDF-")  # from the page's bytes
+    assert not list(run_dir.glob("*.tmp"))
+    found = verify_run(run_dir)
+    assert found.passed, found.problems

@@ -1,0 +1,84 @@
+"""The compose preflight asks only for the images of the scenarios selected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drills import kinds
+from drills.errors import UsageError
+from drills.plan import load_plan
+from drills.stack import engine, runtimes
+
+
+class _Images:
+    def __init__(self, present: set[str]) -> None:
+        self.present = present
+
+    def get(self, image: str) -> object:
+        if image not in self.present:
+            raise LookupError(f"No such image: {image}")
+        return object()
+
+
+class _Engine:
+    """A Docker engine holding the PostgreSQL and Redis images only (no Toxiproxy, no app)."""
+
+    def __init__(self) -> None:
+        self.images = _Images({kinds.get("postgres").image(), kinds.get("redis").image()})
+
+    def version(self) -> dict[str, str]:
+        return {"Version": "20.10.24"}
+
+    class networks:  # the SDK's attribute
+        @staticmethod
+        def list(names: Any) -> list[Any]:
+            return []
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def partial_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "client", lambda timeout=10: _Engine())
+    monkeypatch.setattr(engine, "compose_version", lambda: "2.24.0")
+
+
+def test_a_postgres_drill_needs_only_the_postgres_image(partial_engine: None) -> None:
+    plan = load_plan()  # the default plan
+    needed = runtimes.kinds_needed(plan, ["postgres-kill"])
+    assert needed == {"postgres"}
+    assert runtimes.resolve("compose", needed)[0] == "compose"  # before: refused
+    assert runtimes.resolve("auto", needed)[0] == "compose"
+    assert runtimes.kinds_needed(plan, ["postgres-kill", "redis-kill"]) == {"postgres", "redis"}
+
+
+def test_an_app_drill_needs_every_image(partial_engine: None) -> None:
+    plan = load_plan()
+    assert runtimes.kinds_needed(plan, ["postgres-kill", "app-postgres-kill"]) is None
+    with pytest.raises(UsageError, match=r"--runtime compose cannot run: .*"
+                       + kinds.get("toxiproxy").image().replace(".", r"\.")):
+        runtimes.resolve("compose", None)
+    assert runtimes.resolve("auto", None)[0] == "local"
+
+
+def test_a_plan_stack_needs_the_images_of_its_built_in_servers(
+    partial_engine: None, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("""\
+version: 2
+stack:
+  services:
+    db: {kind: postgres}
+scenarios:
+  db-kill:
+    fault: {kill: db}
+    recovery: [{restart: db}]
+    ledger: db
+    targets: {rto: 30s, max_lost_writes: 0}
+""")
+    assert runtimes.kinds_needed(load_plan(plan), ["db-kill"]) == {"postgres"}

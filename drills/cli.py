@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from drills import interrupt
-from drills.config import RunConfig, prepare_out_dir, run_dir_taken
+from drills.config import RunConfig, disk_short, prepare_out_dir, run_dir_taken
 from drills.errors import DrillError, PlanError, UsageError, printable
 from drills.plan import contradictions, load_plan
 from drills.plan.scenario_spec import Source
@@ -115,17 +115,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code == pytest.ExitCode.USAGE_ERROR:
         return EXIT_USAGE
     if not summary.exists():
-        if any(config.run_dir.glob("*/journal.json")):
-            print(f"drill: the run did not seal its evidence pack (pytest exit {int(code)}), "
-                  f"so it wrote no verdict; nothing is verified; its journals are in "
-                  f"{config.run_dir}", file=sys.stderr)
-        else:
-            print(f"drill: no drill ran (pytest exit {int(code)}); nothing is verified",
-                  file=sys.stderr)
+        print(no_verdict(config.out_dir, config.run_dir, int(code)), file=sys.stderr)
         return EXIT_FAILED
     verdict = json.loads(summary.read_text())
     print(f"drill: {verdict['verdict']}; report: {config.run_dir / 'index.html'}")
     return EXIT_OK if verdict["exit_code"] == 0 and code == 0 else EXIT_FAILED
+
+
+def no_verdict(out_dir: Path, run_dir: Path, code: int) -> str:
+    """Why a run ended without a verdict file, as far as can be told."""
+    full = disk_short(out_dir)
+    if full:
+        return (f"drill: the run wrote no verdict: the disk filled up ({out_dir}: {full}); "
+                "nothing is verified; free space and run again")
+    if any(run_dir.glob("*/journal.json")):
+        return (f"drill: the run did not seal its evidence pack (pytest exit {code}), so it "
+                f"wrote no verdict; nothing is verified; its journals are in {run_dir}")
+    return f"drill: no drill ran (pytest exit {code}); nothing is verified"
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import os
 import secrets
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,27 @@ def prepare_out_dir(out_dir: Path) -> None:
         raise UsageError(f"--out {out_dir}: cannot create it ({exc.strerror})") from exc
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise UsageError(f"--out {out_dir}: not writable by this user")
+    low = disk_short(out_dir)
+    if low:
+        raise UsageError(f"--out {out_dir}: {low}; free some space or give an --out on "
+                         "another disk")
+
+
+#: below this much free space a drill would fill the disk mid-run: a minute of full load
+#: writes about 30 MB of op history, plus the read-back, journals, logs and the PDF
+MIN_FREE_BYTES = 256 * 1024 * 1024
+
+
+def disk_short(path: Path) -> str:
+    """Why the disk holding ``path`` is too full for a drill ("" when it is not)."""
+    try:
+        free = shutil.disk_usage(path).free
+    except OSError:
+        return ""
+    if free >= MIN_FREE_BYTES:
+        return ""
+    return (f"the disk holding it has {free / 1e6:.1f} MB free, less than the "
+            f"{MIN_FREE_BYTES // (1024 * 1024)} MiB a drill needs for its records")
 
 
 def run_dir_taken(run_dir: Path) -> UsageError:

@@ -110,3 +110,20 @@ def test_a_run_directory_is_claimed_in_one_step(tmp_path: Path) -> None:
     assert run_dir.is_dir()
     with pytest.raises(UsageError, match="a run with this id is already there"):
         claim_run_dir(run_dir)  # the second of two runs started at once with this id
+
+
+def test_a_disk_too_full_for_a_drill_is_named(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19: a disk with 1 MB free ended a run with "no drill ran"."""
+    from drills import config as config_module
+
+    usage = shutil.disk_usage(tmp_path)
+    assert config_module.disk_short(tmp_path) == ""  # the test machine has room
+    monkeypatch.setattr(config_module.shutil, "disk_usage",
+                        lambda _: usage._replace(free=1_000_000))
+    assert "1.0 MB free" in config_module.disk_short(tmp_path)
+    with pytest.raises(UsageError, match=r"--out .*: the disk holding it has 1\.0 MB free"):
+        config_module.prepare_out_dir(tmp_path / "out")
+    # a disk that fills during the run: said so, not "no drill ran"
+    said = cli.no_verdict(tmp_path, tmp_path / "run", 1)
+    assert "the disk filled up" in said and "no drill ran" not in said

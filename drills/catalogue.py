@@ -34,6 +34,10 @@ class ScenarioInfo:
     #: why the drill loses acknowledged writes by design ("" if it must lose none): the
     #: plan must then state what loss it accepts (docs/measurement.md rule 12)
     loses_by_design: str = ""
+    #: what bounds the RPO on the plan's real schedule: "backup" (every write since the
+    #: last backup: the plan's backup.every), "archive" (WAL not yet archived: the
+    #: archive_timeout_s parameter, continuing base backups taken backup.every), or ""
+    rpo_bound: str = ""
 
 
 CATALOGUE: Mapping[str, ScenarioInfo] = {
@@ -86,7 +90,8 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
                             minimum=0.0, exclusive=False, maximum=86400),
              "jobs": Param(int, 2, "pg_restore -j: parallel restore jobs", minimum=1,
                            exclusive=False, maximum=64)},
-            loses_by_design="every write after the dump's snapshot"
+            loses_by_design="every write after the dump's snapshot",
+            rpo_bound="backup"
         ),
         ScenarioInfo(
             "postgres-restore-wal", "postgres",
@@ -97,7 +102,8 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
                             "loss", minimum=0.0, exclusive=False, maximum=86400),
              "archive_timeout_s": Param(int, 2, "archive_timeout: the longest a committed "
                                         "write waits to be archived", maximum=3600)},
-            loses_by_design="every write not yet archived"
+            loses_by_design="every write not yet archived",
+            rpo_bound="archive"
         ),
         ScenarioInfo(
             "postgres-restore-corrupt", "postgres",
@@ -107,7 +113,8 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             {"gap_s": Param(float, 3.0, "seconds between the end of the base backup and the "
                             "damage", minimum=0.0, exclusive=False, maximum=86400),
              "archive_timeout_s": Param(int, 2, "archive_timeout of the server", maximum=3600)},
-            loses_by_design="every write not yet archived"
+            loses_by_design="every write not yet archived",
+            rpo_bound="archive"
         ),
         ScenarioInfo(
             "postgres-pitr-drop", "postgres",
@@ -125,7 +132,8 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "after the backup are lost by design.",
             {"gap_s": Param(float, 2.0, "seconds between the end of the backup and the fault",
                             minimum=0.0, exclusive=False, maximum=86400)},
-            loses_by_design="every write after the RDB backup"
+            loses_by_design="every write after the RDB backup",
+            rpo_bound="backup"
         ),
         ScenarioInfo(
             "redis-flushall-aof", "redis",
@@ -140,7 +148,8 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "RDB into a new server (AOF off for the first start), then turn AOF back on.",
             {"gap_s": Param(float, 2.0, "seconds between the end of the backup and the fault",
                             minimum=0.0, exclusive=False, maximum=86400)},
-            loses_by_design="every write after the RDB backup"
+            loses_by_design="every write after the RDB backup",
+            rpo_bound="backup"
         ),
         ScenarioInfo(
             "redis-restore-aof", "redis",
@@ -148,7 +157,8 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "server and its data volume are lost. The copy put in place; the AOF replayed.",
             {"gap_s": Param(float, 2.0, "seconds between the end of the backup and the fault",
                             minimum=0.0, exclusive=False, maximum=86400)},
-            loses_by_design="every write after the AOF copy"
+            loses_by_design="every write after the AOF copy",
+            rpo_bound="backup"
         ),
         ScenarioInfo(
             "app-postgres-kill", "app",

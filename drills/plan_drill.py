@@ -6,8 +6,9 @@ The order is the one ``drill check`` prints (drills.plan.preview):
    servers on the run's runtime;
 2. load into drills' write ledger in the ledger service, probed with every service's
    health check;
-3. the backups the recovery will restore, each job taken once, and the fault its
-   compressed interval after the backup started: the worst moment of its schedule;
+3. the backups the recovery will restore, each job taken once (and, with ``verify:
+   restore``, rehearsed into a scratch server: drills.procedures.rehearsal), and the fault
+   its compressed interval after the backup started: the worst moment of its schedule;
 4. the fault, detection, each recovery step in order (procedures, built-in steps, and
    manual steps that take no time here but count in the RTO), the wait for the service;
 5. the plan's checks, the hold, and the read-back of the ledger.
@@ -39,6 +40,7 @@ from drills.plan.scenario_spec import FaultAction, StepAction
 from drills.plan.stack_spec import HealthCheck, StackSpec
 from drills.plan_checks import run_check
 from drills.procedures.context import ProcedureContext, ServiceAccess
+from drills.procedures.rehearsal import rehearse, tables_now
 from drills.procedures.steps import ProcedureBackup, ProcedureFault, RunProcedure
 from drills.recovery.provision import Provision
 from drills.recovery.restart import Restart
@@ -211,8 +213,12 @@ def _drill(drill: Drill, plan: Plan, scenario: ScenarioPlan, stack: Stack,
             assert job.procedure is not None  # built-in methods: refused by refuse_blocking
             method = ProcedureBackup(services[job.service], job,
                                      plan.procedures[job.procedure], ctx, backups_root)
+            # verify: restore judges the rows of tables that did not change during the backup
+            before = tables_now(services[job.service]) if job.rehearse else None
             started = time.monotonic()
             drill.backup(method)
+            if job.rehearse is not None:  # restored into a scratch server, before the fault
+                rehearse(drill, plan, job, ctx, env, before)
             # the compressed schedule: the next backup would be due this long after the start
             due = max(due or 0.0, started + job.compressed_to_s)
         if due is not None and due > time.monotonic():

@@ -59,6 +59,9 @@ class ServiceKind(ABC):
     backup_methods: ClassVar[tuple[str, ...]] = ()
     #: the check of a plan that queries it: ``sql`` or ``redis``
     check_language: ClassVar[str | None] = None
+    #: a backup job of this kind can be rehearsed (``verify: restore``): restored into a
+    #: scratch server before the fault (drills.procedures.rehearsal)
+    rehearses_restore: ClassVar[bool] = False
 
     def plan_settings(self, name: str, stack: Mapping[str, str]) -> ServiceSettings:
         """The settings of a built-in server a plan asks for, given the stack's kinds.

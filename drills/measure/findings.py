@@ -127,6 +127,23 @@ CATALOGUE: dict[str, FindingKind] = {
             "scenario's records; fix the procedure (or what it depends on) and drill again.",
         ),
         FindingKind(
+            "BACKUP_FAILED", Severity.CRITICAL,
+            "The team's backup procedure exited non-zero, could not start, or was killed at "
+            "its timeout: the backup did not happen, so a restore would find only an older "
+            "one (or none). Its error and the last lines of its log are in the verdict "
+            "table, the whole log with the scenario's records (logs/); fix the command "
+            "(credentials, paths, free space, a timeout too short for the data) and drill "
+            "again.",
+        ),
+        FindingKind(
+            "SETUP_FAILED", Severity.ERROR,
+            "A setup procedure of the plan (stack.setup: migrations, the team's data) exited "
+            "non-zero, could not start, or was killed at its timeout, so the drill stopped "
+            "before any load. A new environment built from the runbook would stop there too. "
+            "Its error and the last lines of its log are in the verdict table, the whole log "
+            "with the scenario's records (logs/); fix it and drill again.",
+        ),
+        FindingKind(
             "BACKUP_UNUSABLE", Severity.CRITICAL,
             "The backup's own tool (pg_restore --list, pg_verifybackup, redis-check-rdb) "
             "rejected it right after it was taken: a restore from it would fail or restore "
@@ -145,6 +162,15 @@ CATALOGUE: dict[str, FindingKind] = {
             "backup leaves it out (pg_dump -t/-T/-n, a schema the backup user cannot read) or "
             "the restore skipped it (an error it ignored, a missing role): read the restore's "
             "log and the backup command, then drill again.",
+        ),
+        FindingKind(
+            "REHEARSAL_FAILED", Severity.CRITICAL,
+            "The backup, restored into a scratch server before the fault by the plan's own "
+            "restore procedure (verify: restore), did not come back whole: the procedure "
+            "failed (a role or extension the dump needs, a wrong flag), a check of the plan "
+            "failed there, or a table of the backup was missing or short. The real restore "
+            "would do the same: read the rehearsal's log (logs/rehearsal-*.log), fix the "
+            "backup or the restore, and drill again.",
         ),
         FindingKind(
             "PITR_OVERSHOT", Severity.CRITICAL,

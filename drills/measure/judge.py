@@ -13,11 +13,13 @@ from drills.measure.checker import WriteCheck
 from drills.measure.findings import Finding
 from drills.measure.loss import LossClasses, LossJudge, classify
 from drills.measure.plan_targets import check_rows, phase_rows, phase_times, stated_manual_s
+from drills.measure.rehearsal import rehearsal_rows
 from drills.measure.restore import BackupTaken, Restore, RestoreScan, calibrate
 from drills.measure.rpo import Rpo
 from drills.measure.rto import Rto, probe_passed
 from drills.measure.service_levels import PhaseLevels
 from drills.measure.sources import Sources
+from drills.measure.step_failures import failed_steps
 from drills.measure.tables import table_rows
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s
 from drills.plan import ProbeSpec
@@ -67,6 +69,7 @@ class Judge:
         rows.extend(check_rows(self.ev.steps, self.findings, [*loss_rows, integrity],
                                planned, self.stopped_early()))
         rows.extend(self.calibration_checks())
+        rows.extend(failed_steps(self.ev.steps, self.findings))  # setup, backup procedures
         failed = self.failed_recovery()
         if failed is not None:
             rows.append(failed)
@@ -262,6 +265,7 @@ class Judge:
         """Each backup verified; the restored data complete; a PITR on its target."""
         self.backups, self.restore = backups, restore
         rows = [self.backup_verified(b) for b in backups]
+        rows.extend(rehearsal_rows(self.ev.steps, self.findings))  # verify: restore
         rows.extend(table_rows(self.ev.concluded, self.findings))
         restoring = [s for s in self.ev.steps if s.category == Category.RECOVERY
                      and "restored_from" in s.data]

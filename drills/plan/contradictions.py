@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from drills.catalogue import CATALOGUE
+from drills.plan.chains import worst_case
 from drills.plan.model import Plan, ScenarioPlan
-from drills.plan.procedure_spec import needs_arg, placeholders
+from drills.plan.procedure_spec import BackupJob, needs_arg, placeholders
 from drills.plan.scenario_spec import FaultAction, Source, StepAction
 from drills.plan.spans import span
 
@@ -68,6 +70,9 @@ def find(plan: Plan) -> list[Contradiction]:
     for name in steps:
         found += [replace(c, scenarios=(name,))
                   for c in _scenario(plan, name, plan.scenarios[name])]
+    for name, scenario in plan.scenarios.items():
+        if scenario.source is Source.BUILTIN:
+            found += [replace(c, scenarios=(name,)) for c in _builtin(name, scenario)]
     for i, setup in enumerate(plan.stack.setup if plan.stack else ()):
         if setup not in plan.procedures:
             found.append(Contradiction(
@@ -81,6 +86,46 @@ def find(plan: Plan) -> list[Contradiction]:
                 f"{span(job.every_s)}: for part of each interval no backup exists at all",
                 blocking=False))
     return found
+
+
+def builtin_chain(scenario: ScenarioPlan) -> dict[str, BackupJob]:
+    """A built-in drill's backups on the plan's real schedule, as a chain of jobs.
+
+    The same reading as a team's plan: a dump (or RDB, or AOF copy) every ``backup.every``;
+    WAL archiving as a link continuing the base backups, every ``archive_timeout_s``.
+    """
+    info = CATALOGUE[scenario.catalogue_name]
+    every = scenario.backup.every_s if scenario.backup else None
+    service = info.kind
+    if info.rpo_bound == "backup" and every is not None:
+        return {"backup": BackupJob("backup", service, "built-in", None, every)}
+    if info.rpo_bound == "archive":
+        archive = float(scenario.params.get("archive_timeout_s") or 0.0)
+        jobs = {"wal": BackupJob("wal", service, None, None, archive,
+                                 base="base" if every is not None else None)}
+        if every is not None:
+            jobs["base"] = BackupJob("base", service, "built-in", None, every)
+        return jobs
+    return {}
+
+
+def _builtin(name: str, scenario: ScenarioPlan) -> list[Contradiction]:
+    """What a built-in drill's plan cannot hold on its real schedule."""
+    rpo = scenario.targets.rpo_s
+    jobs = builtin_chain(scenario)
+    if rpo is None or not jobs:
+        return []
+    finest = "wal" if "wal" in jobs else "backup"
+    worst = worst_case(jobs, finest)
+    if not worst.misses(rpo):
+        return []
+    what = "WAL archived" if finest == "wal" else "backup taken"
+    return [Contradiction(
+        f"scenarios.{name}.targets.rpo",
+        f"RPO {span(rpo)}, but on the plan's real schedule ({what} {worst.arithmetic()}) a "
+        "loss just before the next one loses everything since the last"
+        + (f": more than {span(worst.every_s)}" if worst.lag_s is None else ""),
+        blocking=False)]
 
 
 def _scenario(plan: Plan, name: str, scenario: ScenarioPlan) -> list[Contradiction]:
@@ -138,12 +183,29 @@ def _scenario(plan: Plan, name: str, scenario: ScenarioPlan) -> list[Contradicti
                     f"does not exist; `backups` has: {', '.join(plan.backups) or 'none'}",
                     blocking=True))
             continue
-        if targets.rpo_s is not None and targets.rpo_s < job.every_s:
+        if not job.taken:
+            found.append(Contradiction(
+                f"{key}.recovery", f"restores the latest backup of job {job_name}, a link "
+                f"that continues {job.base} and that the drill does not take (the server "
+                f"keeps it): name {{latest:{job.base}}} and let the restore replay the link",
+                blocking=True))
+            continue
+        worst = worst_case(plan.backups, job_name)
+        if targets.rpo_s is not None and worst.misses(targets.rpo_s):
             found.append(Contradiction(
                 f"{key}.targets.rpo",
                 f"RPO {span(targets.rpo_s)}, but the recovery restores backup job {job_name}, "
                 f"taken every {span(job.every_s)}: a loss just before the next backup loses "
-                f"up to {span(job.every_s)} of writes, plus the time the backup takes",
+                f"up to {worst.arithmetic()}"
+                + (f": more than {span(worst.every_s)}" if worst.lag_s is None
+                   else f" = {span(worst.bound_s)}"), blocking=False))
+        if (job.retention_s is not None and targets.phases.get("detection") is not None
+                and targets.phases["detection"] >= job.retention_s):
+            found.append(Contradiction(
+                f"{key}.targets.phases.detection",
+                f"detection may take up to {span(targets.phases['detection'])}, but backups "
+                f"of job {job_name} are kept only {span(job.retention_s)}: a loss detected "
+                "that late is restored from a backup that no longer holds the data",
                 blocking=False))
         if targets.max_lost_writes == 0:
             found.append(Contradiction(
@@ -152,19 +214,28 @@ def _scenario(plan: Plan, name: str, scenario: ScenarioPlan) -> list[Contradicti
                 f"{span(job.every_s)}): every write acknowledged after the backup is lost by "
                 "design", blocking=False))
     manual = scenario.stated_manual_s()
-    if targets.rto_s is not None and manual > targets.rto_s:
+    if targets.rto_s is not None and manual and manual >= targets.rto_s:
         found.append(Contradiction(
             f"{key}.targets.rto",
-            f"RTO {span(targets.rto_s)}, but its manual steps alone state {span(manual)}",
+            f"RTO {span(targets.rto_s)}, but its manual steps alone state {span(manual)}, "
+            "leaving nothing for detection, the measured steps and verification",
             blocking=False))
     for phase, limit in targets.phases.items():
         stated = sum(s.takes_s or 0.0 for s in scenario.recovery
                      if not s.measured and s.phase.value == phase)
-        if stated > limit:
+        if stated and stated >= limit:
             found.append(Contradiction(
                 f"{key}.targets.phases.{phase}",
                 f"{phase} limit {span(limit)}, but its manual steps in that phase state "
                 f"{span(stated)}", blocking=False))
+    limits = sum(targets.phases.values())
+    if targets.rto_s is not None and len(targets.phases) > 1 and limits > targets.rto_s:
+        found.append(Contradiction(
+            f"{key}.targets.phases",
+            "the phase limits add up to " + " + ".join(
+                f"{p} {span(v)}" for p, v in targets.phases.items())
+            + f" = {span(limits)}, more than the RTO {span(targets.rto_s)}: each phase may "
+            "keep its limit and the recovery still miss the RTO", blocking=False))
     if (scenario.fault and scenario.fault.action is FaultAction.FREEZE
             and targets.rto_s is not None and scenario.fault.for_s is not None
             and scenario.fault.for_s > targets.rto_s):

@@ -87,8 +87,32 @@ class BackupJob:
     #: the interval the drill uses instead of ``every_s``: the fault comes this long after
     #: the backup started, the worst moment of a compressed schedule
     compressed_to_s: float = 10.0
+    #: ``verify: restore``: the procedure restoring this job (the one naming
+    #: ``{latest:JOB}``), rehearsed into a scratch server before the fault
+    #: (drills.procedures.rehearsal); None: no rehearsal
+    rehearse: str | None = None
+    #: the job this one continues (``base: JOB``): WAL archived between base backups,
+    #: incrementals after a full, a log shipped after a dump (drills.plan.chains)
+    base: str | None = None
+    #: how late a write reaches this link after its interval (``lag``: the archive's copy
+    #: time, replication lag); None: the backup's own duration, known only once taken
+    lag_s: float | None = None
+
+    @property
+    def taken(self) -> bool:
+        """Whether the drill takes this job itself (a method or a procedure).
+
+        If not, it is a continuous link the team's server keeps (WAL archiving by
+        archive_command).
+        """
+        return self.method is not None or self.procedure is not None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "service": self.service, "method": self.method,
-                "procedure": self.procedure, "every_s": self.every_s, "at": self.at,
-                "retention_s": self.retention_s, "compressed_to_s": self.compressed_to_s}
+        out = {"name": self.name, "service": self.service, "method": self.method,
+               "procedure": self.procedure, "every_s": self.every_s, "at": self.at,
+               "retention_s": self.retention_s, "compressed_to_s": self.compressed_to_s}
+        if self.rehearse is not None:  # only then: other plans' records keep their digest
+            out.update(verify="restore", rehearse=self.rehearse)
+        if self.base is not None:
+            out.update(base=self.base, lag_s=self.lag_s)
+        return out

@@ -309,26 +309,57 @@ class StackSectionsReader(PlanReader):
             return {}
         if not isinstance(raw, dict):
             raise self.fail("backups", "must map backup job names to their schedule and method")
-        return {self.item_name(n, f"backups.{shown(n)}"): self.backup_job(n, b, stack,
+        jobs = {self.item_name(n, f"backups.{shown(n)}"): self.backup_job(n, b, stack,
                                                                            procedures)
                 for n, b in raw.items()}
+        for name, job in jobs.items():
+            self.chain_link(name, job, jobs)
+        return jobs
+
+    def chain_link(self, name: str, job: BackupJob, jobs: dict[str, BackupJob]) -> None:
+        """``base: JOB`` names another job of the same service, and no chain loops."""
+        if job.base is None:
+            if job.lag_s is not None:
+                raise self.fail(f"backups.{name}.lag", "only a link that continues another "
+                                "job (base: JOB) has a lag; a backup's own duration is "
+                                "measured when the drill takes it")
+            return
+        key = f"backups.{name}.base"
+        base = jobs.get(job.base)
+        if base is None:
+            raise self.fail(key, f"{job.base} is not a backup job; `backups` has: "
+                            f"{', '.join(n for n in jobs if n != name)}")
+        if base.service != job.service:
+            raise self.fail(key, f"{job.base} backs up {base.service}, {name} backs up "
+                            f"{job.service}: a chain continues backups of one service")
+        seen = [name]
+        while base is not None and base.base is not None:
+            if base.name in seen:
+                raise self.fail(key, "the chain loops: " + " -> ".join([*seen, base.name]))
+            seen.append(base.name)
+            base = jobs.get(base.base)
 
     def backup_job(self, name: str, raw: Any, stack: StackSpec | None,
                    procedures: dict[str, Procedure]) -> BackupJob:
         key = f"backups.{name}"
         entry = self.mapping(raw, key, ("service", "method", "procedure", "every", "at",
-                                        "retention", "compressed_to"))
+                                        "retention", "compressed_to", "verify", "base", "lag"))
         service = self.service_ref(entry.get("service"), f"{key}.service", stack)
         assert stack is not None
         kind = stack.services[service].kind
         known = kinds.find(kind)
         methods = known.backup_methods if known is not None else ()
-        if ("method" in entry) == ("procedure" in entry):
+        continuous = "base" in entry and "method" not in entry and "procedure" not in entry
+        if ("method" in entry) == ("procedure" in entry) and not continuous:
             raise self.fail(key, "give exactly one of method (built in, for this "
                             f"{kind} service: {', '.join(methods) or 'none'}) or "
-                            "procedure (the name of your own backup command)")
+                            "procedure (the name of your own backup command); a link that "
+                            "continues another job (base: JOB), such as WAL archiving by the "
+                            "server itself, may have neither")
         method = procedure = None
-        if "method" in entry:
+        if continuous:
+            pass  # kept by the team's server (archive_command, log shipping): not taken
+        elif "method" in entry:
             method = entry["method"]
             if method not in methods:
                 raise self.fail(f"{key}.method", f"{shown(method)}: for a {kind} service use "
@@ -361,4 +392,28 @@ class StackSectionsReader(PlanReader):
             retention_s=(self.duration(entry["retention"], f"{key}.retention", positive=True)
                          if "retention" in entry else None),
             compressed_to_s=compressed,
+            rehearse=(self.rehearsed(name, entry["verify"], kind, procedures)
+                      if "verify" in entry else None),
+            base=(self.item_name(entry["base"], f"{key}.base") if "base" in entry else None),
+            lag_s=(self.duration(entry["lag"], f"{key}.lag") if "lag" in entry else None),
         )
+
+    def rehearsed(self, job: str, raw: Any, kind: str,
+                  procedures: dict[str, Procedure]) -> str:
+        """``verify: restore``: the one procedure restoring ``job``, rehearsed before the fault."""
+        key = f"backups.{job}.verify"
+        if raw != "restore":
+            raise self.fail(key, f"{shown(raw)}: the only value is restore (the backup "
+                            "restored into a scratch server before the fault, the plan's "
+                            "checks run there)")
+        known = kinds.find(kind)
+        if known is None or not known.rehearses_restore:
+            raise self.fail(key, f"a restore rehearsal is for postgres services for now; "
+                            f"backups.{job}.service is a {kind} service")
+        names = [n for n, p in procedures.items() if job in p.backup_jobs()]
+        if len(names) != 1:
+            which = (f"procedures {', '.join(names)} all name {{latest:{job}}}: keep one"
+                     if names else f"no procedure names {{latest:{job}}}")
+            raise self.fail(key, f"restore rehearses the procedure that restores job {job} "
+                            f"(the one naming {{latest:{job}}}); {which}")
+        return names[0]

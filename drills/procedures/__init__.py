@@ -5,4 +5,5 @@ context.py   what a command is given: its placeholders filled, its environment (
 runner.py    running one: argv, working directory, timeout, its own process group killed
              at the timeout, at teardown or on Ctrl-C; output saved, secrets redacted
 steps.py     a command as a fault, a recovery step, or a backup method
+rehearsal.py a backup job's restore rehearsed into a scratch server (verify: restore)
 """

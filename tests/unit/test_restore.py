@@ -210,7 +210,8 @@ def test_find_last_command_cuts_exactly_one_resp_record() -> None:
 def test_dataset_sizes(tmp_path: Path, text: str, bytes_: int) -> None:
     path = tmp_path / "plan.yaml"
     path.write_text(f"defaults: {{dataset: {text!r}}}\nscenarios:\n  postgres-restore-dump:\n"
-                    "    backup: {every: 24h, production_size: 2TB}\n    targets: {rto: 30m, rpo: 1d}\n")
+                    "    backup: {every: 24h, production_size: 2TB}\n"
+                    "    targets: {rto: 30m, rpo: 1d}\n")
     scenario = load_plan(path).scenario("postgres-restore-dump")
     assert scenario.dataset_bytes == bytes_
     assert scenario.backup is not None and scenario.backup.every_s == 86400

@@ -4,6 +4,7 @@ settings.py   PostgresSettings
 local.py      LocalPostgres: initdb with data checksums, supervised postmaster
 compose.py    the service from the ``postgres`` template of docker-compose.drill.yml
 store.py      psycopg: the workload table, probe, read-back, identity (imported lazily)
+scratch.py    a scratch local server for a backup job's restore rehearsal (verify: restore)
 image/        the offline image drills/postgres:15 (drills/images/build.sh)
 """
 
@@ -27,6 +28,7 @@ class PostgresKind(ServiceKind):
     reach_needs = ("user", "database")
     backup_methods = ("pg_dump", "base_backup")
     check_language = "sql"
+    rehearses_restore = True
     def override_args(self, overrides: Mapping[str, str]) -> list[str]:
         return [arg for key, value in overrides.items() for arg in ("-c", f"{key}={value}")]
 

@@ -35,7 +35,7 @@ from drills.backup import Backup, BackupMethod
 from drills.clock import Instant
 from drills.datastore import LedgerGone, Probe, store_for
 from drills.environment import host_facts
-from drills.errors import BackupError, DrillError, RecoveryError
+from drills.errors import BackupError, DrillError, ProcedureFailed, RecoveryError
 from drills.faults.base import Fault
 from drills.health import HealthyProbe
 from drills.history import DrillClock
@@ -47,6 +47,7 @@ from drills.measure.tables import (
     INVENTORY_BEFORE_FAULT,
 )
 from drills.plan import Plan, ScenarioPlan
+from drills.plan.contradictions import gaps, target_of
 from drills.plan.stack_spec import HealthCheck
 from drills.probe import SteadyStateProbe
 from drills.readback import readback_meta, write_rows
@@ -108,6 +109,11 @@ class Drill:
             # every op history's times are put on this clock (drills.history.clocks)
             "clock": DrillClock.now().to_dict(),
         }
+        for gap, accepted in gaps(plan, scenario.name):
+            # what the plan cannot hold on its real schedule: a row of this drill's verdict
+            self.timeline.record(EventKind.PLAN_GAP, f"plan gap: {gap.key}", key=gap.key,
+                                 target=target_of(gap), message=gap.message,
+                                 accepted=accepted.to_dict() if accepted else None)
 
     # -- building blocks, in runbook order ------------------------------------------
 
@@ -252,7 +258,9 @@ class Drill:
         """Take a backup from the live stack and verify it at once, both on the timeline.
 
         A backup its own tool finds unusable stops the drill (BackupError): no restore is
-        tried from it, and the result says so (BACKUP_UNUSABLE). One whose content could not
+        tried from it, and the result says so (BACKUP_UNUSABLE). A team's backup procedure
+        that fails stops it too, the procedure's outcome and log tail on the step
+        (BACKUP_FAILED). One whose content could not
         be verified (``ok`` None: a format drills does not check, a tool missing) does not:
         the restore judges it, and its row says "could not verify", never "pass".
         """
@@ -261,7 +269,11 @@ class Drill:
         name = f"{method.label}-{self._backups}"
         with self.timeline.step(f"back up {method.service.name} ({name})", Category.BACKUP,
                                 service=method.service.name, method=method.method) as extra:
-            made = method.take(name)
+            try:
+                made = method.take(name)
+            except ProcedureFailed as exc:  # the team's backup procedure: the backup did not
+                extra.update(exc.facts)     # happen (BACKUP_FAILED, drills.measure.step_failures)
+                raise
             extra.update(made.to_dict())
         with self.timeline.step(f"verify {name}", Category.BACKUP, backup=name,
                                 service=method.service.name) as extra:
@@ -340,6 +352,76 @@ class Drill:
                              category=str(Category.RECOVERY), ok=True, phase="detect",
                              mechanism=how[:400])
 
+    def detect_by(self, watch: Callable[[], str | None], what: str, every_s: float) -> None:
+        """Detection by the plan's monitor, polled from the end of the fault.
+
+        ``watch`` runs every ``every_s``; the damage is detected when it first says what is
+        wrong.
+
+        For damage the steady-state probe cannot see (an accidental DELETE behind a
+        shallow health check). Nothing found within the recovery timeout: nothing to
+        detect, and the RTO cannot be judged (drills.measure.judge).
+        """
+        if self._fault_end is None:
+            raise DrillError("detect_by() needs fault() first")
+        timeout = self.scenario.recovery_timeout_s
+        self._set_phase("detect")
+        name = "detect the disaster"
+        begin = self._fault_end
+        self.timeline.record(EventKind.STEP_START, name, at=begin, category=str(Category.RECOVERY))
+        deadline = time.monotonic() + timeout
+        while True:
+            polled = Instant.now()
+            wrong = watch()
+            if wrong is not None:
+                self.timeline.record(EventKind.STEP_END, name, at=polled,
+                                     category=str(Category.RECOVERY), ok=True, phase="detect",
+                                     mechanism=f"the monitor failed: {what}: {wrong}"[:400],
+                                     resolution_s=every_s)
+                return
+            if time.monotonic() >= deadline:
+                break
+            self._sleep(min(every_s, max(0.0, deadline - time.monotonic())))
+        self.timeline.record(EventKind.STEP_END, name, category=str(Category.RECOVERY),
+                             ok=False, error="nothing failed", undetected=True)
+        raise RecoveryError(f"the monitor ({what}) did not fail within {timeout:g} s of the "
+                            "fault: nothing to detect")
+
+    def detect_manual(self, what: str, stated_s: float) -> None:
+        """Detection by a person, as the plan states it: on the timeline, not measured."""
+        self._set_phase("detect")
+        at = self._fault_end or Instant.now()
+        name = "detect the disaster"
+        self.timeline.record(EventKind.STEP_START, name, at=at, category=str(Category.RECOVERY))
+        self.timeline.record(EventKind.STEP_END, name, at=at, category=str(Category.RECOVERY),
+                             ok=True, manual=True, stated_s=stated_s, phase="detect",
+                             mechanism=f"a person: {what} (stated, not measured)"[:400])
+
+    def verify_by(self, watch: Callable[[], str | None], what: str, every_s: float) -> None:
+        """After recovery, poll the monitor until it passes again (counted in the RTO).
+
+        A restore is done when the data is back, not when the service answers.
+        """
+        self._set_phase("verify")
+        last = ""
+
+        def until_passing() -> Action:
+            nonlocal last
+            deadline = time.monotonic() + self.scenario.recovery_timeout_s
+            while True:
+                wrong = watch()
+                if wrong is None:
+                    return Action(f"the monitor passes again: {what}", Instant.now())
+                last = wrong
+                if time.monotonic() >= deadline:
+                    raise RecoveryError(f"the monitor ({what}) still fails "
+                                        f"{self.scenario.recovery_timeout_s:g} s after the "
+                                        f"recovery: {last}")
+                self._sleep(every_s)
+
+        self._act("verify: the monitor passes again", Category.RECOVERY, None, until_passing)
+        self._recovered_at = time.monotonic()
+
     def calibrate_backup(self) -> None:
         """Declare that this drill's loss is exactly its restore's.
 
@@ -363,8 +445,11 @@ class Drill:
         except BaseException as exc:
             self.timeline.record(EventKind.STEP_START, name, at=asked, category=str(category),
                                  **where)
+            # a team's procedure that failed: its command, outcome and log tail (the verdict
+            # quotes them: drills.measure.step_failures)
+            facts = exc.facts if isinstance(exc, ProcedureFailed) else {}
             self.timeline.record(EventKind.STEP_END, name, category=str(category), ok=False,
-                                 error=f"{type(exc).__name__}: {exc}")
+                                 error=f"{type(exc).__name__}: {exc}", **facts)
             raise
         effect_starts = category in (Category.FAULT, Category.REVERT)
         self.timeline.record(EventKind.STEP_START, name, at=done.at if effect_starts else asked,

@@ -11,6 +11,9 @@
     │   └── CapabilityMissing  the fault's target cannot do what the fault needs (refused
     │                          when the fault is built, before anything is injected)
     ├── RecoveryError          a recovery step failed
+    │   └── RecoveryProcedureFailed   the team's procedure in it failed (with its facts)
+    ├── BackupError            a backup could not be taken, or its own tool found it unusable
+    │   └── BackupProcedureFailed     the team's backup procedure failed (with its facts)
     ├── WorkloadError          the load generator failed to start or died
     └── HistoryError           an op history or journal file cannot be read
 
@@ -22,7 +25,9 @@ terminal control sequences through an error message.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -110,6 +115,27 @@ class RecoveryError(DrillError):
 
 class BackupError(DrillError):
     """A backup could not be taken, or its own tool found it unusable."""
+
+
+class ProcedureFailed(DrillError):
+    """A team's procedure exited non-zero, was killed at its timeout, or could not start.
+
+    ``facts`` go on the failed step of the timeline (the procedure, its command, its
+    outcome, the last lines of its log), so the verdict can quote them
+    (drills.measure.step_failures).
+    """
+
+    def __init__(self, message: str, facts: Mapping[str, Any]) -> None:
+        super().__init__(message)
+        self.facts: dict[str, Any] = dict(facts)
+
+
+class RecoveryProcedureFailed(ProcedureFailed, RecoveryError):
+    """The team's procedure run as a recovery or setup step failed."""
+
+
+class BackupProcedureFailed(ProcedureFailed, BackupError):
+    """The team's backup procedure failed: the backup did not happen."""
 
 
 class WorkloadError(DrillError):

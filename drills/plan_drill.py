@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
@@ -33,10 +33,11 @@ from drills.errors import DrillError, StackError, UsageError
 from drills.faults.base import Fault
 from drills.faults.data import LoseData
 from drills.faults.process import Freeze, Kill
+from drills.measure.verdict import Verdict
 from drills.plan.contradictions import find, restored_jobs
 from drills.plan.interpolate import expand
 from drills.plan.model import Plan, ScenarioPlan
-from drills.plan.scenario_spec import FaultAction, StepAction
+from drills.plan.scenario_spec import DetectSpec, FaultAction, StepAction
 from drills.plan.stack_spec import HealthCheck, StackSpec
 from drills.plan_checks import run_check
 from drills.procedures.context import ProcedureContext, ServiceAccess
@@ -167,6 +168,23 @@ def _shown(text: str, env: Mapping[str, str]) -> str:
         return text
 
 
+def _monitor(detect: DetectSpec, services: Mapping[str, Service], ctx: ProcedureContext,
+             ledger: str, env: Mapping[str, str]) -> Callable[[], str | None] | None:
+    """The plan's monitor as a poll: None while it passes, else what it saw."""
+    check = detect.monitor
+    if check is None:
+        return None
+    if check.url is not None:
+        check = replace(check, url=ctx.fill(check.url, "detect.monitor"))
+    spec = check
+
+    def poll() -> str | None:
+        verdict, detail, _ = run_check(spec, services, ledger, env)
+        return None if verdict == Verdict.PASS else f"{verdict}: {detail}"
+
+    return poll
+
+
 def run_plan_scenario(drill: Drill) -> None:
     """Run the drill's scenario as its plan spells it out."""
     plan, scenario = drill.plan, drill.scenario
@@ -228,7 +246,14 @@ def _drill(drill: Drill, plan: Plan, scenario: ScenarioPlan, stack: Stack,
             if scenario.fault.action is FaultAction.FREEZE:
                 assert scenario.fault.for_s is not None
                 drill.wait(scenario.fault.for_s, "frozen")
-        drill.detect()
+        detect = scenario.detect
+        monitor = _monitor(detect, services, ctx, scenario.ledger, env) if detect else None
+        if detect is not None and detect.monitor is not None and monitor is not None:
+            drill.detect_by(monitor, _shown(detect.monitor.describe(), env), detect.every_s)
+        elif detect is not None and detect.manual is not None:
+            drill.detect_manual(detect.manual, float(detect.takes_s or 0.0))
+        else:
+            drill.detect()
         for step in scenario.recovery:
             phase = step.phase.value
             match step.action:
@@ -242,6 +267,8 @@ def _drill(drill: Drill, plan: Plan, scenario: ScenarioPlan, stack: Stack,
                     drill.recover(RunProcedure(plan.procedures[step.target], ctx), phase)
                 case StepAction.RESTORE:  # refused by refuse_blocking
                     raise AssertionError(step)
+        if detect is not None and detect.monitor is not None and monitor is not None:
+            drill.verify_by(monitor, _shown(detect.monitor.describe(), env), detect.every_s)
         drill.wait_for_service()
         for i, check in enumerate(scenario.checks):
             if check.url is not None:

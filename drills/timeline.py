@@ -34,6 +34,8 @@ class EventKind(StrEnum):
     NOTE = "note"
     #: a data store's tables and their row counts (drills.measure.tables)
     INVENTORY = "inventory"
+    #: a target the plan cannot hold on its real schedule (drills.measure.plan_gaps)
+    PLAN_GAP = "plan.gap"
 
 
 class Category(StrEnum):

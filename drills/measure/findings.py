@@ -31,6 +31,13 @@ CATALOGUE: dict[str, FindingKind] = {
     k.code: k
     for k in (
         FindingKind(
+            "PLAN_MISSES_TARGET", Severity.ERROR,
+            "The plan cannot hold this target on its real schedule, whatever the drill "
+            "measured in compressed time (a daily dump against an RPO of hours, manual steps "
+            "as long as the RTO). Change the schedule or the target, or accept the gap in the "
+            "plan with a reason, who signed it off and until when (accept:).",
+        ),
+        FindingKind(
             "RTO_EXCEEDED", Severity.ERROR,
             "The service answered correctly later than the plan allows. Look at the longest "
             "RTO phase: detection (monitoring, restart policy), a recovery step, or verification.",

@@ -12,14 +12,21 @@ from typing import Any
 from drills.measure.checker import WriteCheck
 from drills.measure.findings import Finding
 from drills.measure.loss import LossClasses, LossJudge, classify
-from drills.measure.plan_targets import check_rows, phase_rows, phase_times, stated_manual_s
+from drills.measure.plan_gaps import gap_rows
+from drills.measure.plan_targets import (
+    DETECT_STEP,
+    check_rows,
+    phase_rows,
+    phase_times,
+    stated_manual_s,
+)
 from drills.measure.rehearsal import rehearsal_rows
 from drills.measure.restore import BackupTaken, Restore, RestoreScan, calibrate
 from drills.measure.rpo import Rpo
 from drills.measure.rto import Rto, probe_passed
 from drills.measure.service_levels import PhaseLevels
 from drills.measure.sources import Sources
-from drills.measure.step_failures import failed_steps
+from drills.measure.step_failures import failed_steps, unexplained
 from drills.measure.tables import table_rows
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s
 from drills.plan import ProbeSpec
@@ -61,20 +68,26 @@ class Judge:
         if targets.get("p99_latency_s") is not None:
             rows.append(self.latency_check(float(targets["p99_latency_s"])))
         if targets.get("phases") and self.fault is not None:
-            times = phase_times(self.ev.steps, self.rto, self.fault.start.mono)
-            rows.extend(phase_rows(targets["phases"], times, self.findings))
+            undetected = self.undetected()
+            if undetected:
+                rows.extend(self.cnv(f"phase.{p}", f"RTO phase: {p}", f"<= {fmt_s(limit)}",
+                                     undetected, limit) for p, limit in targets["phases"].items())
+            else:
+                times = phase_times(self.ev.steps, self.rto, self.fault.start.mono)
+                rows.extend(phase_rows(targets["phases"], times, self.findings))
         integrity = self.integrity_check()
         rows.append(integrity)
         planned = self.ev.journal.scenario.get("checks") or ()
         rows.extend(check_rows(self.ev.steps, self.findings, [*loss_rows, integrity],
                                planned, self.stopped_early()))
         rows.extend(self.calibration_checks())
+        rows.extend(gap_rows(self.ev.concluded, self.findings))
         rows.extend(failed_steps(self.ev.steps, self.findings))  # setup, backup procedures
         failed = self.failed_recovery()
         if failed is not None:
             rows.append(failed)
-        elif self.errors:
-            reason = "; ".join(self.errors)
+        elif unexplained(self.errors, self.ev.steps):
+            reason = "; ".join(unexplained(self.errors, self.ev.steps))
             rows.append(self.cnv("procedure", "drill procedure", "completes", reason))
         if self.writes and self.writes.unknown and self.rpo:
             self.findings.append(Finding(
@@ -108,10 +121,21 @@ class Judge:
             return f"'{failed[0].name}' failed: {failed[0].data.get('error', 'no reason recorded')}"
         return "; ".join(self.errors)
 
+    def undetected(self) -> str:
+        """Why the RTO cannot be judged when nothing detected the damage ("" if detected)."""
+        step = next((s for s in self.ev.steps if s.name == DETECT_STEP and s.end is not None
+                     and not s.ok), None)
+        if step is None:
+            return ""
+        return ("nothing detected the damage (the steady-state probe and any monitor went on "
+                "passing), so there is no recovery to time; declare how the plan detects it: "
+                "detect: {monitor: CHECK} polled from the fault on, or {manual: WHAT, takes: "
+                "DURATION}")
+
     def failed_recovery(self) -> TargetCheck | None:
         """A recovery step that failed: the recovery did not work, so the drill fails."""
         failed = [s for s in self.ev.steps if s.category == Category.RECOVERY
-                  and s.end is not None and not s.ok]
+                  and s.end is not None and not s.ok and s.name != DETECT_STEP]
         if not failed:
             return None
         step = failed[0]
@@ -138,6 +162,9 @@ class Judge:
         if rto is None:
             return self.cnv("rto_s", title, shown,
                             "; ".join(self.ev.problems) or "no probe record", target)
+        undetected = self.undetected()
+        if undetected:
+            return self.cnv("rto_s", title, shown, undetected, target)
         before = [p for p in (self.ev.probes or [])
                   if self.fault and p.complete_mono < self.fault.start.mono]
         if not any(probe_passed(p, self.probe) for p in before):

@@ -55,7 +55,9 @@ def phase_times(steps: Sequence[Step], rto: Rto | None, t_fault: float) -> dict[
     detect = next((s for s in recovery if s.name == DETECT_STEP), None)
     times: dict[str, PhaseTime] = {}
     if detect is not None and detect.end is not None:
-        times["detection"] = PhaseTime(detect.end.mono - t_fault)
+        manual = bool(detect.data.get("manual"))  # a person's, as the plan states it
+        times["detection"] = PhaseTime(0.0 if manual else detect.end.mono - t_fault,
+                                       float(detect.data.get("stated_s", 0.0)) if manual else 0.0)
     for phase in ("decision", "execution"):
         mine = [s for s in recovery if s.data.get("plan_phase") == phase]
         if not mine:

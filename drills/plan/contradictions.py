@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from drills.catalogue import CATALOGUE
 from drills.plan.chains import worst_case
-from drills.plan.model import Plan, ScenarioPlan
+from drills.plan.model import Acceptance, Plan, ScenarioPlan
 from drills.plan.procedure_spec import BackupJob, needs_arg, placeholders
 from drills.plan.scenario_spec import FaultAction, Source, StepAction
 from drills.plan.spans import span
@@ -32,6 +32,32 @@ class Contradiction:
 
     def __str__(self) -> str:
         return f"{self.key}: {self.message}"
+
+
+def target_of(item: Contradiction) -> str | None:
+    """The scenario target a contradiction is about (rpo, rto, phases.detection), if any."""
+    _, found, target = item.key.partition(".targets.")
+    return target if found else None
+
+
+def acceptance_of(plan: Plan, item: Contradiction) -> Acceptance | None:
+    """The plan's acceptance of this gap, if its scenario names its target."""
+    target = target_of(item)
+    if target is None or len(item.scenarios) != 1:
+        return None
+    scenario = plan.scenarios.get(item.scenarios[0])
+    accepts = scenario.accepts if scenario is not None else ()
+    return next((a for a in accepts if a.covers(target)), None)
+
+
+def gaps(plan: Plan, name: str) -> list[tuple[Contradiction, Acceptance | None]]:
+    """What scenario ``name`` cannot hold on the plan's real schedule, with any acceptance.
+
+    Each becomes a verdict row of the drill (drills.measure.plan_gaps): ``drill run`` and
+    ``drill check`` conclude the same about the plan.
+    """
+    return [(c, acceptance_of(plan, c)) for c in find(plan)
+            if not c.blocking and c.scenarios == (name,) and target_of(c) is not None]
 
 
 def restored_jobs(plan: Plan, scenario: ScenarioPlan) -> list[str]:

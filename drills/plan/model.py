@@ -9,7 +9,7 @@ from typing import Any
 
 from drills.errors import PlanError
 from drills.plan.procedure_spec import BackupJob, Procedure
-from drills.plan.scenario_spec import CheckSpec, FaultSpec, Source, StepSpec
+from drills.plan.scenario_spec import CheckSpec, DetectSpec, FaultSpec, Source, StepSpec
 from drills.plan.stack_spec import StackSpec
 
 
@@ -42,6 +42,28 @@ class Targets:
         if self.discard_window_s is not None:  # only then: other drills keep their digest
             out["discard_window_s"] = self.discard_window_s
         return out
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """A gap the team accepts: a target the plan cannot hold on its real schedule.
+
+    ``drill check`` and ``drill run`` still show it, as accepted, until ``until``; after
+    that day it fails again (drills.measure.plan_gaps).
+    """
+
+    target: str  # rpo, rto, max_lost_writes, phases or phases.PHASE
+    reason: str
+    by: str  # who signed it off
+    until: str  # ISO date, the last day it holds
+
+    def covers(self, target: str) -> bool:
+        return self.target == target or (self.target == "phases"
+                                         and target.startswith("phases."))
+
+    def to_dict(self) -> dict[str, str]:
+        return {"target": self.target, "reason": self.reason, "by": self.by,
+                "until": self.until}
 
 
 @dataclass(frozen=True)
@@ -156,11 +178,15 @@ class ScenarioPlan:
     fault: FaultSpec | None = None
     recovery: tuple[StepSpec, ...] = ()
     checks: tuple[CheckSpec, ...] = ()
+    #: how the plan says the damage is detected (steps scenarios); None: by the probe
+    detect: DetectSpec | None = None
     #: the service the steady-state probe and the write ledger use (steps scenarios)
     ledger: str | None = None
     regression: RegressionLimits | None = None
     #: the audit controls this drill evidences, as the plan names them ("ISO27001:A.8.13")
     controls: tuple[str, ...] = ()
+    #: gaps the team accepts on the plan's real schedule, each with who and until when
+    accepts: tuple[Acceptance, ...] = ()
 
     @property
     def catalogue_name(self) -> str:
@@ -181,6 +207,7 @@ class ScenarioPlan:
             "recovery": [s.to_dict() for s in self.recovery],
             "checks": [c.to_dict() for c in self.checks],
             "ledger": self.ledger,
+            **({"detect": self.detect.to_dict()} if self.detect else {}),
             "targets": self.targets.to_dict(),
             "workload": self.workload.to_dict(),
             "probe": self.probe.to_dict(),
@@ -190,6 +217,7 @@ class ScenarioPlan:
             "backup": self.backup.to_dict() if self.backup else None,
             "regression": self.regression.to_dict() if self.regression else None,
             "controls": list(self.controls),
+            **({"accept": [a.to_dict() for a in self.accepts]} if self.accepts else {}),
         }
 
 

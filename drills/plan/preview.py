@@ -1,27 +1,62 @@
 """What ``drill check`` prints: each scenario's steps in order, what it creates and touches.
 
 Plain text from the plan alone: nothing is started, no server is asked anything.
+Addresses are shown with their ``${VAR}`` and ``${VAR:-default}`` filled from the
+environment ``drill check`` runs in, as ``drill run`` would fill them, and a line says which
+variables are not set (their defaults used, or the run would stop).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from drills import kinds
 from drills.catalogue import CATALOGUE
 from drills.plan.contradictions import procedures_of, restored_jobs
+from drills.plan.interpolate import preview
 from drills.plan.model import Plan, ScenarioPlan
 from drills.plan.procedure_spec import Procedure
 from drills.plan.scenario_spec import Source
 from drills.plan.spans import span
-from drills.plan.stack_spec import StackSpec
+from drills.plan.stack_spec import HealthCheck, StackSpec
 
 
 def _shown_argv(procedure: Procedure) -> str:
     return " ".join(procedure.argv)
 
 
-def stack_lines(stack: StackSpec | None) -> list[str]:
+class Shown:
+    """Text as ``drill run`` would read it in ``env``; what it found about the variables."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.env = os.environ if env is None else env
+        self.notes: list[str] = []
+
+    def __call__(self, text: str) -> str:
+        shown, notes = preview(text, self.env)
+        self.notes += [n for n in notes if n not in self.notes]
+        return shown
+
+    def health(self, check: HealthCheck) -> str:
+        if check.url is not None:
+            return replace(check, url=self(check.url)).describe()
+        return replace(check, command=tuple(self(a) for a in check.command)).describe()
+
+    def lines(self) -> list[str]:
+        """The line on the variables, if any was unset (or empty with ``:-``)."""
+        return [f"  environment: {'; '.join(self.notes)}"] if self.notes else []
+
+
+def stack_lines(stack: StackSpec | None, env: Mapping[str, str] | None = None) -> list[str]:
+    """The stack, its addresses filled from ``env`` (default: this process's environment)."""
+    shown = Shown(env)
+    return _stack_lines(stack, shown) + shown.lines()
+
+
+def _stack_lines(stack: StackSpec | None, shown: Shown) -> list[str]:
     if stack is None:
         return ["stack: none (only built-in or Python scenarios, on drills' own servers)"]
     lines = []
@@ -40,9 +75,9 @@ def stack_lines(stack: StackSpec | None) -> list[str]:
     for svc in stack.services.values():
         where = ""
         if svc.reach is not None:
-            where = (f" at {svc.reach.url}" if svc.reach.url else
-                     f" at {svc.reach.host}:{svc.reach.port}")
-        health = f"; health: {svc.health.describe()}" if svc.health else ""
+            where = (f" at {shown(svc.reach.url)}" if svc.reach.url else
+                     f" at {shown(str(svc.reach.host))}:{shown(str(svc.reach.port))}")
+        health = f"; health: {shown.health(svc.health)}" if svc.health else ""
         known = kinds.find(svc.kind)
         if not stack.own and (known is None or not known.plan_builtin):
             health += (f" -- drills cannot start a {svc.kind} server itself: every scenario "
@@ -54,7 +89,8 @@ def stack_lines(stack: StackSpec | None) -> list[str]:
     return lines
 
 
-def scenario_lines(plan: Plan, scenario: ScenarioPlan) -> list[str]:
+def scenario_lines(plan: Plan, scenario: ScenarioPlan, shown: Shown | None = None
+                   ) -> list[str]:
     lines = [f"scenario {scenario.name}" + (f": {scenario.description.strip()}"
                                             if scenario.description.strip() else "")]
     if scenario.source is Source.BUILTIN:
@@ -65,7 +101,7 @@ def scenario_lines(plan: Plan, scenario: ScenarioPlan) -> list[str]:
         lines.append(f"  your Python drill marked @pytest.mark.drill({scenario.name!r}) "
                      "(drill run --scenarios DIR)")
     else:
-        lines += _steps(plan, scenario)
+        lines += _steps(plan, scenario, shown or Shown())
     lines.append(f"  targets: {_targets(scenario)}")
     lines.append(f"  loss: {_loss(scenario)}")
     restores = bool(restored_jobs(plan, scenario)) or (
@@ -107,7 +143,7 @@ def censoring_warning(scenario: ScenarioPlan) -> str:
             f"verify'; a warmup of {span(rpo)} or more lets the drill judge it")
 
 
-def _steps(plan: Plan, scenario: ScenarioPlan) -> list[str]:
+def _steps(plan: Plan, scenario: ScenarioPlan, shown: Shown) -> list[str]:
     assert scenario.fault is not None and plan.stack is not None
     ledger = scenario.ledger or "?"
     place = "?"
@@ -153,6 +189,8 @@ def _steps(plan: Plan, scenario: ScenarioPlan) -> list[str]:
     steps.append(f"verify: wait until the probe of {ledger} passes again (phase "
                  "verification); RTO ends there")
     for check in scenario.checks:
+        if check.url is not None:
+            check = replace(check, url=shown(check.url))
         steps.append(f"check: {check.describe()}")
     steps.append(f"hold the load {w.hold_s:g} s, read the ledger back: lost, recovered, "
                  "unexpected writes and the RPO; tear everything down")
@@ -184,14 +222,16 @@ def _targets(scenario: ScenarioPlan) -> str:
     return ", ".join(parts) or "none"
 
 
-def describe(plan: Plan, only: tuple[str, ...] = ()) -> list[str]:
-    """The whole preview, line by line."""
+def describe(plan: Plan, only: tuple[str, ...] = (),
+             env: Mapping[str, str] | None = None) -> list[str]:
+    """The whole preview, line by line; ``${VAR}`` filled from ``env`` (default: ours)."""
+    shown = Shown(env)
     lines = [f"plan {plan.name} (version {plan.version}, {Path(plan.path)})"]
     if plan.drill_every_s:
         lines.append(f"drilled every {span(plan.drill_every_s)}")
-    if plan.version >= 2:
-        lines += stack_lines(plan.stack)
+    stack = _stack_lines(plan.stack, shown) if plan.version >= 2 else []
+    scenarios: list[str] = []
     for name, scenario in plan.scenarios.items():
         if not only or name in only:
-            lines += scenario_lines(plan, scenario)
-    return lines
+            scenarios += scenario_lines(plan, scenario, shown)
+    return lines + stack + shown.lines() + scenarios  # the variables of every line shown

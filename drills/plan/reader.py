@@ -10,6 +10,7 @@ interval; a recovery timeout of 0; a count parameter of 0.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 import re
@@ -21,6 +22,7 @@ from typing import Any
 from drills.catalogue import CATALOGUE, Param
 from drills.errors import PlanError, printable
 from drills.plan.model import (
+    Acceptance,
     BackupSchedule,
     Plan,
     ProbeSpec,
@@ -29,6 +31,7 @@ from drills.plan.model import (
     Targets,
     WorkloadSpec,
 )
+from drills.plan.scenario_spec import Phase
 from drills.plan.strict_yaml import load_tree, read_plan_bytes
 
 _UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
@@ -48,7 +51,10 @@ MAX_COUNT = 1_000_000_000
 TARGET_KEYS = ("rto", "rpo", "max_lost_writes", "availability", "p99_latency",
                "discard_window")
 #: what every scenario may say about its evidence, in both plan versions
-EVIDENCE_KEYS = ("regression", "controls")
+EVIDENCE_KEYS = ("regression", "controls", "accept")
+_ACCEPT_KEYS = ("target", "reason", "by", "until")
+#: the targets a gap on the real schedule can be about (drills.plan.contradictions)
+ACCEPTABLE = ("rto", "rpo", "max_lost_writes", "phases")
 _REGRESSION_KEYS = ("rto", "rpo", "runs", "margin")
 MAX_CONTROL_CHARS = 100
 
@@ -249,8 +255,45 @@ class PlanReader:
             elif base is not None:
                 limits = self.regression(base, "defaults.regression")
             out[name] = replace(plan, regression=limits,
-                                controls=self.controls(entry.get("controls"), f"{key}.controls"))
+                                controls=self.controls(entry.get("controls"), f"{key}.controls"),
+                                accepts=self.acceptances(entry.get("accept"), f"{key}.accept"))
         return out
+
+    def acceptances(self, raw: Any, key: str) -> tuple[Acceptance, ...]:
+        """``accept: [{target: rpo, reason: ..., by: ..., until: 2027-03-31}]``."""
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            raise self.fail(key, "must be a list of {target, reason, by, until}")
+        out = []
+        for i, item in enumerate(raw):
+            where = f"{key}[{i}]"
+            entry = self.mapping(item, where, _ACCEPT_KEYS)
+            for k in _ACCEPT_KEYS:
+                if k not in entry:
+                    raise self.fail(f"{where}.{k}", "missing: an accepted gap says which "
+                                    "target (target), why (reason), who signed it off (by) and "
+                                    "the last day it holds (until, YYYY-MM-DD)")
+            target = self.text(entry["target"], f"{where}.target")
+            phase = target.removeprefix("phases.")
+            if target not in ACCEPTABLE and not (target.startswith("phases.")
+                                                 and phase in {p.value for p in Phase}):
+                raise self.fail(f"{where}.target", f"{shown(target)}: one of "
+                                f"{', '.join(ACCEPTABLE)}, or phases.PHASE")
+            until = entry["until"]
+            text = until.isoformat() if isinstance(until, dt.date) else str(until)
+            try:
+                dt.date.fromisoformat(text)
+            except ValueError:
+                raise self.fail(f"{where}.until", f"{shown(until)}: a date, YYYY-MM-DD (the "
+                                "last day the acceptance holds)") from None
+            reason = self.text(entry["reason"], f"{where}.reason", multiline=True).strip()
+            by = self.text(entry["by"], f"{where}.by").strip()
+            if not reason or not by:
+                raise self.fail(f"{where}.{'reason' if not reason else 'by'}", "empty: say why "
+                                "the gap is accepted and who signed it off")
+            out.append(Acceptance(target, reason, by, text))
+        return tuple(out)
 
     def regression(self, raw: Any, key: str) -> RegressionLimits:
         """``{rto: 30%, rpo: 50%, runs: 5, margin: 1s}``: limits against the recent past."""

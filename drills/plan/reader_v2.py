@@ -54,6 +54,7 @@ from drills.plan.scenario_spec import (
     Bound,
     CheckKind,
     CheckSpec,
+    DetectSpec,
     FaultAction,
     FaultSpec,
     Phase,
@@ -64,6 +65,7 @@ from drills.plan.scenario_spec import (
 from drills.plan.stack_spec import StackSpec
 
 _SCENARIO_KEYS = ("description", "builtin", "code", "fault", "recovery", "checks", "ledger",
+                  "detect",
                   "targets", "workload", "probe", "recovery_timeout", "params", "dataset",
                   "backup", *EVIDENCE_KEYS)
 #: keys a built-in scenario reads as version 1 does
@@ -188,7 +190,7 @@ class PlanV2Reader(StackSectionsReader):
         entry = self.mapping(raw, key, _SCENARIO_KEYS)
         description = self.text(entry.get("description", ""), f"{key}.description",
                                 multiline=True)
-        steps = [k for k in ("fault", "recovery", "checks", "ledger") if k in entry]
+        steps = [k for k in ("fault", "recovery", "checks", "ledger", "detect") if k in entry]
         if "code" in entry:
             if entry["code"] is not True:
                 raise self.fail(f"{key}.code", "must be true: the scenario is your Python drill "
@@ -223,6 +225,7 @@ class PlanV2Reader(StackSectionsReader):
         fault = self.fault(entry["fault"], f"{key}.fault", stack, procedures)
         recovery = self.recovery(entry.get("recovery"), f"{key}.recovery", stack)
         checks = self.checks(entry.get("checks"), f"{key}.checks", stack)
+        detect = self.detect(entry.get("detect"), f"{key}.detect", stack)
         ledger = self.ledger(entry.get("ledger"), f"{key}.ledger", stack, fault, checks)
         inherited = service_targets.get(fault.service, {})
         own_targets = entry.get("targets") or {}
@@ -238,7 +241,7 @@ class PlanV2Reader(StackSectionsReader):
             targets=self.targets_v2(merged, f"{key}.targets"),
             **self.run_settings(entry, key, workload, probe, timeout, dataset),
             source=Source.STEPS, description=description, fault=fault,
-            recovery=recovery, checks=checks, ledger=ledger,
+            recovery=recovery, checks=checks, ledger=ledger, detect=detect,
         )
 
     def code_scenario(self, name: str, entry: dict[str, Any], key: str,
@@ -382,6 +385,34 @@ class PlanV2Reader(StackSectionsReader):
                                          command=self.argv(value, f"{where}.redis"),
                                          bound=bound, timeout_s=timeout))
         return tuple(out)
+
+    def detect(self, raw: Any, key: str, stack: StackSpec | None) -> DetectSpec | None:
+        """``detect: {monitor: CHECK, every: 1s}`` or ``detect: {manual: TEXT, takes: 30m}``."""
+        if raw is None:
+            return None
+        entry = self.mapping(raw, key, ("monitor", "every", "manual", "takes"))
+        if ("monitor" in entry) == ("manual" in entry):
+            raise self.fail(key, "give one of monitor (a sql, redis or http check polled from "
+                            "the fault on: the damage shows when it fails) or manual (what a "
+                            "person notices, with takes: how long that takes)")
+        if "manual" in entry:
+            for k in ("every",):
+                if k in entry:
+                    raise self.fail(f"{key}.{k}", "a manual detection is not polled")
+            if "takes" not in entry:
+                raise self.fail(f"{key}.takes", "missing: how long until a person notices "
+                                "(counted in the RTO's detection phase, stated, not measured)")
+            return DetectSpec(manual=self.text(entry["manual"], f"{key}.manual"),
+                              takes_s=self.duration(entry["takes"], f"{key}.takes"))
+        if "takes" in entry:
+            raise self.fail(f"{key}.takes", "a monitor's detection is measured, not stated")
+        [monitor] = self.checks([entry["monitor"]], f"{key}.monitor", stack)
+        if monitor.kind is CheckKind.LEDGER:
+            raise self.fail(f"{key}.monitor", "the write ledger is read once, after recovery; "
+                            "a monitor is a sql, redis or http check")
+        every = (self.duration(entry["every"], f"{key}.every", positive=True)
+                 if "every" in entry else 1.0)
+        return DetectSpec(monitor=monitor, every_s=every)
 
     def no_keys(self, entry: dict[str, Any], key: str, keys: tuple[str, ...],
                 action: str) -> None:

@@ -169,3 +169,31 @@ class CheckSpec:
                 "bound": None if bound is None else {"at_least": bound.at_least,
                                                      "at_most": bound.at_most,
                                                      "equals": bound.equals}}
+
+
+@dataclass(frozen=True)
+class DetectSpec:
+    """How the plan says the damage is found: a monitor polled from the fault on, or a person.
+
+    A monitor is a check (SQL, Redis or HTTP) that holds while all is well; the damage is
+    detected when it first fails. It never runs before the fault (so never before the
+    stack's setup has loaded the data), and is not the readiness health check. A manual
+    detection is a person noticing, with the duration the plan states.
+    """
+
+    monitor: CheckSpec | None = None
+    every_s: float = 1.0
+    manual: str | None = None
+    takes_s: float | None = None
+
+    def describe(self) -> str:
+        if self.monitor is not None:
+            return (f"detect: poll every {span(self.every_s)} from the fault on until this "
+                    f"monitor fails: {self.monitor.describe()}; after recovery it must pass "
+                    "again (counted in the RTO)")
+        return (f"detect: manual: {self.manual} (stated {span(self.takes_s or 0.0)}, counted "
+                "in the RTO's detection phase, not measured)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"monitor": self.monitor.to_dict() if self.monitor else None,
+                "every_s": self.every_s, "manual": self.manual, "takes_s": self.takes_s}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from drills.clock import Instant
-from drills.errors import RecoveryError
+from drills.errors import RecoveryProcedureFailed
 from drills.plan.procedure_spec import Procedure
 from drills.procedures.context import ProcedureContext
 from drills.stack.process import die_with_parent
@@ -58,6 +58,11 @@ class CommandResult:
         if self.timed_out:
             return f"killed after its timeout of {self.duration_s:.0f} s"
         return f"exit {self.exit_code} after {self.duration_s:.2f} s"
+
+    def failure_facts(self) -> dict[str, Any]:
+        """What a failed step records: the procedure, its command, outcome and log tail."""
+        return {"procedure": self.name, "command": self.to_dict(), "outcome": self.outcome(),
+                "log_tail": self.tail()}
 
     def to_dict(self) -> dict[str, Any]:
         return {"procedure": self.name, "argv": list(self.argv), "cwd": str(self.cwd),
@@ -109,10 +114,12 @@ def run(procedure: Procedure, ctx: ProcedureContext, log_name: str) -> CommandRe
                                         stderr=subprocess.STDOUT, start_new_session=True,
                                         preexec_fn=die_with_parent)
             except OSError as exc:  # not found, not executable
-                raise RecoveryError(
-                    f"procedure {procedure.name}: cannot run {argv[0]}: {exc.strerror}"
-                    + (" (make it executable: chmod +x)" if isinstance(exc, PermissionError)
-                       else "")) from exc
+                why = f"cannot run {argv[0]}: {exc.strerror}" + (
+                    " (make it executable: chmod +x)" if isinstance(exc, PermissionError)
+                    else "")
+                raise RecoveryProcedureFailed(
+                    f"procedure {procedure.name}: {why}",
+                    {"procedure": procedure.name, "outcome": why, "log_tail": ""}) from exc
             try:
                 code: int | None = proc.wait(procedure.timeout_s)
             except subprocess.TimeoutExpired:

@@ -13,7 +13,12 @@ from pathlib import Path
 from drills.action import Action
 from drills.backup import Backup, BackupMethod, ConsistencyPoint, Verification, sha256_of, size_of
 from drills.backup_content import verify_content
-from drills.errors import BackupError, FaultError, RecoveryError
+from drills.errors import (
+    BackupProcedureFailed,
+    FaultError,
+    ProcedureFailed,
+    RecoveryProcedureFailed,
+)
 from drills.faults.base import Fault
 from drills.plan.procedure_spec import BackupJob, Procedure
 from drills.procedures.context import ProcedureContext
@@ -54,8 +59,9 @@ class RunProcedure(RecoveryStep):
         # drill's recovery_timeout, which bounds waiting for the service to answer)
         done = run(self.procedure, self.ctx, self.ctx.log_name(self.procedure.name))
         if not done.ok:
-            raise RecoveryError(f"procedure {self.procedure.name} ({' '.join(done.argv)}) "
-                                f"failed: {done.outcome()}:\n{done.tail()}")
+            raise RecoveryProcedureFailed(
+                f"procedure {self.procedure.name} ({' '.join(done.argv)}) failed: "
+                f"{done.outcome()}:\n{done.tail()}", done.failure_facts())
         facts: dict[str, object] = {"phase": "procedure", **_facts(done)}
         restored = [self.ctx.latest_names[j] for j in self.procedure.backup_jobs()
                     if j in self.ctx.latest_names]
@@ -90,13 +96,18 @@ class ProcedureBackup(BackupMethod):
         where = self.root / self.job.name / name
         where.mkdir(parents=True, mode=0o700)
         self.ctx.backup_dir = where
+        job = {"job": self.job.name}
         try:
             done = run(self.procedure, self.ctx, self.ctx.log_name(self.procedure.name))
+        except ProcedureFailed as exc:  # it could not start: not found, not executable
+            raise BackupProcedureFailed(f"backup job {self.job.name}: {exc}",
+                                        {**exc.facts, **job}) from exc
         finally:
             self.ctx.backup_dir = None
-        if not done.ok:
-            raise BackupError(f"backup job {self.job.name}: procedure {self.procedure.name} "
-                              f"failed: {done.outcome()}:\n{done.tail()}")
+        if not done.ok:  # the backup did not happen (drills.measure.step_failures)
+            raise BackupProcedureFailed(
+                f"backup job {self.job.name}: procedure {self.procedure.name} failed: "
+                f"{done.outcome()}:\n{done.tail()}", {**done.failure_facts(), **job})
         files = sorted(p for p in where.rglob("*") if p.is_file() and not p.is_symlink())
         latest = files[0] if len(files) == 1 else where  # several files: their directory
         self.ctx.latest[self.job.name] = latest

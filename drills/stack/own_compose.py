@@ -23,6 +23,7 @@ import socket
 import subprocess
 import urllib.parse
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from drills import kinds
@@ -32,7 +33,7 @@ from drills.datastore import ProbeFailed
 from drills.errors import FaultError, StackError, UsageError, printable
 from drills.health import run_health
 from drills.kinds.base import ServiceKind
-from drills.plan.interpolate import expand
+from drills.plan.interpolate import expand, substitute
 from drills.plan.stack_spec import HealthCheck, ServiceSpec, StackSpec
 from drills.stack.capabilities import HasDataVolume, KeepsBackups
 from drills.stack.compose import ComposeRuntime, ComposeService
@@ -73,10 +74,14 @@ def resolve_endpoint(spec: ServiceSpec, env: Mapping[str, str]) -> tuple[Endpoin
 
 def resolve_health(check: HealthCheck | None, env: Mapping[str, str],
                    where: str) -> HealthCheck | None:
-    if check is None or check.url is None:
-        return check
-    return HealthCheck(url=expand(check.url, env, f"{where}.url"), method=check.method,
-                       status=check.status, command=check.command, timeout_s=check.timeout_s)
+    """The health check with ``${VAR}`` filled in its URL or its command's arguments."""
+    if check is None:
+        return None
+    if check.url is None:
+        command = tuple(substitute(arg, env, f"{where}.command[{i}]")
+                        for i, arg in enumerate(check.command))
+        return replace(check, command=command)
+    return replace(check, url=expand(check.url, env, f"{where}.url"))
 
 
 def _anonymous(volume: str) -> bool:

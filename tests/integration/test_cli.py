@@ -63,3 +63,26 @@ def test_report_on_a_directory_that_is_not_a_run(tmp_path: Path) -> None:
     done = drill_cli("report", str(tmp_path))
     assert done.returncode == 2
     assert "no summary.json" in done.stderr
+
+
+def test_a_plan_gap_fails_the_run_unless_accepted(tmp_path: Path) -> None:
+    """Issue 20: `drill check` called the plan impossible (exit 1); `drill run` exited 0."""
+    import json
+
+    plan = tmp_path / "plan.yaml"
+    text = ("scenarios:\n  postgres-restore-dump:\n    backup: {every: 24h}\n"
+            "    targets: {rto: 1m, rpo: 6h, discard_window: 1s}\n")
+    accepted = ("    accept:\n      - {target: rpo, reason: the hourly disk snapshots bound "
+                "the loss, by: DBA lead, until: '2999-12-31'}\n")
+    for extra, code in (("", 1), (accepted, 0)):
+        plan.write_text(text + extra)
+        out = tmp_path / f"out{code}"
+        assert drill_cli("check", str(plan)).returncode == code
+        done = drill_cli("run", "--plan", str(plan), "--out", str(out), "--runtime", "local",
+                         timeout=600)
+        assert done.returncode == code, done.stdout[-2000:] + done.stderr[-2000:]
+        [run] = [p for p in out.iterdir() if p.is_dir()]
+        summary = json.loads((run / "summary.json").read_text())
+        [row] = [t for t in summary["scenarios"][0]["targets"] if t["key"] == "plan.rpo"]
+        assert row["verdict"] == ("pass" if code == 0 else "fail"), row
+        assert row["resolution"] == "projection, not measured"

@@ -7,11 +7,13 @@ RTO and phase limits adding up past it all passed.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from drills.errors import PlanError
+from drills.measure.verdict import TargetCheck, Verdict
 from drills.plan import load_plan
 from drills.plan.chains import chain_of, worst_case
 from drills.plan.contradictions import find
@@ -114,3 +116,54 @@ def test_the_built_in_drills_read_their_schedule_as_a_chain(tmp_path: Path) -> N
     found = {c.key: c.message for c in find(load_plan(path))}
     assert "every 24 h + its own duration" in found["scenarios.postgres-restore-dump.targets.rpo"]
     assert "scenarios.postgres-restore-wal.targets.rpo" not in found  # WAL every 60 s
+
+
+GAP_PLAN = """version: 1
+scenarios:
+  postgres-restore-dump:
+    backup: {every: 24h}
+    targets: {rto: 1m, rpo: 6h}
+"""
+
+
+def _gap_rows(tmp_path: Path, accept: str = "") -> list[TargetCheck]:
+    from drills.clock import Instant
+    from drills.measure.plan_gaps import gap_rows
+    from drills.plan.contradictions import gaps, target_of
+    from drills.timeline import Event, EventKind
+
+    path = tmp_path / "plan.yaml"
+    path.write_text(GAP_PLAN + accept)
+    events = [Event(i, EventKind.PLAN_GAP, gap.key, Instant.now(),
+                    {"key": gap.key, "target": target_of(gap), "message": gap.message,
+                     "accepted": accepted.to_dict() if accepted else None})
+              for i, (gap, accepted) in enumerate(gaps(load_plan(path), "postgres-restore-dump"))]
+    return gap_rows(events, [])
+
+
+def test_a_gap_on_the_real_schedule_is_a_failing_row_unless_accepted(tmp_path: Path) -> None:
+    [row] = _gap_rows(tmp_path)
+    assert row.key == "plan.rpo" and row.verdict == Verdict.FAIL
+    assert row.resolution == "projection, not measured" and "every 24 h" in row.measured
+    accept = ("    accept:\n      - {target: rpo, reason: hourly snapshots are the real RPO, "
+              "by: J. Doe (CTO), until: '2999-12-31'}\n")
+    [row] = _gap_rows(tmp_path, accept)
+    assert row.verdict == Verdict.PASS and "accepted by J. Doe (CTO) until 2999-12-31" in \
+        row.measured
+    [row] = _gap_rows(tmp_path, accept.replace("2999-12-31", "2020-01-31"))
+    assert row.verdict == Verdict.FAIL and "expired on 2020-01-31" in row.reason
+
+
+@pytest.mark.parametrize(("accept", "key", "says"), [
+    ("[{target: rpo, reason: r, by: me}]", "accept[0].until", "missing"),
+    ("[{target: latency, reason: r, by: me, until: '2030-01-01'}]", "accept[0].target",
+     "one of rto, rpo"),
+    ("[{target: rpo, reason: r, by: me, until: soon}]", "accept[0].until", "YYYY-MM-DD"),
+    ("{target: rpo}", "accept", "must be a list"),
+])
+def test_bad_acceptances_are_refused(tmp_path: Path, accept: str, key: str, says: str) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text(GAP_PLAN + f"    accept: {accept}\n")
+    with pytest.raises(PlanError, match=f"scenarios.postgres-restore-dump.{re.escape(key)}: "
+                       f".*{says}"):
+        load_plan(path)

@@ -377,7 +377,7 @@ class Drill:
                 self.timeline.record(EventKind.STEP_END, name, at=polled,
                                      category=str(Category.RECOVERY), ok=True, phase="detect",
                                      mechanism=f"the monitor failed: {what}: {wrong}"[:400],
-                                     resolution_s=every_s)
+                                     resolution_s=every_s, by_monitor=True)
                 return
             if time.monotonic() >= deadline:
                 break

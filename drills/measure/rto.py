@@ -10,7 +10,9 @@ that falls back, a slow link) has an RTO of 0, to the longest gap between probe 
 around the fault. That needs a failure that lasted two probe intervals or more: a crash
 and restart quicker than that (Redis restarts in 50 ms) can fall between two probes, and
 keeps the definition above, as the service is known good only from the first probe after
-the procedure.
+the procedure. Damage the plan's monitor detected (drills.drill.Drill.detect_by) is an
+outage however the probe answered: the recovery ends with the monitor passing again, and
+the resolution is at least the monitor's polling interval.
 """
 
 from __future__ import annotations
@@ -128,7 +130,12 @@ def measure_rto(
         # two probe intervals as probed (an app's probe is slower than its interval)
         interval = max(spec.interval_s, achieved_interval(probes) or 0.0)
         long_enough = procedure_end - fault_end >= 2 * interval  # to be seen at all
-        if during and long_enough and all(probe_passed(p, spec) for p in watched):
+        # damage the plan's monitor detected (an accidental DELETE): the probe answering
+        # throughout is no sign of health; the outage ends when the monitor passes again
+        monitor = next((s for s in steps if s.data.get("by_monitor")), None)
+        if monitor is not None:
+            resolution = max(resolution, float(monitor.data.get("resolution_s") or 0.0))
+        elif during and long_enough and all(probe_passed(p, spec) for p in watched):
             # it never stopped answering: no outage, to the probe's resolution (the longest
             # gap between answers around the fault, in which a short one could hide)
             before = [p.complete_mono for p in probes if p.complete_mono < t_fault]

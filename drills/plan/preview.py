@@ -178,7 +178,9 @@ def _steps(plan: Plan, scenario: ScenarioPlan, shown: Shown) -> list[str]:
                          f"plan's sql checks on {job.service} and the tables of the backup "
                          "there, timed; before the fault")
     steps.append(f"fault: {scenario.fault.describe()}")
-    steps.append(f"detect: wait until the probe of {ledger} fails (phase detection)")
+    detect = scenario.detect
+    steps.append(detect.describe() + " (phase detection)" if detect is not None else
+                 f"detect: wait until the probe of {ledger} fails (phase detection)")
     for step in scenario.recovery:
         text = step.describe()
         if step.action.value == "procedure" and step.target in plan.procedures:
@@ -186,6 +188,8 @@ def _steps(plan: Plan, scenario: ScenarioPlan, shown: Shown) -> list[str]:
             text += (f": {_shown_argv(proc)} (cwd {proc.cwd}, timeout "
                      f"{span(proc.timeout_s)})")
         steps.append(f"recovery ({step.phase.value}): {text}")
+    if detect is not None and detect.monitor is not None:
+        steps.append("verify: poll the monitor until it passes again")
     steps.append(f"verify: wait until the probe of {ledger} passes again (phase "
                  "verification); RTO ends there")
     for check in scenario.checks:

@@ -43,7 +43,9 @@ def _run(tmp_path: Path, plan: Path, tag: str) -> tuple[int, dict[str, Any], str
 
 def test_a_rehearsed_restore_passes_with_its_time(tmp_path: Path) -> None:
     code, loss, output = _run(tmp_path, _bot_service(tmp_path), "rehearse")
-    assert code == 0, output
+    # the bot's plan promises an RPO of 15 min on a daily dump: only that row fails
+    assert code == 1, output
+    assert {t["key"] for t in loss["targets"] if t["verdict"] != "pass"} == {"plan.rpo"}
     row = rows(loss)["backup.daily-dump.rehearsal"]
     assert row["verdict"] == "pass", row
     assert row["title"] == "backup daily-dump restore rehearsal"

@@ -52,7 +52,15 @@ def project(scenario: Mapping[str, Any], backups: Sequence[BackupTaken],
     worst, basis = None, "no backup was taken"
     if used is not None and every is not None:
         duration = float(used.facts.get("duration_s") or 0.0)
-        if "WAL" in used.method:
+        archive = (scenario.get("params") or {}).get("archive_timeout_s")
+        if "WAL" in used.method and archive:
+            # a chain (drills.plan.chains): its finest link, WAL archived every
+            # archive_timeout, bounds the loss; the base backups bound the replay time
+            worst = float(archive)
+            basis = (f"a chain: base backups every {every:g} s, WAL archived at least every "
+                     f"{float(archive):g} s (archive_timeout); a failure just before a segment "
+                     "is archived loses up to archive_timeout plus the archiving's own delay")
+        elif "WAL" in used.method:
             basis = ("WAL archiving: the loss is bounded by archive_timeout, not by the "
                      "base backup schedule, which bounds the replay time")
         else:

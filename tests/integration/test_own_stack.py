@@ -112,6 +112,8 @@ procedures:
   seed: {run: [scripts/seed.sh]}
   backup: {run: [scripts/backup.sh], env: {BACKUP_DIR: "{backup_dir}"}, timeout: 2m}
   restore: {run: [scripts/restore.sh, "{latest:nightly}"], timeout: 5m}
+  delete-orders:
+    run: [sh, -c, 'docker compose exec -T db psql -U shop -d shop -q -c "DELETE FROM orders"']
 defaults:
   workload: {users: 4, warmup: 2s, hold: 1s}
 scenarios:
@@ -128,6 +130,17 @@ scenarios:
     targets: {rto: 10m, rpo: 1m, phases: {execution: 5m}, discard_window: 1s}
     accept:
       - {target: rpo, reason: the WAL shipping is drilled elsewhere, by: test, until: "2999-12-31"}
+  accidental-delete:
+    # web's /health reads no table: only the plan's monitor sees the orders go
+    fault: {procedure: delete-orders, service: db}
+    detect:
+      monitor: {sql: "SELECT count(*) FROM orders", service: db, at_least: 2}
+      every: 250ms
+    recovery:
+      - procedure: restore
+    checks:
+      - {sql: "SELECT count(*) FROM orders", service: db, at_least: 2}
+    targets: {rto: 10m, rpo: 25h, discard_window: 10m}
   no-restore:
     fault: {lose_server: db}
     recovery: [{provision: db}]
@@ -208,6 +221,16 @@ def test_a_teams_compose_project_drilled_with_its_own_scripts(tmp_path: Path) ->
     logs = tmp_path / "reports" / run_id / "server-loss" / "logs"
     restore_log = next(logs.glob("procedure-*-restore.log"))
     assert restore_log.exists()
+
+    deleted = found["accidental-delete"]  # issue 20: detected by the plan's monitor
+    assert deleted["verdict"] == "pass", json.dumps(deleted["targets"], indent=1)
+    journal = json.loads((tmp_path / "reports" / run_id / "accidental-delete"
+                          / "journal.json").read_text())
+    ends = {e["name"]: e["data"] for e in journal["events"] if e["kind"] == "step.end"}
+    assert ends["detect the disaster"].get("by_monitor"), ends["detect the disaster"]
+    assert ends["verify: the monitor passes again"]["ok"]
+    assert deleted["rto_s"] > 0 and {p["name"] for p in deleted["rto"]["phases"]} >= {
+        "recovery: procedure restore"}
 
     forgot = found["no-restore"]
     assert forgot["verdict"] == "fail"

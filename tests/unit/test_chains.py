@@ -167,3 +167,22 @@ def test_bad_acceptances_are_refused(tmp_path: Path, accept: str, key: str, says
     with pytest.raises(PlanError, match=f"scenarios.postgres-restore-dump.{re.escape(key)}: "
                        f".*{says}"):
         load_plan(path)
+
+
+def test_the_projection_of_a_wal_drill_is_its_chain(tmp_path: Path) -> None:
+    """A base backup every 24 h and WAL every 2 s: the worst case is the WAL link, a figure."""
+    import json
+    import shutil
+
+    from drills.journal import ScenarioFiles
+    from drills.measure.evaluate import evaluate
+
+    run = tmp_path / "postgres-restore-wal"
+    shutil.copytree(Path(__file__).parents[2] / "fixtures" / "recorded" / "postgres-restore-wal",
+                    run)
+    journal = json.loads((run / "journal.json").read_text())
+    journal["scenario"]["backup"] = {"every_s": 86400.0, "production_bytes": None}
+    (run / "journal.json").write_text(json.dumps(journal))
+    projection = evaluate(ScenarioFiles(run)).projection
+    assert projection is not None and projection.worst_case_rpo_s == 2.0
+    assert "a chain: base backups every 86400 s" in projection.rpo_basis

@@ -7,6 +7,10 @@ It acts only on what it can prove a dead drills run created:
   ``owner.json`` names a drill process that is provably gone (drills.ownership);
 - in such a directory, the server processes listed in ``processes.jsonl`` that are still
   the very processes started (same pid and start time), with their children;
+- in such a directory, what the procedures recorded in ``processes.jsonl`` left running:
+  the process group and session of each one's leader, the processes that carry its mark
+  (a child that called setsid), and their children, each proven by its start time
+  (drills.procedures.leftovers);
 - in such a directory, the shared memory its dead PostgreSQL servers left: the System V
   segments and /dev/shm files their lock files name, proven theirs (drills.stack.shm);
 - containers and volumes labelled with a run id and a complete owner identity whose
@@ -34,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from drills.ownership import Owner, OwnerState, process_start_ticks, process_state
+from drills.procedures import leftovers
 from drills.stack import shm
 from drills.stack.process import descendants
 from drills.stack.workdir import OWNER_FILE, PROCESSES_FILE, WORKDIR_PREFIX
@@ -82,21 +87,70 @@ def _read_record(path: Path) -> Any:
         return f.read(_MAX_RECORD)
 
 
-def _server_processes(workdir: Path) -> list[tuple[str, int]]:
-    """(name, pid) of the recorded server processes that are still the same processes."""
+@dataclass(frozen=True)
+class _Procedure:
+    """A procedure's process group leader as recorded when it started."""
+
+    name: str
+    pid: int
+    start: int
+    mark: str | None
+
+
+def _records(workdir: Path) -> tuple[list[tuple[str, int]], list[_Procedure]]:
+    """The recorded servers still running (name, pid), and every recorded procedure.
+
+    A procedure is kept whatever its leader's state: the leader may be gone and what it
+    started not.
+    """
     path = workdir / PROCESSES_FILE
     if not path.exists():
-        return []
-    alive = []
+        return [], []
+    alive, procedures = [], []
     for line in _read_record(path).decode(errors="replace").splitlines():
         try:
             rec = json.loads(line)
             name, pid, start = str(rec["name"]), int(rec["pid"]), int(rec["start"])
         except (ValueError, KeyError, TypeError):
             continue
-        if pid > 1 and process_start_ticks(pid) == start and process_state(pid) != "Z":
+        if pid <= 1 or start <= 0:
+            continue
+        if rec.get("kind") == "procedure":
+            mark = rec.get("mark")
+            procedures.append(_Procedure(name, pid, start,
+                                         mark if isinstance(mark, str) and mark else None))
+        elif process_start_ticks(pid) == start and process_state(pid) != "Z":
             alive.append((name, pid))
-    return alive
+    return alive, procedures
+
+
+def _end_procedures(workdir: Path, procedures: list[_Procedure],
+                    dry_run: bool) -> Iterator[Said]:
+    """Every process a recorded procedure left running (drills.procedures.leftovers).
+
+    Its group, its session, what carries its mark, and everything below them.
+    """
+    for procedure in procedures:
+        found = leftovers.tied(procedure.pid, procedure.start, procedure.mark)
+        if not found:
+            continue
+        shown = ", ".join(f"pid {p.pid} ({_command(p.pid)})" for p in found)
+        if dry_run:
+            yield Said(f"would kill what {procedure.name} of {workdir} left running: {shown}")
+            continue
+        ended, problems = leftovers.end(found)
+        if ended:
+            yield Said(f"killed what {procedure.name} of {workdir} left running: {shown}")
+        for problem in problems:
+            yield Said(f"{problem} (left by {procedure.name} of {workdir})", failed=True)
+
+
+def _command(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "?"
+    return " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)[:80]
 
 
 def clean_local(tmp: Path | None = None, dry_run: bool = False) -> Iterator[Said]:
@@ -128,10 +182,11 @@ def clean_local(tmp: Path | None = None, dry_run: bool = False) -> Iterator[Said
         try:
             # pids recorded before a restart of the machine mean nothing now
             same_boot = owner.boot == Owner.current().boot
-            servers = _server_processes(workdir) if same_boot else []
+            servers, procedures = _records(workdir) if same_boot else ([], [])
         except (OSError, ValueError) as exc:
             yield Said(f"kept {workdir}: unreadable {PROCESSES_FILE} ({exc})", kept=True)
             continue
+        yield from _end_procedures(workdir, procedures, dry_run)
         yield from _kill_servers(workdir, servers, dry_run)
         if same_boot:  # a restart took every System V segment and /dev/shm file with it
             yield from _release_shared_memory(workdir, dry_run)

@@ -234,10 +234,16 @@ def cmd_clean(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate a plan and say what it will do, and what it cannot hold, before any run."""
     from drills.plan import preview
+    from drills.redact import redact_url_credentials
 
     plan = load_plan(args.plan)  # invalid: PlanError, exit 2
-    for line in preview.describe(plan):
-        print(printable(line, 2000))
+    host: list[str] = []
+    if plan.stack is not None and plan.stack.own:
+        from drills.stack.own_compose import check_lines
+
+        host = check_lines(plan.stack)  # host access drill run would refuse: exit 2
+    for line in preview.describe(plan, host=host):  # a URL's password is never shown
+        print(printable(redact_url_credentials(line), 2000))
     found = contradictions.find(plan)
     if not found:
         print(f"drill check: {plan.path}: valid, no contradiction")
@@ -255,7 +261,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                 f"; its acceptance expired on {accepted.until}" if accepted else "")
             open_gaps += 1
         open_gaps += item.blocking
-        print(f"  - {printable(str(item), 2000)} [{printable(tag, 600)}]")
+        print(f"  - {printable(redact_url_credentials(str(item)), 2000)} "
+              f"[{printable(tag, 600)}]")
     if not open_gaps:
         print("drill check: every contradiction is an accepted gap, until the day it names")
         return EXIT_OK
@@ -282,10 +289,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     ledger = Path(args.ledger).resolve()
     print(f"drill worker: joining {host}:{port}; writing to {args.kind} at "
           f"{args.host}:{args.port}; history in {ledger}, sent to the master at the end")
+    from drills.workload.runner import child_environment
+
     return subprocess.run(
         [sys.executable, "-m", "drills.workload.locust_child", "--worker", "--send-back",
          "--master-host", host, "--master-port", port, "--ledger", str(ledger)],
-        env={**os.environ, "DRILLS_ENDPOINT": endpoint.to_env()}, check=False).returncode
+        input=endpoint.to_env() + "\n", text=True, env=child_environment(),
+        check=False).returncode
 
 
 def cmd_images(args: argparse.Namespace) -> int:

@@ -155,7 +155,7 @@ def claim_run_dir(run_dir: Path) -> None:
     """
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.mkdir(run_dir)
+        os.mkdir(run_dir, 0o700)  # every file of a run is its user's alone
     except FileExistsError:
         raise run_dir_taken(run_dir) from None
     except OSError as exc:

@@ -52,6 +52,7 @@ from drills.plan.stack_spec import HealthCheck
 from drills.probe import SteadyStateProbe
 from drills.readback import readback_meta, write_rows
 from drills.recovery.base import RecoveryStep
+from drills.redact import keep_private
 from drills.stack.service import Service
 from drills.stack.stack import Runtime, Stack
 from drills.timeline import Category, EventKind, Timeline
@@ -79,8 +80,9 @@ class Drill:
         self.plan = plan
         self.run_id = run_id
         self.files = ScenarioFiles(out_dir / scenario.name)
-        self.files.root.mkdir(parents=True, exist_ok=True)
-        self.files.logs.mkdir(exist_ok=True)
+        # private: its logs and records are this user's alone (drills.redact.keep_private)
+        self.files.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.files.logs.mkdir(mode=0o700, exist_ok=True)
         self.runtime_factory = runtime_factory
         self.timeline = Timeline()
         self.result: DrillResult | None = None
@@ -583,6 +585,7 @@ class Drill:
         self._write_journal()
         self.result = evaluate(self.files)
         write_json(self.files.root / "result.json", self.result.to_dict())
+        keep_private(self.files.root)
         return self.result
 
     def _close_runtime(self, runtime: Runtime) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from drills.errors import HistoryError
+from drills.redact import redact_tree, write_private_bytes
 from drills.timeline import Timeline
 
 SCHEMA = 2  # 2: the probed service and the store are named apart (1: one "service")
@@ -121,9 +122,14 @@ class Journal:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically, so a reader never sees half a file."""
+    """Write JSON atomically, so a reader never sees half a file.
+
+    The file is 0600 and URL credentials are redacted (drills.redact): no file drills
+    writes holds a password in clear.
+    """
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=False), encoding="utf-8")
+    text = json.dumps(redact_tree(data), indent=1, sort_keys=False)
+    write_private_bytes(tmp, text.encode("utf-8"))
     os.replace(tmp, path)
 
 

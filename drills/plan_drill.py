@@ -202,6 +202,7 @@ def run_plan_scenario(drill: Drill) -> None:
         # recreates containers as drills made them, never unlabelled ones
         compose_files=(*plan.stack.compose_files, own.run_file) if own else (),
         path_first=_path_first(stack), base_env=env,
+        workdir=getattr(stack.runtime, "workdir", None),
     )
     for name in plan.stack.setup:
         drill.setup_step(RunProcedure(plan.procedures[name], ctx))

@@ -300,6 +300,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from drills.evidence.pack import seal
     from drills.plan.contradictions import find
+    from drills.redact import keep_private
     from drills.report import render_reports
     from drills.report.cadence import cadence, previous_run
     from drills.trends.series import gather, save_trends
@@ -334,6 +335,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     sealed = seal(run.run_dir, results, meta, plan.path, run.sign_key, plan.source,
                   rendered.files)
     config.stash[_REPORT] = paths.html
+    keep_private(run.run_dir)  # what a tool wrote with its own modes: 0600 in 0700 too
     if sealed.pdf_problem:
         say(f"drills: no PDF of the report: {sealed.pdf_problem}")
     try:

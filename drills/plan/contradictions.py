@@ -1,10 +1,11 @@
 """What a valid plan cannot hold together, found before anything runs (``drill check``).
 
 A contradiction is either *blocking* (the scenario cannot run as written: a restore from
-a backup job that does not exist, a procedure nobody defined) or a promise the plan's own
-numbers already break (an RPO of 6 h against a daily dump, an RTO shorter than its manual
-steps take). The first stops ``drill run`` before anything starts; the second is said at
-the start of the run, and the drill then measures how far off it is.
+a backup job that does not exist, a procedure nobody defined, a placeholder where it has
+no value, recovery steps in an order that cannot bring a lost server back) or a promise
+the plan's own numbers already break (an RPO of 6 h against a daily dump, an RTO shorter
+than its manual steps take). The first stops ``drill run`` before anything starts; the
+second is said at the start of the run, and the drill then measures how far off it is.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def find(plan: Plan) -> list[Contradiction]:
     steps = tuple(n for n, s in plan.scenarios.items() if s.source is Source.STEPS)
     for name in steps:
         found += [replace(c, scenarios=(name,))
-                  for c in _scenario(plan, name, plan.scenarios[name])]
+                  for c in (*_scenario(plan, name, plan.scenarios[name]),
+                            *_order(plan, name, plan.scenarios[name]))]
     for name, scenario in plan.scenarios.items():
         if scenario.source is Source.BUILTIN:
             found += [replace(c, scenarios=(name,)) for c in _builtin(name, scenario)]
@@ -104,6 +106,7 @@ def find(plan: Plan) -> list[Contradiction]:
             found.append(Contradiction(
                 f"stack.setup[{i}]", f"procedure {setup} does not exist; `procedures` has: "
                 f"{', '.join(plan.procedures) or 'none'}", blocking=True, scenarios=steps))
+    found += _placeholder_contexts(plan, steps)
     for name, job in plan.backups.items():
         if job.retention_s is not None and job.retention_s < job.every_s:
             found.append(Contradiction(
@@ -268,4 +271,106 @@ def _scenario(plan: Plan, name: str, scenario: ScenarioPlan) -> list[Contradicti
         found.append(Contradiction(
             f"{key}.targets.rto", f"RTO {span(targets.rto_s)}, but the fault itself freezes "
             f"{scenario.fault.service} for {span(scenario.fault.for_s)}", blocking=False))
+    return found
+
+
+#: where a placeholder has a value: ``{latest:JOB}`` once the drill took the backup, for the
+#: recovery that restores it; ``{backup_dir}`` while a backup job's procedure takes it
+_ONLY_IN = {"latest": "recovery", "backup_dir": "backup"}
+
+
+def _uses(plan: Plan, steps: tuple[str, ...]) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """Every use of a procedure: (procedure, context, the key using it, its scenarios)."""
+    uses = [(p, "setup", f"stack.setup[{i}]", steps)
+            for i, p in enumerate(plan.stack.setup if plan.stack else ())]
+    for job_name, job in plan.backups.items():
+        if job.procedure is not None:
+            restoring = tuple(n for n in steps
+                              if job_name in restored_jobs(plan, plan.scenarios[n]))
+            uses.append((job.procedure, "backup", f"backups.{job_name}.procedure",
+                         restoring or steps))
+    for name in steps:
+        scenario = plan.scenarios[name]
+        if scenario.fault is not None and scenario.fault.procedure is not None:
+            uses.append((scenario.fault.procedure, "fault", f"scenarios.{name}.fault.procedure",
+                         (name,)))
+        uses += [(s.target, "recovery", f"scenarios.{name}.recovery[{i}].procedure", (name,))
+                 for i, s in enumerate(scenario.recovery) if s.action is StepAction.PROCEDURE]
+    return uses
+
+
+def _placeholder_contexts(plan: Plan, steps: tuple[str, ...]) -> list[Contradiction]:
+    """A placeholder where it has no value: known from the plan, refused before the start."""
+    found: list[Contradiction] = []
+    for proc_name, context, used_at, scenarios in _uses(plan, steps):
+        procedure = plan.procedures.get(proc_name)
+        if procedure is None:
+            continue  # said where it is named
+        texts = [(f"run[{i}]", t) for i, t in enumerate(procedure.argv)]
+        texts += [(f"env.{k}", t) for k, t in procedure.env.items()]
+        for where, text in texts:
+            for ph, arg in placeholders(text):
+                if _ONLY_IN.get(ph, context) == context:
+                    continue
+                written = f"{{{ph}:{arg}}}" if arg else f"{{{ph}}}"
+                fix = ("the latest backup of a job is known once the drill took it, and is "
+                       "given to the recovery steps' procedures only: restore it in a recovery "
+                       "step (scenarios.NAME.recovery: [{procedure: ...}])"
+                       if ph == "latest" else
+                       "{backup_dir} exists only while a backup job's procedure takes its "
+                       "backup (backups.JOB.procedure): write into it there, and read the "
+                       "backup in the recovery with {latest:JOB}")
+                found.append(Contradiction(
+                    f"procedures.{proc_name}.{where}",
+                    f"{written} in procedure {proc_name}, which runs as {used_at} "
+                    f"({_CONTEXT[context]}): {fix}", blocking=True, scenarios=scenarios))
+    return found
+
+
+_CONTEXT = {"setup": "the stack's setup, before any backup",
+            "backup": "a backup job's procedure",
+            "fault": "the scenario's fault",
+            "recovery": "a recovery step"}
+
+
+def _order(plan: Plan, name: str, scenario: ScenarioPlan) -> list[Contradiction]:
+    """Recovery steps that provably cannot bring back a lost server, in the order written.
+
+    Only for ``lose_server`` (its container and data are gone, no restart policy brings
+    them back): a restart of it (there is no data to start on), a provision after a
+    procedure restored one of its backups (the provision replaces what was restored), and
+    a recovery with no step that could bring it back (no provision of it, no procedure).
+    """
+    fault = scenario.fault
+    if fault is None or fault.action is not FaultAction.LOSE_SERVER:
+        return []
+    lost, key = fault.service, f"scenarios.{name}.recovery"
+    found: list[Contradiction] = []
+    restored: tuple[int, str, str] | None = None  # the first restore into the lost server
+    for i, step in enumerate(scenario.recovery):
+        if step.action is StepAction.RESTART and step.target == lost:
+            found.append(Contradiction(
+                f"{key}[{i}].restart", f"the fault loses {lost}'s server and its data "
+                f"(lose_server): a restart starts it again on its data, which is gone; write "
+                f"{{provision: {lost}}} (a new, empty server), then the procedure that "
+                "restores it", blocking=True))
+        if step.action is StepAction.PROVISION and step.target == lost and restored:
+            at, proc, job = restored
+            found.append(Contradiction(
+                f"{key}[{i}].provision", f"provisions a new, empty {lost} after recovery[{at}] "
+                f"(procedure {proc}) restored backup job {job} into it: the restore ran "
+                f"against a server that was lost, and this replaces it with an empty one; "
+                f"put {{provision: {lost}}} before {{procedure: {proc}}}", blocking=True))
+        procedure = plan.procedures.get(step.target)
+        if step.action is StepAction.PROCEDURE and procedure is not None and restored is None:
+            jobs = [j for j in procedure.backup_jobs()
+                    if j in plan.backups and plan.backups[j].service == lost]
+            restored = (i, step.target, jobs[0]) if jobs else None
+    if not any(s.action is StepAction.PROCEDURE or (s.target == lost and s.action in (
+            StepAction.PROVISION, StepAction.RESTART)) for s in scenario.recovery):
+        found.append(Contradiction(
+            key, f"the fault loses {lost}'s server and its data (lose_server), and no recovery "
+            f"step brings it back (no provision of {lost}, no procedure): the drill would "
+            f"wait for {lost} until recovery_timeout and fail; add {{provision: {lost}}}, then "
+            "the procedure that restores it", blocking=True))
     return found

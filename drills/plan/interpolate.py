@@ -22,6 +22,11 @@ def has_variables(text: str) -> bool:
     return any(m.group(1) for m in _VAR.finditer(text))
 
 
+def variables(text: str) -> list[str]:
+    """The names of the variables ``text`` refers to (``${NAME}``, ``${NAME:-default}``)."""
+    return [m.group(1) for m in _VAR.finditer(text) if m.group(1)]
+
+
 def well_formed(text: str) -> bool:
     """Whether every ``$`` of ``text`` starts ``$$`` or a ``${NAME...}`` reference."""
     return "$" not in _VAR.sub("", text)

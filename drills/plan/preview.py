@@ -9,7 +9,7 @@ variables are not set (their defaults used, or the run would stop).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -66,7 +66,13 @@ def _stack_lines(stack: StackSpec | None, shown: Shown) -> list[str]:
                      "project drills-<run id>-...; removed with its volumes at the end")
         lines.append("  refused before it starts: a service already answering on a `reach` "
                      "port (a stack drills did not create), container_name, external or "
-                     "explicitly named volumes, writable bind mounts")
+                     "explicitly named volumes, writable bind mounts, and host access "
+                     "(privileged, host namespaces, cap_add, security_opt, devices, "
+                     "volumes_from, network_mode container:, host paths and secret files "
+                     "outside the project, the engine's socket) unless stack.allow permits it")
+        if stack.allow:
+            lines.append("  the plan allows: " + "; ".join(
+                f"{svc}: {', '.join(names)}" for svc, names in stack.allow.items()))
     else:
         lines.append("stack: drills' own servers (local processes, or containers of its own "
                      "compose project)")
@@ -227,13 +233,17 @@ def _targets(scenario: ScenarioPlan) -> str:
 
 
 def describe(plan: Plan, only: tuple[str, ...] = (),
-             env: Mapping[str, str] | None = None) -> list[str]:
-    """The whole preview, line by line; ``${VAR}`` filled from ``env`` (default: ours)."""
+             env: Mapping[str, str] | None = None, host: Sequence[str] = ()) -> list[str]:
+    """The whole preview, line by line; ``${VAR}`` filled from ``env`` (default: ours).
+
+    ``host``: what the compose files' host access is (drill check reads them), shown with
+    the stack.
+    """
     shown = Shown(env)
     lines = [f"plan {plan.name} (version {plan.version}, {Path(plan.path)})"]
     if plan.drill_every_s:
         lines.append(f"drilled every {span(plan.drill_every_s)}")
-    stack = _stack_lines(plan.stack, shown) if plan.version >= 2 else []
+    stack = [*_stack_lines(plan.stack, shown), *host] if plan.version >= 2 else []
     scenarios: list[str] = []
     for name, scenario in plan.scenarios.items():
         if not only or name in only:

@@ -16,6 +16,9 @@ from typing import Any
 
 #: ``{name}`` or ``{name:arg}`` in a procedure's argv or env values
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_.-]+))?\}")
+#: what a reader takes for a placeholder: ``{`` (not ``${``, a shell's) then a name and
+#: ``}`` or ``:`` (not ``: ``, as in jq's ``{id: .id}``); each must be a whole PLACEHOLDER
+_ATTEMPT = re.compile(r"(?<!\$)\{([A-Za-z_][A-Za-z0-9_]*)(?=\}|:(?!\s))")
 #: what a placeholder may name, and what it becomes at run time
 PLACEHOLDERS = {
     "project": "the Compose project drills brought up (drills-<run id>-...)",
@@ -35,6 +38,18 @@ _NEEDS_ARG = frozenset({"host", "port", "url", "user", "database", "password", "
 def placeholders(text: str) -> list[tuple[str, str | None]]:
     """The placeholders of ``text`` as (name, argument)."""
     return [(m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(text)]
+
+
+def malformed(text: str) -> list[str]:
+    """What in ``text`` reads as a placeholder but is not one (``{host:}``, ``{latest:job``)."""
+    bad = []
+    for m in _ATTEMPT.finditer(text):
+        if PLACEHOLDER.match(text, m.start()) is None:
+            end = text.find("}", m.start())
+            shown = text[m.start():end + 1] if 0 <= end - m.start() < 60 else \
+                text[m.start():m.start() + 40]
+            bad.append(shown)
+    return bad
 
 
 def needs_arg(name: str) -> bool:

@@ -13,14 +13,31 @@ from typing import Any
 
 from drills import kinds
 from drills.plan.interpolate import has_variables, well_formed
-from drills.plan.procedure_spec import PLACEHOLDERS, BackupJob, Procedure, needs_arg, placeholders
+from drills.plan.procedure_spec import (
+    PLACEHOLDERS,
+    BackupJob,
+    Procedure,
+    malformed,
+    needs_arg,
+    placeholders,
+)
 from drills.plan.reader import PlanReader, shown
-from drills.plan.stack_spec import HealthCheck, Reach, SecretRef, ServiceSpec, StackSpec
+from drills.plan.stack_spec import (
+    ALLOW_NAMES,
+    HealthCheck,
+    Reach,
+    SecretRef,
+    ServiceSpec,
+    StackSpec,
+)
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ITEM = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_COMPOSE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
+#: drills' own variables, which a procedure's `env` cannot override (its project, its engine)
+_DRILLS_OWN_ENV = ("COMPOSE_", "DOCKER_", "DRILL_", "DRILLS_")
 
 
 class StackSectionsReader(PlanReader):
@@ -47,7 +64,7 @@ class StackSectionsReader(PlanReader):
     def stack(self, raw: Any) -> StackSpec | None:
         if raw is None:
             return None
-        entry = self.mapping(raw, "stack", ("compose", "services", "setup"))
+        entry = self.mapping(raw, "stack", ("compose", "services", "setup", "allow"))
         files: tuple[Path, ...] = ()
         if "compose" in entry:
             listed = entry["compose"]
@@ -83,7 +100,39 @@ class StackSectionsReader(PlanReader):
         names = tuple(self.item_name(n, f"stack.setup[{i}]") for i, n in enumerate(setup))
         # Compose's own default: relative paths and .env resolve against the first file's
         # directory, for drills as for the team's scripts (COMPOSE_FILE)
-        return StackSpec(services, files, files[0].parent if files else None, names)
+        return StackSpec(services, files, files[0].parent if files else None, names,
+                         self.allow(entry.get("allow"), bool(files)))
+
+    def allow(self, raw: Any, own: bool) -> dict[str, tuple[str, ...]]:
+        """``stack.allow: {SERVICE: [NAME, ...]}``: host access the plan permits a service.
+
+        Whether each SERVICE is one of the compose project's is known once its files are
+        read (drills.stack.own_compose.preflight, still before anything starts).
+        """
+        if raw is None:
+            return {}
+        if not own:
+            raise self.fail("stack.allow", "permits host access to services of your compose "
+                            "file; the plan names none (stack.compose)")
+        if not isinstance(raw, dict):
+            raise self.fail("stack.allow", "must map service names of your compose file to "
+                            "lists of allowances ({cache: [privileged]})")
+        allowed: dict[str, tuple[str, ...]] = {}
+        for service, names in raw.items():
+            if not isinstance(service, str) or not _COMPOSE_NAME.match(service):
+                raise self.fail(f"stack.allow.{shown(service)}", "must be a service name of "
+                                "your compose file")
+            key = f"stack.allow.{service}"
+            names = [names] if isinstance(names, str) else names
+            if not isinstance(names, list) or not names:
+                raise self.fail(key, "must be a list of allowances; known: "
+                                + ", ".join(ALLOW_NAMES))
+            for i, name in enumerate(names):
+                if name not in ALLOW_NAMES:
+                    raise self.fail(f"{key}[{i}]", f"{shown(name)} is not an allowance; known: "
+                                    + ", ".join(ALLOW_NAMES))
+            allowed[service] = tuple(dict.fromkeys(names))
+        return allowed
 
     def relative_path(self, raw: Any, key: str) -> Path:
         text = self.text(raw, key)
@@ -169,6 +218,8 @@ class StackSectionsReader(PlanReader):
         That is the base URL of a service drills starts itself, known only at run time.
         """
         text = self.text(raw, key)
+        self.check_placeholders(text, key, in_argv=True, place="a URL, shown by drill check "
+                                "and saved in the run's records")
         if service_url and re.match(r"^\{url:[a-z0-9][a-z0-9_-]*\}(/\S*)?$", text):
             return text
         if not re.match(r"^https?://[^\s/]+(/\S*)?$", text) or not well_formed(text):
@@ -201,8 +252,8 @@ class StackSectionsReader(PlanReader):
         if "http" in entry:
             url, method, status = self.http_request(entry["http"], f"{key}.http")
             return HealthCheck(url=url, method=method, status=status, timeout_s=timeout)
-        return HealthCheck(command=self.argv(entry["command"], f"{key}.command"),
-                           timeout_s=timeout)
+        return HealthCheck(command=self.unfilled(self.argv(entry["command"], f"{key}.command"),
+                                                 f"{key}.command"), timeout_s=timeout)
 
     def http_request(self, raw: Any, key: str) -> tuple[str, str, int]:
         if isinstance(raw, str):
@@ -255,20 +306,22 @@ class StackSectionsReader(PlanReader):
 
     def procedure(self, name: str, raw: Any) -> Procedure:
         key = f"procedures.{name}"
-        entry = self.mapping(raw, key, ("run", "cwd", "env", "timeout"))
+        entry = self.mapping(raw, key, ("run", "cwd", "cwd_outside", "env", "timeout"))
         if "run" not in entry:
             raise self.fail(f"{key}.run", "missing: the command, as a list "
                             "([scripts/restore-db.sh, '{latest:daily-dump}'])")
         argv = self.argv(entry["run"], f"{key}.run")
-        cwd = self.relative_path(entry.get("cwd", "."), f"{key}.cwd")
-        if not cwd.is_dir():
-            raise self.fail(f"{key}.cwd", f"{cwd}: no such directory")
+        cwd = self.procedure_cwd(entry, key)
         program = argv[0]
         if "/" in program:
             path = Path(program) if Path(program).is_absolute() else cwd / program
             if not path.is_file():
                 raise self.fail(f"{key}.run[0]", f"{shown(program)}: no such file (looked in "
                                 f"{cwd})")
+            if not path.stat().st_mode & 0o111:  # drills runs it as the program, no shell
+                raise self.fail(f"{key}.run[0]", f"{shown(program)} is not executable: "
+                                f"chmod +x {path} (or run it through its interpreter: "
+                                f"[sh, {program}])")
         env_raw = entry.get("env") or {}
         if not isinstance(env_raw, dict):
             raise self.fail(f"{key}.env", "must map variable names to values")
@@ -276,6 +329,14 @@ class StackSectionsReader(PlanReader):
         for k, v in env_raw.items():
             if not isinstance(k, str) or not _ENV_NAME.match(k):
                 raise self.fail(f"{key}.env", f"{shown(k)} is not an environment variable name")
+            if k.upper().startswith(_DRILLS_OWN_ENV):
+                raise self.fail(f"{key}.env.{k}", f"{k} cannot be set by a plan: drills sets "
+                                "COMPOSE_PROJECT_NAME, COMPOSE_FILE and DRILL_* so that the "
+                                "script acts on the drill's own project, and COMPOSE_*, "
+                                "DOCKER_*, DRILL_* and DRILLS_* are kept as drills has them: "
+                                f"{k} would point the script at another project or engine "
+                                "(production's). Remove it; the script finds the drill's stack "
+                                "in DRILL_<SERVICE>_HOST, _PORT... and {project}")
             if isinstance(v, bool) or not isinstance(v, str | int | float):
                 raise self.fail(f"{key}.env.{k}", f"must be text, got {shown(v)}; a secret is "
                                 "passed by the variable itself from your environment, not "
@@ -289,11 +350,52 @@ class StackSectionsReader(PlanReader):
                    if "timeout" in entry else 600.0)
         return Procedure(name, argv, cwd, env, timeout)
 
-    def check_placeholders(self, text: str, key: str, in_argv: bool) -> None:
+    def procedure_cwd(self, entry: dict[str, Any], key: str) -> Path:
+        """The procedure's directory: inside the plan's, unless ``cwd_outside: true``.
+
+        Inside once resolved: a ``..`` or a symlink leading out is outside.
+        """
+        outside = entry.get("cwd_outside", False)
+        if not isinstance(outside, bool):
+            raise self.fail(f"{key}.cwd_outside", f"{shown(outside)}: true (the procedure may "
+                            "run in a directory outside the plan's) or false")
+        raw = entry.get("cwd", ".")
+        cwd = self.relative_path(raw, f"{key}.cwd")
+        if not cwd.is_dir():
+            raise self.fail(f"{key}.cwd", f"{cwd}: no such directory")
+        home, real = self.path.parent.resolve(), cwd.resolve()
+        if not outside and not real.is_relative_to(home):
+            how = ("an absolute path" if Path(str(raw)).is_absolute() else
+                   "through '..'" if ".." in Path(str(raw)).parts else "through a symlink")
+            raise self.fail(f"{key}.cwd", f"{shown(raw)} is {real}, outside the plan's "
+                            f"directory {home} ({how}): a procedure runs inside the plan's "
+                            "directory; to run it elsewhere on purpose, add `cwd_outside: "
+                            f"true` to {key}")
+        return cwd
+
+    def unfilled(self, argv: tuple[str, ...], key: str, indexed: bool = True
+                 ) -> tuple[str, ...]:
+        """A command drills runs as written (health, checks): no placeholder in it."""
+        for i, text in enumerate(argv):
+            where = f"{key}[{i}]" if indexed else key
+            self.check_placeholders(text, where, in_argv=True)
+            for name, arg in placeholders(text):
+                raise self.fail(where, f"{{{name}{':' + arg if arg else ''}}}: "
+                                "placeholders are filled in procedures and URLs only; here "
+                                "it would stay as written")
+        return argv
+
+    def check_placeholders(self, text: str, key: str, in_argv: bool,
+                           place: str = "any user of the machine can read a command's "
+                           "arguments") -> None:
+        for bad in malformed(text):
+            raise self.fail(key, f"{shown(bad)} is not a placeholder: write {{NAME}} or "
+                            "{NAME:ARG} (ARG: letters, digits, '.', '-', '_'), NAME one of "
+                            + ", ".join(PLACEHOLDERS) + "; text meant literally (a jq or "
+                            "format snippet) goes into a script file")
         for name, arg in placeholders(text):
             if name == "password" and in_argv:
-                raise self.fail(key, "{password:...} only in `env`: any user of the machine "
-                                "can read a command's arguments")
+                raise self.fail(key, "{password:...} only in `env` (a procedure's): " + place)
             if name not in PLACEHOLDERS:
                 raise self.fail(key, f"unknown placeholder {{{name}}}; known: "
                                 + ", ".join(f"{{{p}{':ARG' if needs_arg(p) else ''}}}"

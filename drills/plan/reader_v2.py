@@ -38,6 +38,7 @@ from typing import Any
 from drills import kinds
 from drills.catalogue import CATALOGUE
 from drills.plan.contradictions import restored_jobs
+from drills.plan.interpolate import variables
 from drills.plan.model import (
     BackgroundLoad,
     BackupSchedule,
@@ -116,6 +117,7 @@ class PlanV2Reader(StackSectionsReader):
             every = [backups[j].every_s for j in restored_jobs(plan, sc) if j in backups]
             if sc.source is Source.STEPS and every:
                 scenarios[n] = replace(sc, backup=BackupSchedule(every_s=max(every)))
+        self.secrets_stay_out(stack, scenarios)
         seen: dict[str, str] = {}
         for n, sc in scenarios.items():
             if sc.source is Source.BUILTIN:
@@ -126,6 +128,38 @@ class PlanV2Reader(StackSectionsReader):
                 seen[sc.catalogue_name] = n
         return Plan(self.path, sha256, name, scenarios, description, version=2, stack=stack,
                     backups=backups, procedures=procedures, drill_every_s=drill_every)
+
+    def secrets_stay_out(self, stack: StackSpec | None,
+                         scenarios: dict[str, ScenarioPlan]) -> None:
+        """A password's variable is never filled into a command's arguments or a URL.
+
+        ``${NAME}``, where a service's ``reach.password`` is ``{env: NAME}``: a health
+        command's arguments and URLs are filled from the environment when the drill runs,
+        then shown and saved (``{password:SVC}`` is refused there by the reader already).
+        """
+        if stack is None:
+            return
+        names = {s.reach.password.env for s in stack.services.values()
+                 if s.reach and s.reach.password and s.reach.password.env}
+        places: list[tuple[str, str]] = []
+        for n, svc in stack.services.items():
+            if svc.health is not None:
+                places += [(f"stack.services.{n}.health.command[{i}]", a)
+                           for i, a in enumerate(svc.health.command)]
+                places += [(f"stack.services.{n}.health.http", svc.health.url or "")]
+        for n, sc in scenarios.items():
+            places += [(f"scenarios.{n}.checks[{i}]", c.url or "")
+                       for i, c in enumerate(sc.checks)]
+            if sc.detect is not None and sc.detect.monitor is not None:
+                places.append((f"scenarios.{n}.detect.monitor", sc.detect.monitor.url or ""))
+        for key, text in places:
+            for var in variables(text):
+                if var in names:
+                    raise self.fail(key, f"${{{var}}} is a service's password (reach.password: "
+                                    f"{{env: {var}}}): filled here, it would be in a command's "
+                                    "arguments or a URL, which any user of the machine can "
+                                    "read and the run's records keep; a procedure gets it in "
+                                    "its `env` ({password:SVC})")
 
     def workload(self, raw: Any, key: str, base: WorkloadSpec) -> WorkloadSpec:
         """Version 1's workload, plus ``background``: the team's own locustfile."""
@@ -377,12 +411,15 @@ class PlanV2Reader(StackSectionsReader):
                     raise self.fail(where, "give the bound the answer must meet: at_least, "
                                     "at_most or equals")
                 if kind is CheckKind.SQL:
+                    query = self.text(value, f"{where}.sql", multiline=True)
                     out.append(CheckSpec(kind, service=service,
-                                         query=self.text(value, f"{where}.sql", multiline=True),
+                                         query=self.unfilled((query,), f"{where}.sql",
+                                                             indexed=False)[0],
                                          bound=bound, timeout_s=timeout))
                 else:
+                    command = self.argv(value, f"{where}.redis")
                     out.append(CheckSpec(kind, service=service,
-                                         command=self.argv(value, f"{where}.redis"),
+                                         command=self.unfilled(command, f"{where}.redis"),
                                          bound=bound, timeout_s=timeout))
         return tuple(out)
 

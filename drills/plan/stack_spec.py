@@ -10,11 +10,32 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from drills.errors import UsageError, printable
+
+#: ``stack.allow`` names: one per setting of a team's compose file that gives a container the
+#: host (drills.stack.compose_policy refuses each unless the plan allows it for the service)
+ALLOW_NAMES: Mapping[str, str] = {
+    "privileged": "privileged: true",
+    "pid_host": "pid: host (or container:<other>)",
+    "ipc_host": "ipc: host (or container:<other>)",
+    "uts_host": "uts: host",
+    "cgroup_host": "cgroup: host",
+    "userns_host": "userns_mode: host",
+    "network_container": "network_mode: container:<other>",
+    "volumes_from": "volumes_from",
+    "cap_add": "cap_add (any capability)",
+    "security_opt": "security_opt (any but no-new-privileges)",
+    "devices": "devices, device_cgroup_rules, gpus",
+    "host_path": "a bind (or a driver_opts bind volume) of a host path outside the project "
+                 "directory or of the host's own /, /etc, /proc, /sys, /dev, /run, /root, "
+                 "/home...",
+    "host_secret": "a compose secret or config read from a file outside the project directory",
+    "engine_socket": "a bind of the engine's socket or of a directory holding it",
+}
 
 
 @dataclass(frozen=True)
@@ -108,6 +129,8 @@ class StackSpec:
     project_dir: Path | None = None
     #: procedures run once the stack is up, before any load (migrations, the team's data)
     setup: tuple[str, ...] = ()
+    #: ``stack.allow``: per service of the compose project, the host access it may have
+    allow: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def own(self) -> bool:
@@ -118,4 +141,5 @@ class StackSpec:
         return {"compose_files": [str(p) for p in self.compose_files],
                 "project_dir": str(self.project_dir) if self.project_dir else None,
                 "services": {n: s.to_dict() for n, s in self.services.items()},
-                "setup": list(self.setup)}
+                "setup": list(self.setup),
+                "allow": {n: list(a) for n, a in self.allow.items()}}

@@ -61,6 +61,9 @@ class ProcedureContext:
     #: the environment every procedure starts from (the compose commands' own, for an own
     #: stack: DRILLS_<KIND>_IMAGE as drills brought the project up); default: this process's
     base_env: Mapping[str, str] | None = None
+    #: the runtime's working directory (its owner record): each procedure's process group
+    #: leader is recorded in its processes.jsonl, for ``drill clean`` after a crash
+    workdir: Path | None = None
     runs: int = 0
 
     def log_name(self, procedure: str) -> str:

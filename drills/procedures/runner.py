@@ -3,13 +3,17 @@
 The command runs with ``start_new_session`` (its own process group, as a shell job), so a
 timeout, the drill's teardown or Ctrl-C ends it and every process it started: SIGTERM to
 the group, then SIGKILL after a grace period. It also gets SIGKILL if the drill process
-itself dies. Output (stdout and stderr together) goes to a log in the scenario's logs,
-with the stack's passwords redacted.
+itself dies. Output (stdout and stderr together) goes to a log in the scenario's logs (0600)
+through a pipe and a redactor: the stack's passwords and URL credentials never reach it.
+Processes it started that left its group (setsid) carry a mark in their environment and
+are ended with it (drills.procedures.leftovers); the leader is recorded in the run's
+processes.jsonl, so that ``drill clean`` ends them after a crash of the drill.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 from dataclasses import dataclass
@@ -18,12 +22,16 @@ from typing import Any
 
 from drills.clock import Instant
 from drills.errors import RecoveryProcedureFailed
+from drills.ownership import process_start_ticks
 from drills.plan.procedure_spec import Procedure
+from drills.procedures import leftovers
 from drills.procedures.context import ProcedureContext
+from drills.redact import redact_text, redacting_pipe
 from drills.stack.process import die_with_parent
+from drills.stack.workdir import record_process
 
 GRACE_S = 5.0
-REDACTED = "<redacted>"
+_COPY_WAIT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -89,62 +97,74 @@ def end_group(proc: subprocess.Popen[bytes]) -> None:
         return
 
 
-def _redact(path: Path, secrets: list[str]) -> None:
-    if not secrets or not path.exists():
-        return
-    data = path.read_bytes()
-    for secret in secrets:
-        data = data.replace(secret.encode(), REDACTED.encode())
-    path.write_bytes(data)
+def _open_log(path: Path) -> int:
+    """The procedure's log, readable by this user only, never through a link."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)  # an older log of the same name
+    return fd
+
+
+def _end_leftovers(pid: int, start: int | None, mark: str) -> None:
+    """What the procedure started and left behind, even outside its group (setsid)."""
+    if start is not None:
+        leftovers.end(leftovers.tied(pid, start, mark))
 
 
 def run(procedure: Procedure, ctx: ProcedureContext, log_name: str) -> CommandResult:
-    """Run ``procedure`` to its end or its timeout; Ctrl-C ends it and is raised again."""
+    """Run ``procedure`` to its end or its timeout; Ctrl-C ends it and is raised again.
+
+    Its output goes through a pipe and a redactor (drills.redact) into the log: the log
+    never holds a password, not while the procedure runs, not after the drill was killed.
+    """
     argv = ctx.argv(procedure)
-    env = ctx.environment(procedure)
-    ctx.logs_dir.mkdir(parents=True, exist_ok=True)
+    mark = secrets.token_hex(16)
+    env = {**ctx.environment(procedure), leftovers.MARK_VARIABLE: mark}
     log = ctx.logs_dir / log_name
     timed_out = False
+    write_end, copier = redacting_pipe(_open_log(log), ctx.secrets())
+    started = Instant.now()
     try:
-        with open(log, "wb") as out:
-            started = Instant.now()
-            try:
-                proc = subprocess.Popen(argv, cwd=procedure.cwd, env=env,
-                                        stdin=subprocess.DEVNULL, stdout=out,
-                                        stderr=subprocess.STDOUT, start_new_session=True,
-                                        preexec_fn=die_with_parent)
-            except OSError as exc:  # not found, not executable
-                why = f"cannot run {argv[0]}: {exc.strerror}" + (
-                    " (make it executable: chmod +x)" if isinstance(exc, PermissionError)
-                    else "")
-                raise RecoveryProcedureFailed(
-                    f"procedure {procedure.name}: {why}",
-                    {"procedure": procedure.name, "outcome": why, "log_tail": ""}) from exc
-            try:
-                code: int | None = proc.wait(procedure.timeout_s)
-            except subprocess.TimeoutExpired:
-                timed_out, code = True, None
-                end_group(proc)
-            except BaseException:  # Ctrl-C, SIGTERM, the drill failing: nothing left running
-                end_group(proc)
-                raise
-            else:
-                try:  # children it left in its group (a backgrounded helper) go too
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            ended = Instant.now()
-    finally:  # whatever happened, no password stays in the saved output
-        _redact(log, ctx.secrets())
+        proc = subprocess.Popen(argv, cwd=procedure.cwd, env=env,
+                                stdin=subprocess.DEVNULL, stdout=write_end,
+                                stderr=write_end, start_new_session=True,
+                                preexec_fn=die_with_parent)
+    except OSError as exc:  # not found, not executable
+        os.close(write_end)
+        copier.join()
+        why = f"cannot run {argv[0]}: {exc.strerror}" + (
+            " (make it executable: chmod +x)" if isinstance(exc, PermissionError)
+            else "")
+        raise RecoveryProcedureFailed(
+            f"procedure {procedure.name}: {why}",
+            {"procedure": procedure.name, "outcome": why, "log_tail": ""}) from exc
+    os.close(write_end)
+    leader_start = process_start_ticks(proc.pid)
+    if ctx.workdir is not None:  # drill clean ends what is left of it after a crash
+        record_process(ctx.workdir, f"procedure {procedure.name}", proc.pid,
+                       kind="procedure", mark=mark)
+    try:
+        try:
+            code: int | None = proc.wait(procedure.timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out, code = True, None
+            end_group(proc)
+        except BaseException:  # Ctrl-C, SIGTERM, the drill failing: nothing left running
+            end_group(proc)
+            raise
+        else:
+            try:  # children it left in its group (a backgrounded helper) go too
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        ended = Instant.now()
+    finally:  # and those that left the group (setsid): nothing outlives the procedure
+        _end_leftovers(proc.pid, leader_start, mark)
+        copier.join(_COPY_WAIT_S)  # every writer is gone: the rest of its output
     shown = tuple(_hide(a, ctx.secrets()) for a in argv)  # the journal never holds a secret
     return CommandResult(procedure.name, shown, procedure.cwd, code, started, ended,
                          log, timed_out)
 
 
 def _hide(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
+    return redact_text(text, secrets)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from drills.measure.evaluate import DrillResult
+from drills.redact import redact_tree, redact_url_credentials, write_private_bytes
 from drills.report.charts import drill_chart
 from drills.report.html import ScenarioPage, render_html
 from drills.report.ids_file import write_ids
@@ -85,7 +86,10 @@ def render_reports(
     Writes only what states no verdict: each scenario's ids files. The trends come from the
     run's own trends.json (drills.trends.series), when it has one.
     """
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # URL credentials in no report: the results come from journals already redacted
+    # (drills.journal.write_json); the run's facts (its command line...) are redacted here
+    meta = redact_tree(dict(meta))
     records = [load_records(run_dir / r.scenario) for r in results]
     for result, record in zip(results, records, strict=True):
         if record.files.root.is_dir():
@@ -95,11 +99,12 @@ def render_reports(
     trends = load_trends(run_dir)
     pages = [_page(run_dir, r, rec, trends.get(r.scenario, []))
              for r, rec in zip(results, records, strict=True)]
-    summary = json.dumps(build_summary(results, meta), indent=1, sort_keys=False)
+    summary = json.dumps(redact_tree(build_summary(results, meta)), indent=1, sort_keys=False)
     files = {
-        paths.runbook.name: runbook_markdown(results, [rec.steps for rec in records],
-                                             meta).encode(),
-        paths.junit.name: junit_bytes(results, [r.duration_s for r in records], meta),
+        paths.runbook.name: redact_url_credentials(runbook_markdown(
+            results, [rec.steps for rec in records], meta)).encode(),
+        paths.junit.name: redact_url_credentials(junit_bytes(
+            results, [r.duration_s for r in records], meta).decode()).encode(),
         paths.html.name: render_html(results, pages, meta).encode(),
         paths.summary.name: summary.encode(),  # last: the file CI and the runs database read
     }
@@ -111,7 +116,7 @@ def write_files(run_dir: Path, files: Mapping[str, bytes]) -> None:
     for name, data in files.items():
         target = run_dir / name
         tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(data)
+        write_private_bytes(tmp, data)
         os.replace(tmp, target)
 
 

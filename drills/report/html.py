@@ -172,8 +172,13 @@ def _environment(env: Mapping[str, Any]) -> dict[str, Any]:
              ("host", env.get("host")), ("platform", env.get("platform")),
              ("cpus", env.get("cpus")), ("plan", plan.get("path")),
              ("plan sha256", plan.get("sha256"))]
-    return {"facts": [(k, "n/a" if v is None else str(v)) for k, v in facts],
-            "services": _services(env)}
+    shown = [(k, "n/a" if v is None else str(v)) for k, v in facts]
+    runtime = env.get("runtime") or {}
+    allowed = runtime.get("allowed") if isinstance(runtime, Mapping) else None
+    if allowed:  # the host access the plan's stack.allow permitted (own compose project)
+        shown.append(("allowed by the plan", "; ".join(
+            f"{svc}: {', '.join(str(n) for n in names)}" for svc, names in allowed.items())))
+    return {"facts": shown, "services": _services(env)}
 
 
 _SKIPPED_DATA = {"ok", "error", "mechanism", "service", "asked_mono", "effect_mono", "effect_wall"}

@@ -25,7 +25,7 @@ class Endpoint:
         return data
 
     def to_env(self) -> str:
-        """Serialised for a child process's environment (never argv)."""
+        """Serialised for a child process: on its standard input (never argv nor environment)."""
         return json.dumps(asdict(self))
 
     @classmethod

@@ -12,7 +12,10 @@ project:
 - ``container_name`` (shared with any other project of that name), external or
   explicitly named volumes and networks (they outlive the project: a server loss would
   delete them), and writable bind mounts (the drill's servers would write into the team's
-  directories).
+  directories);
+- every setting that gives a container the host (drills.stack.compose_policy: privileged,
+  host namespaces, capabilities, devices, host paths, the engine's socket...), unless the
+  plan's ``stack.allow`` permits that setting for that service.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from drills.health import run_health
 from drills.kinds.base import ServiceKind
 from drills.plan.interpolate import expand, substitute
 from drills.plan.stack_spec import HealthCheck, ServiceSpec, StackSpec
+from drills.stack import compose_policy
 from drills.stack.capabilities import HasDataVolume, KeepsBackups
 from drills.stack.compose import ComposeRuntime, ComposeService
 from drills.stack.compose_spec import ComposeSpec
@@ -109,6 +113,19 @@ def refusal(spec: StackSpec, problems: list[str]) -> str:
 def unsafe(config: Mapping[str, Any], project: str, spec: StackSpec,
            env: Mapping[str, str]) -> list[str]:
     """What in the team's compose project would reach outside the drill's own project."""
+    return static_problems(config, project, spec, env) + answering(spec, env)
+
+
+def host_access(config: Mapping[str, Any], spec: StackSpec,
+                env: Mapping[str, str]) -> compose_policy.Verdict:
+    """The compose project's host access, refused or allowed by the plan's stack.allow."""
+    return compose_policy.check(config, str(spec.project_dir), spec.allow,
+                                compose_policy.engine_sockets(env))
+
+
+def static_problems(config: Mapping[str, Any], project: str, spec: StackSpec,
+                    env: Mapping[str, str]) -> list[str]:
+    """What the resolved files alone show would reach outside the drill's own project."""
     files = ", ".join(str(f) for f in spec.compose_files)
     services: dict[str, Any] = dict(config.get("services") or {})
     problems = []
@@ -121,11 +138,7 @@ def unsafe(config: Mapping[str, Any], project: str, spec: StackSpec,
             problems.append(f"service {name} sets container_name {svc['container_name']!r}: "
                             "one name for every project, including the team's own")
         for mount in svc.get("volumes") or []:
-            if mount.get("type") == "bind" and str(mount.get("source", "")).endswith(
-                    "docker.sock"):
-                problems.append(f"service {name} mounts the Docker socket "
-                                f"{mount.get('source')}: it could act on any project")
-            elif mount.get("type") == "bind" and not mount.get("read_only"):
+            if mount.get("type") == "bind" and not mount.get("read_only"):
                 problems.append(f"service {name} mounts {mount.get('source')} writable: the "
                                 "drill's server would write into your directory (mount it "
                                 ":ro, or use a volume)")
@@ -142,7 +155,10 @@ def unsafe(config: Mapping[str, Any], project: str, spec: StackSpec,
         elif not str(network.get("name", "")).startswith(f"{project}_"):
             problems.append(f"network {name} is named {network.get('name')!r} explicitly: "
                             "another project may use it")
-    problems += answering(spec, env)
+    verdict = host_access(config, spec, env)
+    problems += [finding.refusal() for finding in verdict.refused]
+    problems += [f"stack.allow names service {name}, which is not in {files} (it has: "
+                 f"{', '.join(services)})" for name in verdict.unknown_services]
     return problems
 
 
@@ -160,6 +176,9 @@ def answering(spec: StackSpec, env: Mapping[str, str]) -> list[str]:
     return problems
 
 
+PREFLIGHT_PROJECT = "drills-preflight"
+
+
 def preflight(spec: StackSpec) -> None:
     """Refuse an unsafe compose project before anything starts (``drill run``: exit 2).
 
@@ -167,7 +186,15 @@ def preflight(spec: StackSpec) -> None:
     name of the drill's form, and tries the plan's addresses.
     """
     env = compose_environment()
-    project = "drills-preflight"
+    config = read_config(spec, env)
+    problems = unsafe(config, PREFLIGHT_PROJECT, spec, env)
+    if problems:
+        raise UsageError(refusal(spec, problems))
+
+
+def read_config(spec: StackSpec, env: Mapping[str, str]) -> dict[str, Any]:
+    """The resolved compose files (``docker compose config``: creates nothing)."""
+    project = PREFLIGHT_PROJECT
     argv = ["docker", "compose", "-p", project, "--project-directory", str(spec.project_dir),
             *(a for f in spec.compose_files for a in ("-f", str(f))), "config", "--format",
             "json"]
@@ -181,12 +208,34 @@ def preflight(spec: StackSpec) -> None:
                          f"{', '.join(str(f) for f in spec.compose_files)} failed:\n"
                          f"{done.stderr.strip()[-2000:]}")
     try:
-        config = json.loads(done.stdout)
+        config: dict[str, Any] = json.loads(done.stdout)
     except ValueError as exc:
         raise UsageError(f"docker compose config gave no JSON ({exc})") from exc
-    problems = unsafe(config, project, spec, env)
+    return config
+
+
+def check_lines(spec: StackSpec) -> list[str]:
+    """``drill check``: the compose files' host access, as far as they can be read here.
+
+    UsageError when they hold what ``drill run`` would refuse (exit 2); a line saying so
+    when they cannot be read here (no engine, a variable only the run's environment sets).
+    """
+    env = compose_environment()
+    try:
+        config = read_config(spec, env)
+    except UsageError as exc:
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "?"
+        return [f"  host access not checked here ({first[:300]}); drill run checks it "
+                "before anything starts"]
+    problems = static_problems(config, PREFLIGHT_PROJECT, spec, env)
     if problems:
         raise UsageError(refusal(spec, problems))
+    used = host_access(config, spec, env).allowed
+    if not used:
+        return ["  host access: none (no privileged, host namespace, capability, device, "
+                "host path or socket)"]
+    return ["  host access allowed by the plan: "
+            + "; ".join(finding.allowance() for finding in used)]
 
 
 class OwnComposeRuntime(ComposeRuntime):
@@ -201,6 +250,7 @@ class OwnComposeRuntime(ComposeRuntime):
         try:
             self.config = self._config()
             self._refuse_unsafe()
+            self.allowed = host_access(self.config, spec, self.env).used()
             self._write_override()
         except BaseException:
             self.close()
@@ -268,7 +318,9 @@ class OwnComposeRuntime(ComposeRuntime):
     def describe(self) -> dict[str, Any]:
         return {"runtime": self.name, "project": self.project,
                 "compose_files": [str(f) for f in self.spec.compose_files],
-                "engine": self.check.reason, "own_stack": True}
+                "engine": self.check.reason, "own_stack": True,
+                # the host access the plan's stack.allow permits and the files use
+                "allowed": {n: list(a) for n, a in self.allowed.items()}}
 
 
 class OwnComposeService(ComposeService):

@@ -182,6 +182,8 @@ def recorded_servers(workdir: Path) -> dict[int, tuple[str, int]]:
     for line in text.splitlines():
         try:
             rec = json.loads(line)
+            if rec.get("kind") == "procedure":  # a team's command, not a server
+                continue
             found[int(rec["pid"])] = (str(rec["name"]), int(rec["start"]))
         except (ValueError, KeyError, TypeError):
             continue

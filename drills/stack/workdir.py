@@ -31,18 +31,23 @@ def make_workdir(run_id: str, runtime: str) -> Path:
     return workdir
 
 
-def record_process(workdir: Path, name: str, pid: int) -> None:
-    """Note a server process this run started, so that a later clean-up can prove it ours."""
+def record_process(workdir: Path, name: str, pid: int, **extra: str) -> int | None:
+    """Note a process this run started, so that a later clean-up can prove it ours.
+
+    ``extra``: a procedure's ``kind`` ("procedure") and the ``mark`` its processes carry
+    (drills.procedures.leftovers). Returns the start time recorded (None: already gone).
+    """
     start = process_start_ticks(pid)
     if start is None:
-        return  # already gone: nothing to clean later
-    line = json.dumps({"name": name, "pid": pid, "start": start}) + "\n"
+        return None  # already gone: nothing to clean later
+    line = json.dumps({"name": name, "pid": pid, "start": start, **extra}) + "\n"
     fd = os.open(workdir / PROCESSES_FILE,
                  os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
     try:
         os.write(fd, line.encode())
     finally:
         os.close(fd)
+    return start
 
 
 def write_private(path: Path, text: str) -> None:

@@ -1,8 +1,9 @@
 # ruff: noqa: E402  (the import order below is the point: gevent must patch first)
 """The Locust child process: write users that record every op to the history file.
 
-Three ways to run it, all with the endpoint (and its password) in the DRILLS_ENDPOINT
-environment variable, never in argv:
+Three ways to run it, all with the endpoint (and its password) as one line of JSON on
+standard input, never in argv nor in the environment (/proc/PID/environ is readable by
+every process of the user):
 
 - ``python -m drills.workload.locust_child SPEC.json``: one process runs every user;
 - ``... --master SPEC.json``: Locust's master for distributed load (drills.workload.
@@ -98,10 +99,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--send-back", action="store_true",
                         help="send the history to the master at the end (another host)")
     args = parser.parse_args(argv)
-    raw = os.environ.get("DRILLS_ENDPOINT")
+    # from standard input (the drill writes it there and closes it): never from the
+    # environment, which any process of the user can read in /proc
+    raw = os.environ.pop("DRILLS_ENDPOINT", None) or sys.stdin.readline().strip()
     if not raw:
-        raise SystemExit("drills workload: DRILLS_ENDPOINT is not set: the data store to "
-                         "write to, as JSON (see `drill worker --help`)")
+        raise SystemExit("drills workload: no endpoint on standard input: the data store "
+                         "to write to, as one line of JSON (see `drill worker --help`)")
     endpoint = Endpoint.from_env(raw)
     if args.worker:
         return distributed.run_worker(endpoint, args.master_host, args.master_port,

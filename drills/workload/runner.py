@@ -8,6 +8,8 @@ journal; the master reports their summed counts.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -15,11 +17,11 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO
 
 from drills.errors import WorkloadError
 from drills.plan import WorkloadSpec
@@ -78,14 +80,15 @@ class Workload:
                             master=master, history_dir=str(self.history.parent))
             argv.append("--master")
             timeout += distributed_join_timeout(self.spec.remote_workers)
-        spec_path.write_text(json.dumps(settings))
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "DRILLS_ENDPOINT": self.endpoint.to_env()}
-        with open(self.log_path, "ab") as log:
+        _write_private(spec_path, json.dumps(settings))
+        self.log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        env = child_environment()
+        with _private_log(self.log_path) as log:
             self._proc = subprocess.Popen(
-                argv, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env,
+                argv, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.PIPE, env=env,
                 text=True, start_new_session=True, preexec_fn=die_with_parent,
             )
+        give_endpoint(self._proc, self.endpoint)
         if master is not None:
             self._start_workers(master, env)
         self._reader = threading.Thread(target=self._read, name="workload-stats", daemon=True)
@@ -102,13 +105,15 @@ class Workload:
             host = "127.0.0.1"
         for number in range(1, self.spec.workers + 1):
             log_path = self.log_path.with_name(f"workload-worker-{number}.log")
-            with open(log_path, "ab") as log:
-                self._workers.append(subprocess.Popen(
+            with _private_log(log_path) as log:
+                worker = subprocess.Popen(
                     [sys.executable, "-m", "drills.workload.locust_child", "--worker",
                      "--master-host", host, "--master-port", port,
                      "--ledger", str(self.history.parent)],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                    start_new_session=True, preexec_fn=die_with_parent))
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE, env=env,
+                    start_new_session=True, preexec_fn=die_with_parent)
+            self._workers.append(worker)
+            give_endpoint(worker, self.endpoint)
 
     def _read(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
@@ -183,6 +188,47 @@ def _ended(proc: subprocess.Popen[Any], timeout: float) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def child_environment() -> dict[str, str]:
+    """The load generator's environment: this process's, without any endpoint in it.
+
+    The endpoint and its password go through the child's standard input (give_endpoint),
+    never its environment: /proc/PID/environ is readable by every process of the user.
+    """
+    env = dict(os.environ)
+    env.pop(ENDPOINT_VARIABLE, None)
+    env.pop("DRILLS_PASSWORD", None)
+    return env
+
+
+def give_endpoint(proc: subprocess.Popen[Any], endpoint: Endpoint) -> None:
+    """Write the endpoint (with its password) to the child's standard input, and close it."""
+    stdin = proc.stdin
+    assert stdin is not None
+    data = endpoint.to_env() + "\n"
+    try:
+        stdin.write(data if isinstance(stdin, io.TextIOBase) else data.encode())
+        stdin.close()
+    except (BrokenPipeError, OSError):
+        pass  # it died first: its exit code and log say why
+
+
+#: where a child started by hand (an older drill worker) may still find its endpoint
+ENDPOINT_VARIABLE = "DRILLS_ENDPOINT"
+
+
+@contextlib.contextmanager
+def _private_log(path: Path) -> Iterator[BinaryIO]:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "ab") as out:
+        yield out
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 def _free_port() -> int:

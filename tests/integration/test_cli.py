@@ -86,3 +86,24 @@ def test_a_plan_gap_fails_the_run_unless_accepted(tmp_path: Path) -> None:
         [row] = [t for t in summary["scenarios"][0]["targets"] if t["key"] == "plan.rpo"]
         assert row["verdict"] == ("pass" if code == 0 else "fail"), row
         assert row["resolution"] == "projection, not measured"
+
+
+def test_a_procedure_aiming_at_another_project_is_refused_before_anything_starts(
+        tmp_path: Path) -> None:
+    """Issue 21: a procedure's env set COMPOSE_PROJECT_NAME=shop-prod, and the script's
+    `docker compose` acted on the team's real project."""
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("version: 2\nstack:\n  services:\n    db: {kind: postgres}\n"
+                    "procedures:\n  fix: {run: [sh, -c, 'docker compose ps'], "
+                    "env: {COMPOSE_PROJECT_NAME: shop-prod}}\n"
+                    "scenarios:\n  crash:\n    fault: {kill: db}\n"
+                    "    recovery: [{restart: db}, {procedure: fix}]\n"
+                    "    targets: {rto: 1m}\n")
+    out = tmp_path / "out"
+    done = drill_cli("run", "--plan", str(plan), "--out", str(out), "--runtime", "local",
+                     timeout=120)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert f"{plan}: procedures.fix.env.COMPOSE_PROJECT_NAME" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "drill: run " not in done.stdout  # never got as far as starting
+    assert not out.exists() or not any(out.iterdir())

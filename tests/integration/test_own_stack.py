@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,9 @@ def test_a_teams_compose_project_drilled_with_its_own_scripts(tmp_path: Path) ->
     # window is the compressed schedule (4 s between the dump's start and the loss)
     backup = loss["backups"][0]
     assert loss["lost_writes"] > 0
-    assert 4.0 - 0.5 <= loss["rpo_s"] <= 4.0 + backup["duration_s"] + 1.0, loss["rpo_s"]
+    # (the dump's snapshot comes after `docker compose exec` started it: up to a second
+    # later on a busy 2-core machine)
+    assert 4.0 - 1.0 <= loss["rpo_s"] <= 4.0 + backup["duration_s"] + 1.0, loss["rpo_s"]
     assert target["restore.complete"]["verdict"] == "pass"
     assert loss["restore"]["missing_before_point"] == 0
     assert loss["projection"]["worst_case_rpo_s"] >= 86400
@@ -281,6 +284,66 @@ def test_a_compose_file_reaching_outside_the_project_is_refused(
     assert done.returncode == 2, done.stdout + done.stderr
     assert "will not bring this up as its own project" in done.stderr
     assert words in done.stderr
+
+
+@pytest.mark.compose
+def test_a_privileged_service_is_refused_unless_the_plan_allows_it(tmp_path: Path) -> None:
+    """Issue 21: host access refused before anything starts, or allowed and shown."""
+    from drills.stack import engine
+
+    plan = write_project(tmp_path / "shop")
+    compose = tmp_path / "shop" / "compose.yaml"
+    compose.write_text(compose.read_text().replace(
+        "    network_mode: host\n    environment:\n      POSTGRES_USER",
+        "    network_mode: host\n    privileged: true\n    environment:\n      POSTGRES_USER", 1))
+    env, run_id = ports_env(), f"itest-own-{uuid.uuid4().hex[:6]}"
+    started = int(time.time()) - 1
+    for command in (("run", "--plan", str(plan), "--runtime", "compose", "--out",
+                     str(tmp_path / "reports"), "--run-id", run_id), ("check", str(plan))):
+        done = drill_cli(*command, env=env)
+        assert done.returncode == 2, done.stdout + done.stderr
+        for words in (str(compose), "service db: privileged: true",
+                      "stack.allow: {db: [privileged]}"):
+            assert words in done.stderr, done.stderr
+    docker = engine.client()
+    try:  # the engine's own record: no container of the run's project was ever created
+        events = docker.events(since=started, until=int(time.time()) + 1, decode=True,
+                               filters={"type": "container", "event": "create"})
+        created = [e for e in events if str(e.get("Actor", {}).get("Attributes", {}).get(
+            "com.docker.compose.project", "")).startswith(f"drills-{run_id}")]
+    finally:
+        docker.close()
+    assert created == [] and labelled(run_id) == []
+    plan.write_text(plan.read_text().replace("  setup: [seed]\n",
+                                             "  setup: [seed]\n  allow: {db: [privileged]}\n"))
+    done = drill_cli("check", str(plan), env=env)
+    assert done.returncode == 0, done.stdout + done.stderr  # its one gap is accepted
+    assert "host access allowed by the plan: db: privileged (privileged: true)" in done.stdout
+
+
+@pytest.mark.compose
+def test_an_allowance_used_is_shown_in_the_journal_and_the_report(tmp_path: Path) -> None:
+    """A read-only bind outside the project, allowed (host_path): recorded and shown."""
+    plan = write_project(tmp_path / "shop")
+    compose = tmp_path / "shop" / "compose.yaml"
+    compose.write_text(compose.read_text().replace(
+        "    volumes: [pgdata:/var/lib/postgresql/data]",
+        f"    volumes: [pgdata:/var/lib/postgresql/data, '{tmp_path}:/elsewhere:ro']", 1))
+    plan.write_text(plan.read_text().replace("  setup: [seed]\n",
+                                             "  setup: [seed]\n  allow: {db: [host_path]}\n"))
+    run_id = f"itest-own-{uuid.uuid4().hex[:6]}"
+    done = drill_cli("run", "--plan", str(plan), "--runtime", "compose", "--out",
+                     str(tmp_path / "reports"), "--run-id", run_id, "--scenario",
+                     "accidental-delete", env=ports_env())
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_dir = tmp_path / "reports" / run_id
+    journal = json.loads((run_dir / "accidental-delete" / "journal.json").read_text())
+    assert journal["environment"]["runtime"]["allowed"] == {"db": ["host_path"]}
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["scenarios"][0]["environment"]["runtime"]["allowed"] == {"db": ["host_path"]}
+    assert "<th>allowed by the plan</th><td class=\"mono\">db: host_path</td>" in \
+        (run_dir / "index.html").read_text()
+    assert labelled(run_id) == []
 
 
 @pytest.mark.compose
@@ -459,9 +522,10 @@ def test_the_readme_walkthrough_from_an_empty_directory(tmp_path: Path) -> None:
     assert failing(loss) == {"plan.rpo"}, rows(loss)  # RPO 1 h on a nightly dump
     target = rows(loss)
     assert "+ 300.0 s stated for manual steps" in target["rto_s"]["measured"]
-    assert 5.0 - 0.5 <= loss["rpo_s"] <= 5.0 + loss["backups"][0]["duration_s"] + 1.0
+    assert 5.0 - 1.0 <= loss["rpo_s"] <= 5.0 + loss["backups"][0]["duration_s"] + 1.0
+    # the ledger, the web's health, the orders count
     assert [t["verdict"] for k, t in target.items() if k.startswith("check.")] == \
-        ["pass", "pass"]
+        ["pass", "pass", "pass"]
     html = (tmp_path / "reports" / run_id / "index.html").read_text()
     assert "contradicts its own targets" in html and "no earlier run of it" in html
     assert labelled(run_id) == []
@@ -529,4 +593,5 @@ def test_an_accidental_delete_detected_by_the_plans_monitor(tmp_path: Path) -> N
     # the RTO runs from the DELETE to the verified restore, not to the probe's first answer
     phases = {p["name"]: p["duration_s"] for p in found["rto"]["phases"]}
     assert phases["recovery: procedure restore-db"] > 0
-    assert target["rto_s"]["verdict"] == "pass" and target["rto_s"]["measured_value"] > 0.25
+    assert target["rto_s"]["verdict"] == "pass"
+    assert target["rto_s"]["measured_value"] > phases["recovery: procedure restore-db"]

@@ -149,7 +149,9 @@ def test_a_teams_own_plan_from_the_wheel(venv: Path, tmp_path: Path) -> None:
     done = _run([str(venv / "bin" / "drill"), "run", "--plan", "drill-plan.yaml", "--runtime",
                  "local", "--scenario", "postgres-loss", "--run-id", "itest-wheel-own"],
                 cwd=own)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # the run's verdict says what drill check said: the plan's own RPO gap fails it
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     summary = json.loads((own / "reports" / "itest-wheel-own" / "summary.json").read_text())
     (entry,) = summary["scenarios"]
-    assert entry["verdict"] == "pass" and entry["restore"] is not None
+    assert {t["key"] for t in entry["targets"] if t["verdict"] != "pass"} == {"plan.rpo"}
+    assert entry["restore"] is not None

@@ -34,6 +34,15 @@ def run_check(check: CheckSpec, services: Mapping[str, Service], ledger: str,
             return (Verdict.COULD_NOT_VERIFY, f"the write ledger is kept in {ledger}, not "
                     f"{check.service}: one ledger per scenario (set `ledger:`)", None)
         return None, "judged with the loss figures (lost writes, RPO)", None
+    if check.kind is CheckKind.COMMAND:
+        try:
+            argv = tuple(expand(arg, env, "check command") for arg in check.command)
+            seen = run_health(HealthCheck(command=argv, timeout_s=check.timeout_s), "check")
+        except ProbeFailed as exc:
+            return Verdict.FAIL, str(exc).removeprefix("check: "), None
+        except DrillError as exc:
+            return Verdict.COULD_NOT_VERIFY, str(exc), None
+        return Verdict.PASS, seen, None
     if check.kind is CheckKind.HTTP:
         assert check.url is not None
         try:

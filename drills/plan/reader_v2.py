@@ -388,6 +388,12 @@ class PlanV2Reader(StackSectionsReader):
                                             "at_most", "equals"), "ledger")
                 service = self.service_ref(value, f"{where}.ledger", stack)
                 out.append(CheckSpec(kind, service=service, timeout_s=timeout))
+            elif kind is CheckKind.COMMAND:
+                self.no_keys(entry, where, ("service", "method", "status", "at_least",
+                                            "at_most", "equals"), "command")
+                out.append(CheckSpec(kind, command=self.unfilled(
+                    self.argv(value, f"{where}.command"), f"{where}.command"),
+                    timeout_s=timeout))
             elif kind is CheckKind.HTTP:
                 self.no_keys(entry, where, ("service", "at_least", "at_most", "equals"), "http")
                 url, method, status = self.http_request(
@@ -446,7 +452,7 @@ class PlanV2Reader(StackSectionsReader):
         [monitor] = self.checks([entry["monitor"]], f"{key}.monitor", stack)
         if monitor.kind is CheckKind.LEDGER:
             raise self.fail(f"{key}.monitor", "the write ledger is read once, after recovery; "
-                            "a monitor is a sql, redis or http check")
+                            "a monitor is a sql, redis, http or command check")
         every = (self.duration(entry["every"], f"{key}.every", positive=True)
                  if "every" in entry else 1.0)
         return DetectSpec(monitor=monitor, every_s=every)

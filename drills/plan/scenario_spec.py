@@ -111,6 +111,7 @@ class CheckKind(StrEnum):
     HTTP = "http"  # a request answered with the expected status
     SQL = "sql"  # a query returning one number, within a bound
     REDIS = "redis"  # a Redis command returning one number, within a bound
+    COMMAND = "command"  # a command of the team's that exits 0 while all is well
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,8 @@ class CheckSpec:
                 return f"{self.method} {self.url} answers {self.status}"
             case CheckKind.SQL:
                 return f"on {self.service}: `{self.query}` {bound}"
+            case CheckKind.COMMAND:
+                return f"`{' '.join(self.command)}` exits 0"
             case _:
                 return f"on {self.service}: `{' '.join(self.command)}` {bound}"
 

@@ -49,7 +49,7 @@ def test_a_monitor_and_a_manual_detection_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("detect", "key", "says"), [
     ("{every: 1s}", "detect", "give one of monitor"),
     ("{manual: someone notices}", "detect.takes", "missing"),
-    ("{monitor: {ledger: db}}", "detect.monitor", "a monitor is a sql, redis or http"),
+    ("{monitor: {ledger: db}}", "detect.monitor", "a monitor is a sql, redis, http or command"),
     ('{monitor: {sql: "SELECT 1", service: db, at_least: 1}, takes: 1m}', "detect.takes",
      "measured, not stated"),
 ])
@@ -95,3 +95,25 @@ def test_a_manual_detection_counts_as_stated_in_its_phase(tmp_path: Path) -> Non
     assert phase.verdict == Verdict.FAIL and phase.measured_value == 900.0
     rto = next(c for c in result.checks if c.key == "rto_s")
     assert rto.measured_value is not None and rto.measured_value > 900.0  # stated, added
+
+
+def test_a_command_monitor_and_check(tmp_path: Path) -> None:
+    """A team's own monitoring script: it exits 0 while all is well."""
+    from drills.plan_checks import run_check
+
+    plan = load_plan(plan_with_detect(tmp_path, "{monitor: {command: [sh, -c, 'exit 0']}, "
+                                                "every: 1s}"))
+    detect = plan.scenario("oops").detect
+    assert detect is not None and detect.monitor is not None
+    assert detect.monitor.kind is CheckKind.COMMAND
+    assert detect.monitor.describe() == "`sh -c exit 0` exits 0"
+    verdict, detail, _ = run_check(detect.monitor, {}, "db", {})
+    assert verdict == Verdict.PASS and "exit 0" in detail
+    failing = load_plan(plan_with_detect(
+        tmp_path, "{monitor: {command: [sh, -c, 'echo orders missing >&2; exit 3']}}")
+    ).scenario("oops").detect
+    assert failing is not None and failing.monitor is not None
+    verdict, detail, _ = run_check(failing.monitor, {}, "db", {})
+    assert verdict == Verdict.FAIL and "exited 3" in detail and "orders missing" in detail
+    with pytest.raises(PlanError, match="a command check takes no `at_least`"):
+        load_plan(plan_with_detect(tmp_path, "{monitor: {command: [true], at_least: 1}}"))

@@ -26,18 +26,17 @@ def check(unit: Unit, size: int, timeout_s: float) -> Verification:
     where = str(unit.path)
     command = f"pg_restore --list {unit.name}; pg_restore -f /dev/null {unit.name}"
     what = f"{unit.name} ({unit.format}, {size:,} bytes)"
-    try:
-        listing = tools.run("pg_restore", ["--list", where], timeout_s)
-        if listing.returncode != 0:
-            return _unreadable(unit, command, what, listing)
-        entries = [line for line in listing.output.splitlines()
-                   if line.strip() and not line.startswith(";")
-                   and not line.startswith("pg_restore:")]
-        full = tools.run("pg_restore", ["-f", "/dev/null", where], timeout_s)
-    except tools.ToolMissing:
-        return tools.missing("pg_restore", command, what)
-    except tools.ToolTimedOut:
-        return tools.timed_out("pg_restore", command, what, timeout_s)
+    listing = tools.attempt("pg_restore", ["--list", where], command, what, timeout_s)
+    if isinstance(listing, Verification):
+        return listing
+    if listing.returncode != 0:
+        return _unreadable(unit, command, what, listing)
+    entries = [line for line in listing.output.splitlines()
+               if line.strip() and not line.startswith(";")
+               and not line.startswith("pg_restore:")]
+    full = tools.attempt("pg_restore", ["-f", "/dev/null", where], command, what, timeout_s)
+    if isinstance(full, Verification):
+        return full
     if full.returncode != 0:
         return Verification(False, command, f"{what}: its table of contents lists "
                             f"{len(entries)} entries, but reading its data failed (exit "

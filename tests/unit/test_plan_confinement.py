@@ -12,14 +12,8 @@ from drills.cli import main
 from drills.errors import PlanError
 from drills.plan import load_plan
 from drills.plan.contradictions import find
+from tests.unit.test_plan_v2 import STACK
 
-STACK = """
-version: 2
-stack:
-  services:
-    db: {kind: postgres}
-    cache: {kind: redis}
-"""
 PROCS = """
 procedures:
   dump: {run: [sh, -c, 'pg_dump > "$BACKUP_DIR/x.sql"'], env: {BACKUP_DIR: "{backup_dir}"}}

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drills.measure.findings import Finding
+from drills.measure.tables import short_of
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s
 from drills.timeline import Category, Step
 
@@ -64,8 +65,7 @@ def compare(at_backup: Counts, restored: Counts, before_backup: Counts | None = 
     missing = tuple(t for t in at_backup if t not in restored and existed(t))
     judged = [t for t, n in at_backup.items() if n is not None and t in restored
               and (before_backup is None or before_backup.get(t) == n)]
-    short = tuple((t, int(at_backup[t] or 0), int(restored[t] or 0)) for t in judged
-                  if restored[t] is not None and int(restored[t] or 0) < int(at_backup[t] or 0))
+    short = short_of(at_backup, judged, restored)
     unjudged = tuple(t for t in at_backup if t in restored and t not in judged)
     expected = [t for t in at_backup if existed(t) or t in restored]
     return TableComparison(len(expected), missing, short, unjudged)

@@ -41,10 +41,18 @@ class TableCheck:
     uncounted: tuple[str, ...]  # not counted within the timeout
 
 
-def _latest(events: Sequence[Event], service: str, when: str) -> Event | None:
+def latest_inventory(events: Sequence[Event], service: str, when: str) -> Event | None:
+    """The last inventory of ``service`` taken ``when`` (INVENTORY_AT_BACKUP, ...)."""
     found = [e for e in events if e.kind == EventKind.INVENTORY
              and e.data.get("service") == service and e.data.get("when") == when]
     return found[-1] if found else None
+
+
+def short_of(at_backup: Mapping[str, int | None], judged: Sequence[str],
+             after: Mapping[str, int | None]) -> tuple[tuple[str, int, int], ...]:
+    """The judged tables with fewer rows after than at the backup: (table, before, after)."""
+    return tuple((t, int(at_backup[t] or 0), int(after[t] or 0)) for t in judged
+                 if after.get(t) is not None and int(after[t] or 0) < int(at_backup[t] or 0))
 
 
 def compare(at_backup: Mapping[str, int | None], before_fault: Mapping[str, int | None],
@@ -52,8 +60,7 @@ def compare(at_backup: Mapping[str, int | None], before_fault: Mapping[str, int 
     missing = tuple(t for t in at_backup if t not in after)
     unchanged = tuple(t for t, n in at_backup.items()
                       if n is not None and before_fault.get(t) == n)
-    short = tuple((t, int(at_backup[t] or 0), int(after[t] or 0)) for t in unchanged
-                  if after.get(t) is not None and int(after[t] or 0) < int(at_backup[t] or 0))
+    short = short_of(at_backup, unchanged, after)
     uncounted = tuple(t for t in at_backup
                       if at_backup[t] is None or (t in after and after[t] is None))
     changed = tuple(t for t in at_backup if t not in unchanged and t not in uncounted)
@@ -69,9 +76,9 @@ def table_rows(events: Sequence[Event], findings: list[Finding]) -> list[TargetC
     for service in services:
         key = KEY if len(services) == 1 else f"{KEY}.{service}"
         title = TITLE if len(services) == 1 else f"{TITLE} ({service})"
-        backup = _latest(events, service, INVENTORY_AT_BACKUP)
-        before = _latest(events, service, INVENTORY_BEFORE_FAULT)
-        after = _latest(events, service, INVENTORY_AFTER_RECOVERY)
+        backup = latest_inventory(events, service, INVENTORY_AT_BACKUP)
+        before = latest_inventory(events, service, INVENTORY_BEFORE_FAULT)
+        after = latest_inventory(events, service, INVENTORY_AFTER_RECOVERY)
         why = _unusable(backup, before, after)
         if why or backup is None or after is None:
             reason = why or "no inventory"

@@ -28,7 +28,7 @@ from drills import kinds
 from drills.drill import Drill
 from drills.errors import DrillError, RecoveryError, StackError
 from drills.measure.rehearsal import outcome
-from drills.measure.tables import INVENTORY_AT_BACKUP
+from drills.measure.tables import INVENTORY_AT_BACKUP, latest_inventory
 from drills.measure.verdict import Verdict
 from drills.plan.contradictions import restored_jobs
 from drills.plan.model import Plan
@@ -38,7 +38,7 @@ from drills.plan_checks import run_check
 from drills.procedures.context import ProcedureContext, ServiceAccess
 from drills.procedures.runner import run
 from drills.stack.service import Service
-from drills.timeline import Category, EventKind
+from drills.timeline import Category
 
 
 class Rehearsal(Exception):
@@ -73,9 +73,8 @@ def tables_now(service: Service) -> dict[str, int | None] | None:
 
 
 def _at_backup(drill: Drill, service: str) -> Any:
-    found = [e for e in drill.timeline.events if e.kind == EventKind.INVENTORY
-             and e.data.get("service") == service and e.data.get("when") == INVENTORY_AT_BACKUP]
-    return found[-1].data.get("tables") if found else None
+    found = latest_inventory(drill.timeline.events, service, INVENTORY_AT_BACKUP)
+    return found.data.get("tables") if found else None
 
 
 def rehearse(drill: Drill, plan: Plan, job: BackupJob, ctx: ProcedureContext,

@@ -34,6 +34,12 @@ _EXPORTS = {
     "RecoveryStep": "drills.recovery",
     "Restart": "drills.recovery",
     "Provision": "drills.recovery",
+    "Promote": "drills.recovery",
+    "Repoint": "drills.recovery",
+    "Rejoin": "drills.recovery",
+    "Fence": "drills.recovery",
+    "Replicated": "drills.replication.group",
+    "KillAndCut": "drills.faults.server_loss",
     "PostgresSettings": "drills.kinds.postgres.settings",
     "RedisSettings": "drills.kinds.redis.settings",
     "AppSettings": "drills.kinds.app.settings",
@@ -55,8 +61,10 @@ __all__ = [
     "DrillError",
     "DrillResult",
     "Fault",
+    "Fence",
     "Freeze",
     "Kill",
+    "KillAndCut",
     "Latency",
     "LoseData",
     "Outcome",
@@ -64,9 +72,13 @@ __all__ = [
     "Plan",
     "PlanError",
     "PostgresSettings",
+    "Promote",
     "Provision",
     "RecoveryStep",
     "RedisSettings",
+    "Rejoin",
+    "Replicated",
+    "Repoint",
     "ResetPeer",
     "Restart",
     "ScenarioPlan",
@@ -92,6 +104,7 @@ if TYPE_CHECKING:
     from drills.errors import CapabilityMissing, DrillError, PlanError
     from drills.faults import CorruptFile, Fault, Freeze, Kill, LoseData, SilentDelete
     from drills.faults.network import Bandwidth, Latency, Partition, ResetPeer, SlowClose
+    from drills.faults.server_loss import KillAndCut
     from drills.history import Outcome
     from drills.kinds.app.settings import AppSettings
     from drills.kinds.postgres.settings import PostgresSettings
@@ -100,4 +113,5 @@ if TYPE_CHECKING:
     from drills.measure.evaluate import DrillResult, evaluate
     from drills.measure.verdict import Verdict
     from drills.plan import Plan, ScenarioPlan, load_plan
-    from drills.recovery import Provision, RecoveryStep, Restart
+    from drills.recovery import Fence, Promote, Provision, RecoveryStep, Rejoin, Repoint, Restart
+    from drills.replication.group import Replicated

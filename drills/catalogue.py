@@ -38,7 +38,14 @@ class ScenarioInfo:
     #: last backup: the plan's backup.every), "archive" (WAL not yet archived: the
     #: archive_timeout_s parameter, continuing base backups taken backup.every), or ""
     rpo_bound: str = ""
+    #: the runtimes it runs on; a run on another is refused before anything starts
+    runtimes: tuple[str, ...] = ("local", "compose")
 
+
+#: the failover drills' replicas are cloned with pg_basebackup by the local runtime; the
+#: compose runtime's replica (an entrypoint that clones, pg_rewind in a one-off container)
+#: is not built yet (issue 22)
+LOCAL_ONLY = ("local",)
 
 CATALOGUE: Mapping[str, ScenarioInfo] = {
     s.name: s
@@ -199,6 +206,42 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "flight end in the app's deadline and are unknown.",
             {"partition_s": Param(float, 3.0, "how long the black hole lasts, in seconds",
                                   maximum=3600)},
+        ),
+        ScenarioInfo(
+            "postgres-failover", "postgres",
+            "A primary and a streaming replica (asynchronous). SIGKILL the primary under "
+            "load; promote the replica (pg_promote); the clients, which list both servers, "
+            "follow. What the replica had not received is lost, beside the lag at the fault.",
+            loses_by_design="writes the primary acknowledged before the replica received them",
+            runtimes=LOCAL_ONLY,
+        ),
+        ScenarioInfo(
+            "postgres-failover-sync", "postgres",
+            "A primary and a synchronous replica (synchronous_standby_names FIRST 1). SIGKILL "
+            "the primary, promote the replica, the clients follow. No acknowledged write may "
+            "be lost.",
+            runtimes=LOCAL_ONLY,
+        ),
+        ScenarioInfo(
+            "postgres-failover-lag", "postgres",
+            "Calibration: asynchronous replication delayed by delay_ms on its link "
+            "(Toxiproxy); the primary lost with its link, the replica promoted. The RPO must "
+            "equal the injected delay.",
+            {"delay_ms": Param(int, 1000, "delay on the replication link, in ms",
+                               maximum=60_000)},
+            loses_by_design="the writes of the last delay_ms, still on the replication link",
+            runtimes=LOCAL_ONLY,
+        ),
+        ScenarioInfo(
+            "postgres-split-brain", "postgres",
+            "The primary cut off from its replica but not from its clients; the replica "
+            "promoted while the old primary goes on acknowledging writes for split_s; then "
+            "the old primary fenced, its ledger read and rejoined with pg_rewind. The writes "
+            "only it acknowledged are lost, reported as their own class.",
+            {"split_s": Param(float, 2.0, "how long two primaries accept writes, in seconds",
+                              maximum=3600)},
+            loses_by_design="the writes the old primary acknowledged after it was cut off",
+            runtimes=LOCAL_ONLY,
         ),
         ScenarioInfo(
             "app-kill", "app",

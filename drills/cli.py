@@ -82,6 +82,11 @@ def cmd_run(args: argparse.Namespace) -> int:
               + said, file=sys.stderr)
     runtime, why = runtimes.resolve(config.runtime, runtimes.kinds_needed(
         plan, config.scenarios or tuple(plan.scenarios)))
+    refused = runtimes.refused_on(runtime, plan, config.scenarios or tuple(plan.scenarios))
+    if refused:
+        raise UsageError(f"runtime {runtime} ({why}) cannot run: " + "; ".join(refused)
+                         + ". Choose the runtime with --runtime, or leave these scenarios out "
+                         "with --scenario")
     if plan.stack is not None and plan.stack.own:
         from drills.stack.own_compose import preflight
 

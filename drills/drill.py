@@ -32,6 +32,7 @@ from typing import Any
 from drills import interrupt
 from drills.action import Action
 from drills.backup import Backup, BackupMethod
+from drills.catalogue import CATALOGUE
 from drills.clock import Instant
 from drills.datastore import LedgerGone, Probe, store_for
 from drills.environment import host_facts
@@ -53,6 +54,8 @@ from drills.probe import SteadyStateProbe
 from drills.readback import readback_meta, write_rows
 from drills.recovery.base import RecoveryStep
 from drills.redact import keep_private
+from drills.replication.sampler import ReplicationSampler
+from drills.replication.state import DEMOTED_META, DEMOTED_ROWS
 from drills.stack.service import Service
 from drills.stack.stack import Runtime, Stack
 from drills.timeline import Category, EventKind, Timeline
@@ -105,6 +108,7 @@ class Drill:
         self._last_stats: LoadStats | None = None
         self._pending_progress: str | None = None  # from the stats thread, printed by main
         self._closed = False
+        self._sampler: ReplicationSampler | None = None
         self._environment: dict[str, Any] = {
             **host_facts(),
             "plan": {"path": str(plan.path), "sha256": plan.sha256, "name": plan.name},
@@ -129,6 +133,10 @@ class Drill:
             runtime = (using or self.runtime_factory)(self.run_id, self.files.logs)
             # registered before anything else can fail: building the services may raise
             self._resources.callback(self._close_runtime, runtime)
+            info = CATALOGUE.get(self.scenario.catalogue_name)
+            if info is not None and runtime.name not in info.runtimes:
+                raise DrillError(f"{self.scenario.name} runs on the {', '.join(info.runtimes)} "
+                                 f"runtime only, not on {runtime.name}")
             self._runtime_name = runtime.name
             stack = Stack(runtime, runtime.services(settings))
             self._resources.callback(self._teardown_stack, stack)
@@ -424,6 +432,44 @@ class Drill:
         self._act("verify: the monitor passes again", Category.RECOVERY, None, until_passing)
         self._recovered_at = time.monotonic()
 
+    def watch_replication(self, *members: Service, every_s: float = 0.25) -> None:
+        """Sample each member's role and replication lag onto the timeline until the check.
+
+        The report sets the lag at the fault beside the loss it explains
+        (drills.measure.replication).
+        """
+        if self._sampler is not None:
+            raise DrillError("watch_replication() was called already")
+        self._sampler = ReplicationSampler(self.timeline, members, every_s)
+        self._sampler.start()
+        self._resources.callback(self._stop_sampler)
+        self.timeline.record(EventKind.NOTE, "replication watched",
+                             members=[m.name for m in members], every_s=every_s)
+
+    def read_demoted(self, old: Service) -> None:
+        """Read the ledger of a primary that was demoted, before it rejoins (split brain).
+
+        What it holds that the new primary does not is what it acknowledged alone: those
+        writes are lost when it rejoins (drills.measure.replication).
+        """
+        path = self.files.root / DEMOTED_ROWS
+        with self.timeline.step(f"read the ledger of {old.name}, the demoted primary",
+                                Category.CHECK, service=old.name) as extra:
+            adapter = store_for(old.kind)
+            rows = write_rows(path, adapter.read_back(old.endpoint))
+            extra["rows"] = rows
+        write_json(self.files.root / DEMOTED_META,
+                   readback_meta(f"{old.name}: {adapter.source}", rows, path.name))
+        self.timeline.record(EventKind.DEMOTED_READ, f"ledger of {old.name}", service=old.name,
+                             rows=rows, file=DEMOTED_META)
+
+    def _stop_sampler(self) -> None:
+        if self._sampler is not None:
+            self._sampler.stop()
+            self.timeline.record(EventKind.NOTE, "replication sampling stopped",
+                                 samples=self._sampler.samples)
+            self._sampler = None
+
     def calibrate_backup(self) -> None:
         """Declare that this drill's loss is exactly its restore's.
 
@@ -497,6 +543,15 @@ class Drill:
         self.timeline.record(EventKind.CALIBRATION, "RTO clock", check="rto",
                              outage="fault to revert", tolerance_s=tolerance_s)
 
+    def calibrate_replication_lag(self, delay_s: float, tolerance_s: float) -> None:
+        """Declare the replication delay this drill injected: the RPO must equal it."""
+        self.timeline.record(EventKind.CALIBRATION, "replication lag", check="replication_lag",
+                             delay_s=delay_s, tolerance_s=tolerance_s)
+
+    def calibrate_split_brain(self) -> None:
+        """Declare a split brain: every write lost after the fault is the demoted primary's."""
+        self.timeline.record(EventKind.CALIBRATION, "split brain", check="split_brain")
+
     def calibrate_loss(self, expected_ids: list[int]) -> None:
         """Declare the writes this drill destroyed; the checker must find exactly these."""
         self.timeline.record(EventKind.CALIBRATION, "loss detection", check="loss",
@@ -515,6 +570,7 @@ class Drill:
         if self.result is not None:
             return self.result
         self._set_phase("check")
+        self._stop_sampler()
         self._read_back()
         return self._seal()
 

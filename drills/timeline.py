@@ -36,6 +36,10 @@ class EventKind(StrEnum):
     INVENTORY = "inventory"
     #: a target the plan cannot hold on its real schedule (drills.measure.plan_gaps)
     PLAN_GAP = "plan.gap"
+    #: one member's role and replication lag, sampled through the drill (drills.replication)
+    REPLICATION = "replication"
+    #: the ledger of a primary that was demoted, read before it rejoined (split brain)
+    DEMOTED_READ = "replication.demoted"
 
 
 class Category(StrEnum):

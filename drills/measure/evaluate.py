@@ -21,6 +21,7 @@ from drills.measure.judge import Judge
 from drills.measure.loss import LossClasses
 from drills.measure.probe_cost import ProbeCost, probe_cost
 from drills.measure.projection import Projection, project
+from drills.measure.replication import Replication, measure_replication
 from drills.measure.restore import (
     BackupTaken,
     Restore,
@@ -80,6 +81,8 @@ class DrillResult:
     probe_cost: ProbeCost | None = None
     #: the lost acknowledged writes by class (drills.measure.loss)
     loss: LossClasses | None = None
+    #: roles, lag at the fault and split brain of a failover drill (drills.measure.replication)
+    replication: Replication | None = None
 
     def explain(self) -> str:
         return explain(self)
@@ -107,6 +110,7 @@ class DrillResult:
             "rto": self.rto.to_dict() if self.rto else None,
             "rpo": self.rpo.to_dict() if self.rpo else None,
             "loss": self.loss.to_dict() if self.loss else None,
+            "replication": self.replication.to_dict() if self.replication else None,
             "writes": self.writes.to_dict() if self.writes else None,
             "backups": [b.to_dict() for b in self.backups],
             "restore": self.restore.to_dict() if self.restore else None,
@@ -166,7 +170,9 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
     if fault is not None and writes is not None:
         restore = measure_restore(ev.steps, backups, fault, writes, scanned.restore)
 
-    judge = Judge(ev, fault, writes, rpo, rto, probe, errors, levels, scanned.restore)
+    replication = measure_replication(ev, files.root, fault, writes)
+    judge = Judge(ev, fault, writes, rpo, rto, probe, errors, levels, scanned.restore,
+                  replication)
     restore_rows = judge.restore_checks(backups, restore)
     checks = judge.checks(targets)
     after = next((i + 1 for i, c in enumerate(checks) if c.key == "integrity"), len(checks))
@@ -209,6 +215,7 @@ def evaluate(files: ScenarioFiles) -> DrillResult:
         zoom_bins=scanned.zoom_bins,
         probe_cost=probe_cost(ev.probes or (), journal.timeline.events, levels),
         loss=judge.loss,
+        replication=replication,
     )
 
 

@@ -21,6 +21,7 @@ from drills.measure.plan_targets import (
     stated_manual_s,
 )
 from drills.measure.rehearsal import rehearsal_rows
+from drills.measure.replication import Replication
 from drills.measure.restore import BackupTaken, Restore, RestoreScan, calibrate
 from drills.measure.rpo import Rpo
 from drills.measure.rto import Rto, probe_passed
@@ -40,7 +41,9 @@ class Judge:
         self, ev: Sources, fault: Step | None, writes: WriteCheck | None, rpo: Rpo | None,
         rto: Rto | None, probe: ProbeSpec, errors: list[str],
         levels: tuple[PhaseLevels, ...] = (), restore_scan: RestoreScan | None = None,
+        replication: Replication | None = None,
     ) -> None:
+        self.replication = replication
         self.ev, self.fault, self.writes, self.rpo, self.rto = ev, fault, writes, rpo, rto
         self.restore_scan = restore_scan
         self.levels = {p.phase: p for p in levels}
@@ -283,7 +286,70 @@ class Judge:
                 rows.append(self.loss_calibration([int(i) for i in event.data["expected_ids"]]))
             elif event.data.get("check") == "backup":
                 rows.append(self.backup_calibration())
+            elif event.data.get("check") == "replication_lag":
+                rows.append(self.lag_calibration(float(event.data["delay_s"]),
+                                                 float(event.data["tolerance_s"])))
+            elif event.data.get("check") == "split_brain":
+                rows.append(self.split_brain_calibration())
         return rows
+
+    # -- failover ------------------------------------------------------------------------
+
+    def lag_calibration(self, delay_s: float, tolerance_s: float) -> TargetCheck:
+        """An injected replication delay must show as the RPO window of the failover.
+
+        Asynchronous replication delayed by ``delay_s`` on the replication link, the primary
+        lost with its link: the promoted replica lacks exactly the writes acknowledged in
+        the last ``delay_s`` before the fault.
+        """
+        key, title = "calibration.replication_lag", "calibration: replication lag"
+        shown = f"RPO = the injected delay {fmt_s(delay_s)} +/- {fmt_s(tolerance_s)}"
+        if self.rpo is None or self.data_problem() is not None:
+            return self.cnv(key, title, shown, self.data_problem() or "no RPO was measured",
+                            delay_s)
+        if self.rpo.lost_before_fault == 0:
+            reason = "no write was lost: the delay on the replication link had no effect"
+            self.findings.append(Finding("CALIBRATION_FAILED", reason))
+            return TargetCheck(key, title, shown, "0 lost", "+/- " + fmt_s(tolerance_s),
+                               Verdict.FAIL, reason, delay_s, 0.0)
+        error = self.rpo.window_s - delay_s
+        measured = (f"RPO {fmt_s(self.rpo.window_s)} over {self.rpo.lost_before_fault} lost "
+                    f"(error {error * 1000:+.0f} ms)")
+        if abs(error) <= tolerance_s:
+            return TargetCheck(key, title, shown, measured, "+/- " + fmt_s(tolerance_s),
+                               Verdict.PASS, "", delay_s, self.rpo.window_s)
+        reason = f"the RPO is off the injected delay by {error * 1000:+.0f} ms"
+        self.findings.append(Finding("CALIBRATION_FAILED", reason))
+        return TargetCheck(key, title, shown, measured, "+/- " + fmt_s(tolerance_s),
+                           Verdict.FAIL, reason, delay_s, self.rpo.window_s)
+
+    def split_brain_calibration(self) -> TargetCheck:
+        """Every write lost after the fault is accounted for by the demoted primary's ledger.
+
+        In a split brain the only writes lost after the fault are those the isolated old
+        primary acknowledged; each must be in its own ledger, read before it rejoined.
+        """
+        key, title = "calibration.split_brain", "calibration: demoted primary's writes"
+        shown = "every write lost after the fault held by the demoted primary"
+        split = self.replication.split_brain if self.replication else None
+        if split is None or self.rpo is None:
+            reason = "; ".join(self.replication.problems) if self.replication else ""
+            return self.cnv(key, title, shown, reason or "the demoted primary's ledger was "
+                            "not read, or no promotion was recorded")
+        held = split.demoted_lost + split.isolated_lost
+        measured = (f"{split.demoted_lost} acknowledged by the demoted primary after the "
+                    f"promotion, {split.isolated_lost} before it; {self.rpo.lost_after_fault} "
+                    "lost after the fault")
+        if held == self.rpo.lost_after_fault and split.demoted_lost > 0:
+            return TargetCheck(key, title, shown, measured, "exact", Verdict.PASS, "",
+                               self.rpo.lost_after_fault, held)
+        reason = ("the demoted primary acknowledged no write after the promotion: there was "
+                  "no split brain to measure" if split.demoted_lost == 0 else
+                  f"{self.rpo.lost_after_fault - held} writes lost after the fault are not in "
+                  "the demoted primary's ledger")
+        self.findings.append(Finding("CALIBRATION_FAILED", reason))
+        return TargetCheck(key, title, shown, measured, "exact", Verdict.FAIL, reason,
+                           self.rpo.lost_after_fault, held)
 
     # -- backups and restores ------------------------------------------------------------
 

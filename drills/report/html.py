@@ -19,6 +19,7 @@ from drills.measure.verdict import Verdict, fmt_s
 from drills.report.controls_view import controls_view
 from drills.report.levels_view import levels_view
 from drills.report.records import SOURCE_FILES
+from drills.report.replication_view import replication_view
 from drills.report.restore_view import backups_view, restore_view
 from drills.report.runbook import redact, runbook_rows
 from drills.report.summary import missing, run_verdict
@@ -219,6 +220,7 @@ def _scenario(result: DrillResult, page: ScenarioPage) -> dict[str, Any]:
         "chart_note": page.chart_note,
         "rto": _rto_view(result), "writes": _writes_view(result),
         "backups": backups_view(result), "restore": restore_view(result),
+        "replication": replication_view(result),
         "levels": levels_view(result),
         "steps": _steps_view(result, page.steps),
         "runbook": runbook_rows(result, page.steps),

@@ -17,6 +17,22 @@ class Endpoint:
     password: str = field(repr=False)
     user: str | None = None
     database: str | None = None
+    #: further (host, port) of the same replicated service, tried in order after ``host``:
+    #: the client finds the writable one (libpq ``target_session_attrs=read-write``)
+    alternates: tuple[tuple[str, int], ...] = ()
+    #: how the client finds the writable server instead, when it asks someone: for Redis
+    #: ``sentinel:NAME`` (host, port and alternates are then Sentinels, NAME the primary's
+    #: name there)
+    discovery: str | None = None
+
+    def __post_init__(self) -> None:
+        # from JSON: lists back to tuples, so the endpoint stays hashable
+        object.__setattr__(self, "alternates",
+                           tuple((str(h), int(p)) for h, p in self.alternates))
+
+    def addresses(self) -> tuple[tuple[str, int], ...]:
+        """Every (host, port), in the order a client tries them."""
+        return ((self.host, self.port), *self.alternates)
 
     def public(self) -> dict[str, Any]:
         """For journals and reports: everything but the secret."""

@@ -55,6 +55,19 @@ def factory(name: str) -> type[Runtime]:
     raise DrillError(f"unknown runtime {name!r}; resolve 'auto' first")
 
 
+def refused_on(runtime: str, plan: Plan, scenarios: Iterable[str]) -> list[str]:
+    """The built-in scenarios among ``scenarios`` that do not run on ``runtime``, said why."""
+    from drills.catalogue import CATALOGUE
+
+    refused = []
+    for name in scenarios:
+        scenario = plan.scenarios.get(name)
+        info = CATALOGUE.get(scenario.catalogue_name) if scenario is not None else None
+        if info is not None and runtime not in info.runtimes:
+            refused.append(f"{name} runs on the {', '.join(info.runtimes)} runtime only")
+    return refused
+
+
 def kinds_needed(plan: Plan, scenarios: Iterable[str]) -> frozenset[str] | None:
     """The kinds of service the plan's ``scenarios`` bring up; None when it cannot be told.
 

@@ -20,7 +20,8 @@ DRILLS = sorted(p.name for p in RECORDED.iterdir() if (p / "expected.json").exis
 #: keys the old checker did not write
 NEW_KEYS = {("writes", "lost_id_ranges"), (None, "probe_cost"), (None, "loss"),
             ("rpo", "lost_before_fault"), ("rpo", "after_fault_span_s"),
-            ("rpo", "first_ack_mono"), ("rpo", "window_censored"), ("writes", "conflicting")}
+            ("rpo", "first_ack_mono"), ("rpo", "window_censored"), ("writes", "conflicting"),
+            (None, "replication")}  # failover drills (issue 22): None for the others
 #: verdict rows the old checker did not have: every lost write judged (issue 19)
 NEW_ROWS = ("loss.",)
 #: what changed on purpose since the old checker, per recorded drill, and why. Row texts

@@ -20,11 +20,21 @@ class PostgresSettings(ServiceSettings):
     #: the longest a finished transaction waits before its WAL segment is archived
     archive_timeout_s: int = 2
     extra: Mapping[str, str] = field(default_factory=dict)
+    #: a streaming replica of this service of the stack (listed before it): cloned with
+    #: pg_basebackup, following it through a replication slot named after the replica
+    replica_of: str | None = None
+    #: the replica reaches its primary through a link of this Toxiproxy service (listed
+    #: before it), where a drill delays or cuts replication; None: directly
+    replicate_via: str | None = None
+    #: a primary: which replicas must confirm a commit before it is acknowledged
+    #: ("FIRST 1 (*)", "ANY 1 (*)"); empty: asynchronous replication
+    synchronous_standby_names: str = ""
 
     def conf(self) -> dict[str, str]:
         return {
             "fsync": "on" if self.fsync else "off",
             "synchronous_commit": "on" if self.synchronous_commit else "off",
+            "synchronous_standby_names": f"'{self.synchronous_standby_names}'",
             "shared_buffers": "128MB",
             "max_connections": "100",
             "log_min_messages": "warning",

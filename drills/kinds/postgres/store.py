@@ -17,6 +17,9 @@ from drills.datastore import LedgerGone, NotSent, ProbeFailed, Rejected
 from drills.errors import NotOurServer, StackError
 from drills.stack.endpoint import Endpoint
 
+if TYPE_CHECKING:
+    from drills.replication.state import ReplicationState
+
 TABLE = "drill_writes"
 #: where the read-back comes from, for the report
 source = f"table {TABLE}"
@@ -35,8 +38,20 @@ _DEFINITE = (pg_errors.DataError, pg_errors.IntegrityError, pg_errors.Programmin
 
 
 def connect(endpoint: Endpoint, timeout_s: int = 2) -> psycopg.Connection[Any]:
+    """A connection; to the writable member when the endpoint lists several servers.
+
+    libpq's multi-host form (``host=a,b port=1,2 target_session_attrs=read-write``): the
+    client tries each in turn and keeps the first that accepts writes, as an application
+    that follows a failover would.
+    """
+    hosts: dict[str, Any] = {"host": endpoint.host, "port": endpoint.port}
+    if endpoint.alternates:
+        addresses = endpoint.addresses()
+        hosts = {"host": ",".join(h for h, _ in addresses),
+                 "port": ",".join(str(p) for _, p in addresses),
+                 "target_session_attrs": "read-write"}
     return psycopg.connect(
-        host=endpoint.host, port=endpoint.port, user=endpoint.user, dbname=endpoint.database,
+        **hosts, user=endpoint.user, dbname=endpoint.database,
         password=endpoint.password, autocommit=True, connect_timeout=timeout_s,
         application_name="drills",
     )
@@ -252,6 +267,99 @@ def inventory(endpoint: Endpoint, timeout_s: float = 30.0) -> dict[str, int | No
         raise StackError(f"postgres on {endpoint.host}:{endpoint.port}: "
                          f"{type(exc).__name__}: {str(exc).strip()}") from exc
     return counts
+
+
+# -- replication (drills.replication) ------------------------------------------------
+
+_PRIMARY_STATE = """
+SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint,
+       current_setting('synchronous_standby_names'),
+       (SELECT timeline_id FROM pg_control_checkpoint())
+"""
+_DOWNSTREAM = """
+SELECT coalesce(application_name, '') || '@' || coalesce(client_addr::text, 'local'), state,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint,
+       extract(epoch FROM replay_lag)::float8, sync_state
+FROM pg_stat_replication ORDER BY 1
+"""
+_REPLICA_STATE = """
+SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint,
+       pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0')::bigint,
+       (SELECT status FROM pg_stat_wal_receiver),
+       CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0.0
+            ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())
+       END::float8,
+       (SELECT sender_host || ':' || sender_port FROM pg_stat_wal_receiver)
+"""
+
+
+def replication(endpoint: Endpoint, timeout_s: int = 2) -> ReplicationState:
+    """The server's role, WAL position and replication lag, as it reports them."""
+    from drills.replication.state import Downstream, ReplicationState
+
+    try:
+        with connect(endpoint, timeout_s=timeout_s) as conn:
+            conn.execute(f"SET statement_timeout = {timeout_s * 1000}")
+            row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
+            if row is not None and not row[0]:
+                top = conn.execute(_PRIMARY_STATE).fetchone()
+                assert top is not None
+                down = tuple(Downstream(name=r[0], state=r[1], lag_bytes=r[2], lag_s=r[3],
+                                        sync_state=r[4])
+                             for r in conn.execute(_DOWNSTREAM).fetchall())
+                return ReplicationState(role="primary", position=top[0], downstream=down,
+                                        synchronous=top[1], epoch=f"timeline {top[2]}")
+            rep = conn.execute(_REPLICA_STATE).fetchone()
+            assert rep is not None
+            return ReplicationState(role="replica", position=rep[0], received=rep[1],
+                                    streaming=rep[2] == "streaming", lag_s=rep[3],
+                                    upstream=rep[4])
+    except psycopg.Error as exc:
+        raise StackError(f"postgres on {endpoint.host}:{endpoint.port}: "
+                         f"{type(exc).__name__}: {str(exc).strip()}") from exc
+
+
+def promote(endpoint: Endpoint, timeout_s: float = 60.0) -> str:
+    """Make this replica the primary (``pg_promote(wait => true)``); what it did.
+
+    Returns once the server accepts writes. A server that is already primary is refused:
+    promoting it would prove nothing.
+    """
+    seconds = max(1, int(timeout_s))
+    try:
+        with connect(endpoint, timeout_s=min(seconds, 10)) as conn:
+            row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
+            if row is not None and not row[0]:
+                raise StackError(f"postgres on {endpoint.host}:{endpoint.port} is already a "
+                                 "primary: there is nothing to promote")
+            done = conn.execute("SELECT pg_promote(true, %s)", (seconds,)).fetchone()
+            if done is None or not done[0]:
+                raise StackError(f"postgres on {endpoint.host}:{endpoint.port}: pg_promote "
+                                 f"did not finish within {seconds} s")
+    except psycopg.Error as exc:
+        raise StackError(f"postgres on {endpoint.host}:{endpoint.port}: "
+                         f"{type(exc).__name__}: {str(exc).strip()}") from exc
+    return "SELECT pg_promote(wait => true): the replica ended recovery and accepts writes"
+
+
+def fence(endpoint: Endpoint, timeout_s: float = 10.0) -> str:
+    """Stop this primary accepting writes, without stopping it: its ledger stays readable.
+
+    ``default_transaction_read_only`` on and reloaded, then every other session ended:
+    clients that look for the writable member (target_session_attrs=read-write) leave it.
+    """
+    try:
+        with connect(endpoint, timeout_s=max(1, int(timeout_s))) as conn:
+            conn.execute("ALTER SYSTEM SET default_transaction_read_only = on")
+            conn.execute("SELECT pg_reload_conf()")
+            ended = conn.execute(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'").fetchone()
+    except psycopg.Error as exc:
+        raise StackError(f"postgres on {endpoint.host}:{endpoint.port}: "
+                         f"{type(exc).__name__}: {str(exc).strip()}") from exc
+    return (f"default_transaction_read_only = on (ALTER SYSTEM, reloaded), "
+            f"{ended[0] if ended else 0} client sessions ended")
 
 
 if TYPE_CHECKING:  # mypy checks that this module is a DataStore

@@ -3,11 +3,11 @@ from pathlib import Path
 import pytest
 
 from drills.catalogue import CATALOGUE
+from drills.errors import PlanError
+from drills.plan import default_plan_path, load_plan
 from drills.stack.runtimes import RUNTIMES as ALL_RUNTIMES
 
 RUNTIMES = tuple(r for r in ALL_RUNTIMES if r != "auto")
-from drills.errors import PlanError
-from drills.plan import default_plan_path, load_plan
 
 
 def write(tmp_path: Path, text: str) -> Path:

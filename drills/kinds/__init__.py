@@ -28,6 +28,10 @@ _PACKAGES: dict[str, str] = {
     "redis": "drills.kinds.redis",
     "toxiproxy": "drills.kinds.toxiproxy",
     "app": "drills.kinds.app",
+    "sentinel": "drills.kinds.sentinel",
+    "etcd": "drills.kinds.etcd",
+    "patroni": "drills.kinds.patroni",
+    "haproxy": "drills.kinds.haproxy",
 }
 
 

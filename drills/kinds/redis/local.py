@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from drills.errors import StackError
+from drills.kinds.redis.replica import primary_of, replication_conf
 from drills.kinds.redis.settings import RedisSettings, conf_text
 from drills.stack.binaries import version_of
 from drills.stack.endpoint import Endpoint
@@ -32,7 +33,7 @@ def redis_server() -> Path:
 
 
 class LocalRedis(LocalService):
-    """Redis with the persistence the scenario asks for."""
+    """Redis with the persistence the scenario asks for; a replica if it names a primary."""
 
     kind = "redis"
 
@@ -41,8 +42,15 @@ class LocalRedis(LocalService):
         self.settings = settings
         self.home = ctx.workdir / name
         self.binary = redis_server()
+        primary = primary_of(name, settings, ctx.services)
+        #: the service it was started to follow (Sentinels find the replicas of a primary)
+        self.replica_of = settings.replica_of
+        #: (host, port) of the primary it follows; None: it is a primary
+        self.upstream = None if primary is None else (primary.endpoint.host,
+                                                      primary.endpoint.port)
         self.endpoint = Endpoint(kind="redis", host=LOOPBACK, port=free_port(),
-                                 password=secrets.token_urlsafe(24))
+                                 password=secrets.token_urlsafe(24) if primary is None
+                                 else primary.endpoint.password)
         self.conf_path = self.home / "redis.conf"
         self.proc = SupervisedProcess(
             name, [str(self.binary), str(self.conf_path)], log_path=ctx.logs_dir / f"{name}.log",
@@ -66,6 +74,7 @@ class LocalRedis(LocalService):
                 "port": str(self.endpoint.port), "bind": LOOPBACK, "dir": str(self.home),
                 "daemonize": "no", "logfile": '""', "protected-mode": "yes",
                 "requirepass": self.endpoint.password, **self.settings.conf(),
+                **replication_conf(self.upstream, self.endpoint.password),
             }
             write_private(self.conf_path, conf_text(conf))
         self.proc.start()
@@ -76,7 +85,10 @@ class LocalRedis(LocalService):
     def identify(self) -> Mapping[str, str]:
         from drills.kinds.redis import store
 
-        return store.identify(self.endpoint, {"dir": str(self.home)})
+        found = store.identify(self.endpoint, {"dir": str(self.home)})
+        if self.upstream is not None:
+            store.replica_link(self.endpoint)
+        return found
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -84,6 +96,8 @@ class LocalRedis(LocalService):
             "version": version_of(self.binary), "binary": str(self.binary),
             "data": str(self.home), "endpoint": self.endpoint.public(),
             "settings": self.settings.conf(),
+            **({"replica_of": self.settings.replica_of,
+                "upstream": "{}:{}".format(*self.upstream)} if self.upstream else {}),
         }
 
 

@@ -9,13 +9,17 @@ from drills.kinds.base import ServiceSettings
 
 @dataclass(frozen=True)
 class RedisSettings(ServiceSettings):
-    """Redis persistence settings."""
+    """Redis settings: persistence, and the primary it replicates (if it is a replica)."""
 
     appendonly: bool = True
     appendfsync: str = "everysec"
     save: str = ""  # RDB snapshot points, e.g. "2 1"; "" disables snapshots
+    #: the name of the primary this server replicates, a Redis service of the same stack
+    #: listed before it; None: a primary (or a server on its own)
+    replica_of: str | None = None
 
     def conf(self) -> dict[str, str]:
+        """The persistence directives (replication is the runtime's: it knows the address)."""
         return {
             "appendonly": "yes" if self.appendonly else "no",
             "appendfsync": self.appendfsync,

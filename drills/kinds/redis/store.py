@@ -1,7 +1,11 @@
-"""Redis as a data store: workload keys, probe keys, read-back, identity.
+"""Redis as a data store: workload keys, probe keys, read-back, identity, replication.
 
 This module is the kind's data-store adapter (drills.datastore.DataStore), imported only
 when a drill first talks to Redis: it imports redis-py.
+
+An endpoint may name Sentinels instead of a server (``discovery`` ``sentinel:NAME``): the
+writer, the probe, the read-back and the identity check then talk to the primary the
+Sentinels name at that moment (drills.kinds.redis.connect).
 
 Clients never retry: redis-py 8 retries three times by default, which would hide the
 outage and inflate the measured RTO by seconds.
@@ -14,12 +18,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import redis
-from redis.backoff import NoBackoff
 from redis.connection import Connection
-from redis.retry import Retry
 
 from drills.datastore import NotSent, ProbeFailed, Rejected
 from drills.errors import NotOurServer, StackError
+from drills.kinds.redis.connect import client as client
+from drills.kinds.redis.connect import no_retry, primary_address, where
+from drills.kinds.redis.replication import promote as promote
+from drills.kinds.redis.replication import replica_link as replica_link
+from drills.kinds.redis.replication import replication as replication
 from drills.stack.endpoint import Endpoint
 
 KEY_PREFIX = "drills:w:"  # its own namespace: a team's Redis keeps its keys
@@ -31,19 +38,6 @@ PROBE_PREFIX = "drills:p:"
 SENTINEL = "drills:keyspace"
 DATASET_PREFIX = "drills:d:"
 _DATASET_VALUE = 512  # bytes of each dataset value
-
-
-def _no_retry() -> Retry:
-    return Retry(NoBackoff(), 0)
-
-
-def client(endpoint: Endpoint, timeout_s: float = 5.0) -> redis.Redis:
-    return redis.Redis(
-        host=endpoint.host, port=endpoint.port, password=endpoint.password,
-        socket_connect_timeout=2, socket_timeout=timeout_s, retry=_no_retry(),
-        decode_responses=True,
-    )
-
 
 
 def read_only_refusal(endpoint: Endpoint, request: str | Sequence[str]) -> str | None:
@@ -74,32 +68,31 @@ def query(endpoint: Endpoint, request: str | Sequence[str], timeout_s: float = 1
         with client(endpoint, timeout_s=timeout_s) as r:
             return r.execute_command(*argv)
     except redis.RedisError as exc:
-        raise StackError(f"redis on {endpoint.host}:{endpoint.port}: "
-                         f"{type(exc).__name__}: {exc}") from exc
+        raise StackError(f"{where(endpoint)}: {type(exc).__name__}: {exc}") from exc
 
 def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dict[str, str]:
     """AUTH with the run's password, PING, and (if given) check the data directory."""
     try:
         with client(endpoint, timeout_s=2) as r:
             if not r.ping():
-                raise StackError(f"redis on {endpoint.host}:{endpoint.port}: PING failed")
+                raise StackError(f"{where(endpoint)}: PING failed")
             info: dict[str, Any] = r.info("server")
             directory = str(r.config_get("dir").get("dir", ""))
             loading = r.info("persistence").get("loading", 0)
     except redis.AuthenticationError as exc:
         raise NotOurServer(
-            f"the server on {endpoint.host}:{endpoint.port} is not ours: it refused this "
+            f"the server of {where(endpoint)} is not ours: it refused this "
             f"run's password ({exc}). Another process holds the port."
         ) from exc
     except redis.RedisError as exc:
-        raise StackError(f"redis on {endpoint.host}:{endpoint.port}: {exc}") from exc
+        raise StackError(f"{where(endpoint)}: {exc}") from exc
     if loading:
-        raise StackError(f"redis on {endpoint.host}:{endpoint.port} is still loading its data")
+        raise StackError(f"{where(endpoint)} is still loading its data")
     found = {"version": str(info.get("redis_version")), "dir": directory}
     for key, value in (expect or {}).items():
         if found.get(key) != value:
             raise NotOurServer(
-                f"the server on {endpoint.host}:{endpoint.port} is not ours: {key} is "
+                f"the server of {where(endpoint)} is not ours: {key} is "
                 f"{found.get(key)!r}, expected {value!r}."
             )
     return found
@@ -125,7 +118,10 @@ class RedisWriter:
     """One workload connection: SET w:<id> <value>.
 
     It connects explicitly, so that a refused connection (``fail``) is told apart from a
-    lost answer (``unknown``).
+    lost answer (``unknown``). Through Sentinels, each new connection asks them where the
+    primary is; no primary named (a failover under way) is a refused connection too. A
+    server that answers READONLY (a replica, a demoted primary) refused the write, and the
+    connection is dropped so that the next write asks again.
     """
 
     def __init__(self, endpoint: Endpoint) -> None:
@@ -134,10 +130,14 @@ class RedisWriter:
 
     def write(self, op_id: int, value: str) -> None:
         if self.conn is None:
+            try:
+                host, port = primary_address(self.endpoint)
+            except redis.RedisError as exc:
+                raise NotSent(f"no primary: {exc}") from exc
             conn = Connection(
-                host=self.endpoint.host, port=self.endpoint.port,
+                host=host, port=port,
                 password=self.endpoint.password, socket_connect_timeout=2,
-                socket_timeout=30, retry=_no_retry(), decode_responses=True,
+                socket_timeout=30, retry=no_retry(), decode_responses=True,
             )
             try:
                 conn.connect()
@@ -148,6 +148,9 @@ class RedisWriter:
         try:
             self.conn.send_command("SET", f"{KEY_PREFIX}{op_id}", value)
             reply = self.conn.read_response()
+        except redis.ReadOnlyError as exc:
+            self.close()
+            raise Rejected(str(exc)) from exc
         except redis.ResponseError as exc:
             raise Rejected(str(exc)) from exc
         except BaseException:

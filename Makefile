@@ -1,7 +1,7 @@
 # The two commands a newcomer needs; both install what is missing first.
 #   scripts/setup.sh         Python environment, PostgreSQL and Redis servers (apt), Toxiproxy (Go)
 #   scripts/setup_docker.sh  Docker engine, Compose v2, the stack's images (built offline)
-.PHONY: drill test setup lint bench bench-restore bench-http bench-history bench-long bench-probe bench-pdf
+.PHONY: drill test setup lint bench bench-restore bench-http bench-history bench-long bench-probe bench-pdf bench-failover
 
 # Images of the compose runtime: the ones setup_docker.sh builds from Debian packages (no
 # registry needed: drills/postgres:15, drills/redis:7). DRILLS_IMAGES=official uses the
@@ -42,3 +42,6 @@ bench-probe: setup  ## the load's rate and the RTO resolution with a 50 ms and a
 
 bench-pdf: setup  ## the report's PDF for a finished run: pages, size, time, memory (RUN=reports/<id>)
 	.venv/bin/python bench/pdf_cost.py $(RUN)
+
+bench-failover: setup  ## failover by path, 5 runs each: kill to first acknowledged write, lost writes
+	.venv/bin/python bench/failover.py --runs 5

@@ -42,9 +42,8 @@ class ScenarioInfo:
     runtimes: tuple[str, ...] = ("local", "compose")
 
 
-#: the failover drills' replicas are cloned with pg_basebackup by the local runtime; the
-#: compose runtime's replica (an entrypoint that clones, pg_rewind in a one-off container)
-#: is not built yet (issue 22)
+#: not yet on the compose runtime (issue 22): rejoining an old primary (pg_rewind in a
+#: one-off container on its volume, then a standby's command) and the Sentinel's image
 LOCAL_ONLY = ("local",)
 
 CATALOGUE: Mapping[str, ScenarioInfo] = {
@@ -213,14 +212,12 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "load; promote the replica (pg_promote); the clients, which list both servers, "
             "follow. What the replica had not received is lost, beside the lag at the fault.",
             loses_by_design="writes the primary acknowledged before the replica received them",
-            runtimes=LOCAL_ONLY,
         ),
         ScenarioInfo(
             "postgres-failover-sync", "postgres",
             "A primary and a synchronous replica (synchronous_standby_names FIRST 1). SIGKILL "
             "the primary, promote the replica, the clients follow. No acknowledged write may "
             "be lost.",
-            runtimes=LOCAL_ONLY,
         ),
         ScenarioInfo(
             "postgres-failover-lag", "postgres",
@@ -230,7 +227,6 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             {"delay_ms": Param(int, 1000, "delay on the replication link, in ms",
                                maximum=60_000)},
             loses_by_design="the writes of the last delay_ms, still on the replication link",
-            runtimes=LOCAL_ONLY,
         ),
         ScenarioInfo(
             "postgres-split-brain", "postgres",
@@ -241,6 +237,17 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             {"split_s": Param(float, 2.0, "how long two primaries accept writes, in seconds",
                               maximum=3600)},
             loses_by_design="the writes the old primary acknowledged after it was cut off",
+            runtimes=LOCAL_ONLY,
+        ),
+        ScenarioInfo(
+            "redis-sentinel-failover", "redis",
+            "A Redis primary and a replica (AOF everysec) watched by a Sentinel; the clients "
+            "ask the Sentinel for the primary. SIGKILL the primary; the Sentinel notices "
+            "(+odown), fails over (+switch-master), the clients follow. What the replica had "
+            "not received is lost.",
+            {"down_after_ms": Param(int, 500, "how long the primary must not answer before "
+                                    "the Sentinel calls it down, in ms", maximum=600_000)},
+            loses_by_design="writes the primary acknowledged before the replica received them",
             runtimes=LOCAL_ONLY,
         ),
         ScenarioInfo(

@@ -557,6 +557,10 @@ class Drill:
         self.timeline.record(EventKind.CALIBRATION, "loss detection", check="loss",
                              expected_ids=expected_ids)
 
+    def fault_started(self) -> float | None:
+        """The monotonic instant the fault took effect (t_fault), once injected."""
+        return self._fault_start
+
     def stack_service(self, name: str) -> Service:
         """A service of the running stack (for checks made before close())."""
         if self._stack is None:

@@ -113,15 +113,23 @@ def measure_replication(ev: Sources, root: Path, fault: Step | None,
                     and s.name.startswith("promote ")), None)
     promoted_mono = float(promote.data.get("effect_mono", promote.start.mono)) \
         if promote and promote.end else None
+    promoted = str(promote.data.get("service")) if promote else None
+    if promote is None and t_fault is not None:
+        # promoted by an HA manager: the first replica seen as primary after the fault
+        first = next((e for e in samples if e.at.mono > t_fault and e.data["role"] == "primary"
+                      and getattr(before.get(str(e.data["service"])), "data", {})
+                      .get("role") == "replica"), None)
+        if first is not None:
+            promoted, promoted_mono = str(first.data["service"]), first.at.mono
     problems: list[str] = []
     split = None
-    if promote is not None and promoted_mono is not None and t_fault is not None:
+    if promoted_mono is not None and t_fault is not None:
         split = _split_brain(ev, root, promoted_mono, t_fault, writes, problems)
     return Replication(
         roles_before={k: str(v.data["role"]) for k, v in before.items()},
         roles_after=after,
         at_fault=at_fault,
-        promoted=str(promote.data.get("service")) if promote else None,
+        promoted=promoted,
         promoted_mono=promoted_mono, samples=len(samples), split_brain=split,
         problems=tuple(problems))
 
@@ -132,9 +140,14 @@ def _lag(event: Any, before: dict[str, Any], t_fault: float | None) -> MemberLag
     if data["role"] == "replica":
         # the primary's view of this replica, in the primary's sample before the fault
         seen = [d for other in before.values() if other.data.get("role") == "primary"
-                for d in other.data.get("downstream", ()) if str(d.get("name", ""))
-                .startswith(f"{data['service']}@")]
+                for d in other.data.get("downstream", ()) if d.get("member") == data["service"]]
         lag_bytes = seen[0].get("lag_bytes") if seen else None
+        primary: dict[str, Any] = next((o.data for o in before.values()
+                                        if o.data.get("role") == "primary"), {})
+        if lag_bytes is None and primary.get("position") is not None \
+                and data.get("position") is not None:
+            # the two positions, sampled milliseconds apart: the primary's log not yet applied
+            lag_bytes = max(0, int(primary["position"]) - int(data["position"]))
         lag_s = seen[0].get("lag_s") if seen and seen[0].get("lag_s") is not None \
             else data.get("lag_s")
         return MemberLag(str(data["service"]), "replica", lag_bytes, lag_s, ago)

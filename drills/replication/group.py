@@ -25,7 +25,14 @@ class Replicated(Service):
     It starts and stops nothing: its members are services of the stack.
     """
 
-    def __init__(self, name: str, members: Sequence[Service]) -> None:
+    def __init__(self, name: str, members: Sequence[Service],
+                 endpoint: Endpoint | None = None) -> None:
+        """A replicated service of ``members`` (the primary first).
+
+        ``endpoint``: how clients find the writable member when they ask someone for it
+        (Redis Sentinels: drills.kinds.sentinel.watch.client_endpoint); by default every
+        member's address, the writable one found by the client (libpq).
+        """
         if len(members) < 2:
             raise StackError(f"{name}: a replicated service needs a primary and a replica")
         kinds = {m.kind for m in members}
@@ -36,7 +43,7 @@ class Replicated(Service):
         self.runtime = members[0].runtime
         self.members = tuple(members)
         first = members[0].endpoint
-        self.endpoint = replace(first, alternates=tuple(
+        self.endpoint = endpoint or replace(first, alternates=tuple(
             (m.endpoint.host, m.endpoint.port) for m in members[1:]))
 
     def start(self) -> None:
@@ -56,14 +63,14 @@ class Replicated(Service):
         return store_for(self.kind).identify(self.endpoint)
 
     def writable_member(self) -> Service | None:
-        """The member the client reaches now, by its data location; None if none answers."""
+        """The member the client reaches now, by its identity; None if none answers."""
         try:
-            found = self.identify()
+            found = dict(self.identify())
         except StackError:
             return None
         for member in self.members:
             try:
-                if member.identify().get("data_directory") == found.get("data_directory"):
+                if dict(member.identify()) == found:  # its data location tells it apart
                     return member
             except StackError:
                 continue

@@ -56,5 +56,20 @@ class ReplicationSampler:
             return
         failing.pop(member.name, None)
         self.samples += 1
+        data = state.to_dict()
+        for down in data.get("downstream", ()):
+            down["member"] = self._member_named(str(down["name"]))
         self.timeline.record(EventKind.REPLICATION, f"{member.name}: {state.role}",
-                             service=member.name, **state.to_dict())
+                             service=member.name, **data)
+
+    def _member_named(self, name: str) -> str | None:
+        """Which member a primary's replica entry is, by address or by name.
+
+        Redis lists a replica by its address; PostgreSQL by its application_name, which
+        drills sets to the replica's service name.
+        """
+        for member in self.members:
+            if name == f"{member.endpoint.host}:{member.endpoint.port}" \
+                    or name.startswith(f"{member.name}@"):
+                return member.name
+        return None

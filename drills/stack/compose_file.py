@@ -69,7 +69,8 @@ def service_definition(
                       "io.drills.service": name, "io.drills.kind": kind.name}
     made["environment"] = {**_environment(made.get("environment")), **spec.environment}
     if spec.command is not None:
-        made["command"] = list(spec.command)
+        # literal: Compose would otherwise interpolate $VAR in it (a kind's shell script)
+        made["command"] = [str(arg).replace("$", "$$") for arg in spec.command]
     volumes: list[dict[str, Any]] = []
     if spec.data_path is not None:
         volumes.append({"type": "volume", "source": data_volume(name),

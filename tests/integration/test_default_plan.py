@@ -56,6 +56,8 @@ def test_summary_fields(run: dict[str, Any]) -> None:
         assert entry["runtime"] == run["runtime"]
         if entry["name"].startswith("app-"):  # probed at the app, read back from its database
             assert (entry["probed_service"], entry["store_service"]) == ("app", "postgres")
+        elif entry["name"].startswith("postgres-failover"):  # the clients' multi-host address
+            assert entry["probed_service"] == entry["store_service"] == "cluster"
         else:
             assert entry["probed_service"] == entry["store_service"] in ("postgres", "redis")
         assert entry["acked_writes"] > 500

@@ -20,9 +20,9 @@ def test_default_plan_covers_every_scenario() -> None:
     plan = load_plan()
     everywhere = {n for n, info in CATALOGUE.items() if set(info.runtimes) == set(RUNTIMES)}
     assert set(plan.scenarios) == everywhere
-    # the rest, local-only for now (issue 22's failover drills), in their own built-in plan
+    # the failover drills, with those not yet on every runtime (issue 22), in their own plan
     failover = load_plan(default_plan_path().with_name("failover.yaml"))
-    assert set(failover.scenarios) == set(CATALOGUE) - everywhere
+    assert set(CATALOGUE) - everywhere <= set(failover.scenarios) <= set(CATALOGUE)
     assert plan.path == default_plan_path()
     assert len(plan.sha256) == 64
 

@@ -59,11 +59,12 @@ def ensure_slot(primary_endpoint: object, name: str) -> None:
                      "(SELECT 1 FROM pg_replication_slots WHERE slot_name = %s)", (name, name))
 
 
-def standby_conf(server: LocalPostgres, upstream: Upstream, passfile: Path) -> dict[str, str]:
-    """The lines that make ``server`` a standby of ``upstream``."""
+def standby_conf(name: str, host: str, port: int, passfile: Path | str) -> dict[str, str]:
+    """The settings that make server ``name`` a standby of the primary at ``host:port``."""
+    upstream = Upstream("", host, port)
     return {
-        "primary_conninfo": f"'{upstream.conninfo(passfile, server.name)}'",
-        "primary_slot_name": f"'{slot_name(server.name)}'",
+        "primary_conninfo": f"'{upstream.conninfo(Path(passfile), name)}'",
+        "primary_slot_name": f"'{slot_name(name)}'",
         "hot_standby": "on",
         "hot_standby_feedback": "on",
         # a replica answers the sampler even when its upstream is gone
@@ -95,7 +96,8 @@ def make_standby(server: LocalPostgres, upstream: Upstream, passfile: Path) -> N
     signal_file = server.data / "standby.signal"
     signal_file.touch()
     server._own(signal_file)
-    server.append_conf({**server.own_conf(), **standby_conf(server, upstream, passfile)})
+    server.append_conf({**server.own_conf(),
+                        **standby_conf(server.name, upstream.host, upstream.port, passfile)})
 
 
 def rewind(server: LocalPostgres, upstream: Upstream, primary_endpoint: object) -> str:

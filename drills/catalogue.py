@@ -246,8 +246,30 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "(+odown), fails over (+switch-master), the clients follow. What the replica had "
             "not received is lost.",
             {"down_after_ms": Param(int, 500, "how long the primary must not answer before "
-                                    "the Sentinel calls it down, in ms", maximum=600_000)},
+                                    "the Sentinel calls it down, in ms", maximum=600_000),
+             "quorum": Param(int, 1, "how many Sentinels must agree the primary is down; "
+                             "the drill runs one, so 2 never fails over (and the drill says "
+                             "why)", minimum=1, exclusive=False, maximum=9)},
             loses_by_design="writes the primary acknowledged before the replica received them",
+            runtimes=LOCAL_ONLY,
+        ),
+        ScenarioInfo(
+            "patroni-failover", "patroni",
+            "etcd, two Patroni members (synchronous_mode) and HAProxy in front; the clients go "
+            "through HAProxy. SIGKILL the leader's node (Patroni and its PostgreSQL); Patroni "
+            "elects and promotes the replica once the leader key expires (ttl), HAProxy "
+            "follows. Nothing acknowledged may be lost.",
+            {"ttl": Param(int, 20, "Patroni's leader key ttl, in seconds (its minimum: 20)",
+                          minimum=20, exclusive=False, maximum=3600)},
+            runtimes=LOCAL_ONLY,
+        ),
+        ScenarioInfo(
+            "patroni-switchover", "patroni",
+            "The same cluster; a planned switchover through Patroni's REST API: the leader "
+            "demoted cleanly, the replica promoted, HAProxy follows. Nothing acknowledged may "
+            "be lost.",
+            {"ttl": Param(int, 20, "Patroni's leader key ttl, in seconds (its minimum: 20)",
+                          minimum=20, exclusive=False, maximum=3600)},
             runtimes=LOCAL_ONLY,
         ),
         ScenarioInfo(

@@ -48,6 +48,19 @@ else
   apt_install redis-server
 fi
 
+# 1a. the HA managers of the failover drills: Patroni with etcd and HAProxy in front (Redis
+#     Sentinel is redis-server --sentinel); only what is missing, no service started
+missing=()
+command -v patroni >/dev/null || missing+=(patroni)
+command -v etcd >/dev/null || missing+=(etcd-server)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+if [ ${#missing[@]} -eq 0 ]; then
+  say "HA managers: present (patroni, etcd, haproxy)"
+else
+  say "HA managers: installing ${missing[*]} (apt; no system service is started)"
+  apt_install "${missing[@]}"
+fi
+
 # 1b. the evidence pack's tools: the PDF (WeasyPrint needs pango), signatures, and what the
 #     tests open the report and the PDF with
 missing=()

@@ -46,7 +46,8 @@ def run_sentinel_failover(drill: Drill) -> None:
     down_after_ms = int(drill.scenario.params["down_after_ms"])
     stack = drill.stack(
         redis=RedisSettings(appendonly=True), replica=RedisSettings(replica_of="redis"),
-        sentinel=SentinelSettings(monitors="redis", quorum=1, down_after_ms=down_after_ms,
+        sentinel=SentinelSettings(monitors="redis", quorum=int(drill.scenario.params["quorum"]),
+                                  down_after_ms=down_after_ms,
                                   failover_timeout_ms=max(3000, 3 * down_after_ms)))
     primary, replica, sentinel = stack["redis"], stack["replica"], stack["sentinel"]
     assert isinstance(sentinel, SentinelWatch)

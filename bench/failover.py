@@ -27,8 +27,14 @@ BY_PATH = {
     "postgres-failover": "by hand (pg_promote), asynchronous",
     "postgres-failover-sync": "by hand (pg_promote), synchronous FIRST 1",
     "redis-sentinel-failover": "Redis Sentinel (automatic)",
-    "patroni-failover": "Patroni + etcd + HAProxy (automatic)",
+    "patroni-failover": "Patroni + etcd + HAProxy (automatic; loop_wait 1, retry_timeout 3)",
 }
+
+
+def load_plan(path: Path) -> Any:
+    from drills.plan import load_plan as load
+
+    return load(path)
 
 
 def first_ack_after_fault(run_dir: Path, name: str, t_fault: float) -> float | None:
@@ -72,7 +78,9 @@ def main() -> int:
     for scenario in scenarios:
         results = [one_run(scenario, f"bench-{scenario}-{i}", args.out)
                    for i in range(1, args.runs + 1)]
-        print(f"\n{scenario}: {BY_PATH.get(scenario, '')}, {args.runs} runs")
+        params = load_plan(PLAN).scenarios[scenario].params
+        said = ", ".join(f"{k} {v}" for k, v in params.items()) or "no parameters"
+        print(f"\n{scenario}: {BY_PATH.get(scenario, '')}, {args.runs} runs ({said})")
         for i, r in enumerate(results, 1):
             phases = ", ".join(f"{k} {v:.3f}" for k, v in r.get("phases", {}).items()
                                if not k.startswith(("between", "fault:")))

@@ -40,11 +40,10 @@ class ScenarioInfo:
     rpo_bound: str = ""
     #: the runtimes it runs on; a run on another is refused before anything starts
     runtimes: tuple[str, ...] = ("local", "compose")
+    #: the other kinds its stack brings up besides ``kind`` (the compose preflight asks for
+    #: their images too)
+    more_kinds: tuple[str, ...] = ()
 
-
-#: not yet on the compose runtime (issue 22): rejoining an old primary (pg_rewind in a
-#: one-off container on its volume, then a standby's command) and the Sentinel's image
-LOCAL_ONLY = ("local",)
 
 CATALOGUE: Mapping[str, ScenarioInfo] = {
     s.name: s
@@ -227,6 +226,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             {"delay_ms": Param(int, 1000, "delay on the replication link, in ms",
                                maximum=60_000)},
             loses_by_design="the writes of the last delay_ms, still on the replication link",
+            more_kinds=("toxiproxy",),
         ),
         ScenarioInfo(
             "postgres-split-brain", "postgres",
@@ -237,7 +237,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             {"split_s": Param(float, 2.0, "how long two primaries accept writes, in seconds",
                               maximum=3600)},
             loses_by_design="the writes the old primary acknowledged after it was cut off",
-            runtimes=LOCAL_ONLY,
+            more_kinds=("toxiproxy",),
         ),
         ScenarioInfo(
             "redis-sentinel-failover", "redis",
@@ -251,7 +251,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
                              "the drill runs one, so 2 never fails over (and the drill says "
                              "why)", minimum=1, exclusive=False, maximum=9)},
             loses_by_design="writes the primary acknowledged before the replica received them",
-            runtimes=LOCAL_ONLY,
+            more_kinds=("sentinel",),
         ),
         ScenarioInfo(
             "patroni-failover", "patroni",
@@ -261,7 +261,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "follows. Nothing acknowledged may be lost.",
             {"ttl": Param(int, 20, "Patroni's leader key ttl, in seconds (its minimum: 20)",
                           minimum=20, exclusive=False, maximum=3600)},
-            runtimes=LOCAL_ONLY,
+            more_kinds=("etcd", "haproxy"),
         ),
         ScenarioInfo(
             "patroni-switchover", "patroni",
@@ -270,7 +270,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "be lost.",
             {"ttl": Param(int, 20, "Patroni's leader key ttl, in seconds (its minimum: 20)",
                           minimum=20, exclusive=False, maximum=3600)},
-            runtimes=LOCAL_ONLY,
+            more_kinds=("etcd", "haproxy"),
         ),
         ScenarioInfo(
             "app-kill", "app",

@@ -430,11 +430,15 @@ class ComposeService(Service):
     def _volume_name(self) -> str:
         return f"{self.rt.project}_{compose_file.data_volume(self.name)}"
 
-    def exec_offline(self, argv: Sequence[str], timeout_s: float = 600.0) -> ExecResult:
+    def exec_offline(self, argv: Sequence[str], timeout_s: float = 600.0,
+                     network: str = "none") -> ExecResult:
         """Run ``argv`` in a throwaway container of the service's image, as its account.
 
         Its data volume (a new, empty one after a loss) and backup directory are mounted.
+        ``network``: none, or host for a tool that must reach another server (pg_rewind).
         """
+        if network not in ("none", "host"):
+            raise StackError(f"{self.name}: exec_offline network {network!r}: none or host")
         if self.alive():
             raise StackError(f"{self.name} is running: stop it before working on its data")
         backups = self.backup_dir()
@@ -445,7 +449,7 @@ class ComposeService(Service):
             self.rt.docker.volumes.create(volume, labels={
                 **self.rt.labels, "com.docker.compose.project": self.rt.project,
                 "com.docker.compose.volume": compose_file.data_volume(self.name)})
-        cli = ["docker", "run", "--rm", "--network", "none", "--entrypoint", "",
+        cli = ["docker", "run", "--rm", "--network", network, "--entrypoint", "",
                "-v", f"{volume}:{self.spec.data_path}", "-v", f"{backups.host}:{backups.inside}"]
         if self.spec.exec_user:
             cli += ["--user", self.spec.exec_user]

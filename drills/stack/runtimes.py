@@ -94,4 +94,5 @@ def kinds_needed(plan: Plan, scenarios: Iterable[str]) -> frozenset[str] | None:
         if info is None or kinds.get(info.kind).serves_http:
             return None
         needed.add(info.kind)
+        needed.update(info.more_kinds)
     return frozenset(needed)

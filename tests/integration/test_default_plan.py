@@ -56,7 +56,7 @@ def test_summary_fields(run: dict[str, Any]) -> None:
         assert entry["runtime"] == run["runtime"]
         if entry["name"].startswith("app-"):  # probed at the app, read back from its database
             assert (entry["probed_service"], entry["store_service"]) == ("app", "postgres")
-        elif entry["name"].startswith("postgres-failover"):  # the clients' multi-host address
+        elif entry["name"] in FAILOVERS:  # the clients' address of the replicated service
             assert entry["probed_service"] == entry["store_service"] == "cluster"
         else:
             assert entry["probed_service"] == entry["store_service"] in ("postgres", "redis")
@@ -270,3 +270,90 @@ def test_environment_names_versions_and_images(run: dict[str, Any]) -> None:
             assert described["runtime"] == run["runtime"]
             if run["runtime"] == "compose":
                 assert described["image"] and described["image_id"].startswith("sha256:")
+
+
+# -- failover (issue 22): roles, lag, the loss classes, each HA manager ----------------------
+
+FAILOVERS = ("postgres-failover", "postgres-failover-sync", "postgres-failover-lag",
+             "postgres-split-brain", "redis-sentinel-failover", "patroni-failover",
+             "patroni-switchover")
+
+
+def failovers(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The failover drills of the run: those that sampled replication."""
+    return {n: s for n, s in run["by_name"].items() if s.get("replication")}
+
+
+def test_failover_roles_and_lag_are_on_the_record(run: dict[str, Any]) -> None:
+    assert set(failovers(run)) == set(FAILOVERS)
+    for name, s in failovers(run).items():
+        rep = s["replication"]
+        before = rep["roles_before"]
+        assert sorted(before.values()) == ["primary", "replica"], name
+        promoted = next(m for m, role in before.items() if role == "replica")
+        assert rep["promoted"] == promoted, name
+        assert rep["roles_after"][promoted] == "primary", name
+        assert rep["samples"] > 10
+        lag = {m["service"]: m for m in rep["lag_at_fault"]}
+        assert lag[promoted]["sampled_before_fault_s"] < 1.0
+        assert lag[promoted]["lag_bytes"] is not None
+        steps = [t["key"] for t in s["targets"]]
+        assert "rpo_s" in steps and "integrity" in steps
+
+
+def test_synchronous_replication_loses_nothing(run: dict[str, Any]) -> None:
+    s = run["by_name"]["postgres-failover-sync"]
+    assert s["lost_writes"] == 0
+    assert s["acked_writes"] > 1000
+    assert s["replication"]["roles_after"]["postgres"] == "down"
+
+
+def test_the_injected_delay_is_the_rpo(run: dict[str, Any]) -> None:
+    s = run["by_name"]["postgres-failover-lag"]
+    delay = load_plan().scenarios["postgres-failover-lag"].params["delay_ms"] / 1000
+    row = next(t for t in s["targets"] if t["key"] == "calibration.replication_lag")
+    assert row["verdict"] == "pass"
+    assert s["rpo"]["lost_before_fault"] > 0
+    assert abs(s["rpo_s"] - delay) <= 0.25
+    # the lag the primary measured at the fault explains the loss
+    replica = next(m for m in s["replication"]["lag_at_fault"] if m["service"] == "replica")
+    assert abs(replica["lag_s"] - delay) <= 0.25
+    assert replica["lag_bytes"] > 0
+
+
+def test_split_brain_is_its_own_class(run: dict[str, Any]) -> None:
+    s = run["by_name"]["postgres-split-brain"]
+    split = s["replication"]["split_brain"]
+    split_s = load_plan().scenarios["postgres-split-brain"].params["split_s"]
+    assert split["demoted"] == "postgres"
+    assert split["demoted_lost"] > 0
+    assert split["two_primaries_s"] >= split_s
+    assert split["demoted_lost"] + split["isolated_lost"] == s["rpo"]["lost_after_fault"]
+    assert s["replication"]["roles_after"] == {"postgres": "replica", "replica": "primary"}
+
+
+def rto_phases(s: dict[str, Any]) -> dict[str, float]:
+    return {p["name"]: p["duration_s"] for p in s["rto"]["phases"]}
+
+
+def test_sentinel_fails_over_by_itself(run: dict[str, Any]) -> None:
+    s = run["by_name"]["redis-sentinel-failover"]
+    seen = rto_phases(s)
+    odown = seen["recovery: sentinel: +odown"]
+    down_after = load_plan().scenarios["redis-sentinel-failover"] \
+        .params["down_after_ms"] / 1000
+    assert odown >= down_after  # the Sentinel cannot call it down sooner
+    assert seen["recovery: sentinel: +switch-master"] > 0
+    assert s["rto_s"] >= odown
+    assert s["replication"]["roles_after"] == {"redis": "down", "replica": "primary"}
+
+
+def test_patroni_fails_over_and_switches_over_without_loss(run: dict[str, Any]) -> None:
+    failover, switch = run["by_name"]["patroni-failover"], run["by_name"]["patroni-switchover"]
+    ttl = load_plan().scenarios["patroni-failover"].params["ttl"]
+    assert failover["lost_writes"] == switch["lost_writes"] == 0
+    assert failover["acked_writes"] > 1000 and switch["acked_writes"] > 1000
+    elected = rto_phases(failover)["recovery: patroni: a new leader elected and promoted"]
+    # the killed leader's key expires after at most ttl; loop_wait 1 s to notice it
+    assert ttl - 5 <= elected <= ttl + 3
+    assert switch["rto_s"] < failover["rto_s"]

@@ -144,3 +144,13 @@ def test_image_names_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("DRILLS_IMAGES", "bogus")
     with pytest.raises(UsageError, match="DRILLS_IMAGES=bogus"):
         pg.image()
+
+
+def test_every_catalogue_scenario_names_the_kinds_its_stack_uses() -> None:
+    from drills.catalogue import CATALOGUE
+    from drills.plan import load_plan
+    from drills.stack.runtimes import kinds_needed
+
+    for info in CATALOGUE.values():
+        assert all(kinds.get(k).name == k for k in info.more_kinds)
+    assert kinds_needed(load_plan(), ["patroni-failover"]) == {"patroni", "etcd", "haproxy"}

@@ -82,3 +82,20 @@ scenarios:
     targets: {rto: 30s, max_lost_writes: 0}
 """)
     assert runtimes.kinds_needed(load_plan(plan), ["db-kill"]) == {"postgres"}
+
+
+def test_a_scenario_is_refused_on_a_runtime_it_does_not_run_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from drills import catalogue
+    from drills.stack.runtimes import refused_on
+
+    plan = load_plan()
+    assert refused_on("compose", plan, plan.scenarios) == []  # every built-in runs anywhere
+    only_local = dataclasses.replace(catalogue.CATALOGUE["postgres-kill"], runtimes=("local",))
+    monkeypatch.setattr(catalogue, "CATALOGUE",
+                        {**catalogue.CATALOGUE, "postgres-kill": only_local})
+    assert refused_on("compose", plan, ["postgres-kill", "redis-kill"]) == \
+        ["postgres-kill runs on the local runtime only"]
+    assert refused_on("local", plan, ["postgres-kill"]) == []

@@ -7,16 +7,19 @@ where ``docker inspect`` would show it.
 
 from __future__ import annotations
 
+import os
 import secrets
 
 from drills.errors import StackError
 from drills.kinds.postgres.settings import PostgresSettings, archive_conf
-from drills.kinds.postgres.standby import slot_name, standby_conf
+from drills.kinds.postgres.standby import ensure_slot, slot_name, standby_conf
 from drills.stack.capabilities import CarriesLinks, require
+from drills.stack.compose import ComposeService
 from drills.stack.compose_spec import ComposeContext, ComposeSpec
 from drills.stack.endpoint import Endpoint
 from drills.stack.ports import LOOPBACK
 from drills.stack.service import Service
+from drills.stack.workdir import write_private
 
 DATA_PATH = "/var/lib/postgresql/data"  # PGDATA of the official image
 PASSWORD_PATH = "/run/secrets/postgres-password"  # POSTGRES_PASSWORD_FILE in the template
@@ -128,3 +131,52 @@ def replica_upstream(name: str, settings: PostgresSettings, ctx: ComposeContext
                     f"carry the replication of {name}")
     link = proxy.add_link(name, primary)
     return primary, (link.listen_host, link.listen_port)
+
+
+class ComposePostgres(ComposeService):
+    """A PostgreSQL container, which can rejoin as a replica after a failover."""
+
+    def rejoin(self, primary: Service) -> str:
+        """Make this stopped old primary a streaming replica of ``primary``: pg_rewind.
+
+        In a throwaway container on its volume (host network: it reaches the new primary),
+        the login in a passfile in its backup directory for the length of the rewind; then
+        standby.signal and the standby's settings in postgresql.auto.conf, and a start.
+        """
+        if self.alive():
+            raise StackError(f"{self.name} is running: stop it before rewinding its data")
+        ensure_slot(primary.endpoint, slot_name(self.name))  # slots are not replicated
+        backups = self.backup_dir()
+        passfile = backups.host / ".rejoin-pgpass"
+        write_private(passfile, f"*:*:*:drills:{primary.endpoint.password}\n")
+        if os.geteuid() == 0:
+            os.chown(passfile, POSTGRES_UID, POSTGRES_UID)
+        inside = f"{backups.inside}/.rejoin-pgpass"
+        source = (f"host={primary.endpoint.host} port={primary.endpoint.port} user=drills "
+                  f"dbname=drills passfile={inside}")
+        try:
+            done = self.exec_offline(["pg_rewind", "--target-pgdata", DATA_PATH,
+                                      "--source-server", source, "--no-sync"],
+                                     network="host")
+        finally:
+            passfile.unlink(missing_ok=True)
+        said = (done.stdout + done.stderr).decode(errors="replace").strip()
+        if done.returncode != 0:
+            raise StackError(f"{self.name}: pg_rewind from {primary.name} failed (exit "
+                             f"{done.returncode}): {said[-1500:]}")
+        conninfo = (f"host={primary.endpoint.host} port={primary.endpoint.port} user=drills "
+                    f"dbname=drills password={primary.endpoint.password} "
+                    f"application_name={self.name}")
+        lines = (f"primary_conninfo = '{conninfo}'\nprimary_slot_name = "
+                 f"'{slot_name(self.name)}'\nhot_standby = on\n")
+        made = self.exec_offline(["sh", "-c", 'umask 077; touch "$1/standby.signal" && '
+                                  'printf "%s" "$2" >> "$1/postgresql.auto.conf"',
+                                  "standby", DATA_PATH, lines])
+        if made.returncode != 0:
+            raise StackError(f"{self.name}: could not make it a standby: "
+                             f"{made.stderr.decode(errors='replace')[-500:]}")
+        self.start()
+        return said.splitlines()[-1] if said else "pg_rewind done"
+
+
+SERVICE_CLASS = ComposePostgres

@@ -63,12 +63,14 @@ def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dic
         with connect(endpoint) as conn:
             row = conn.execute(
                 "SELECT current_user, current_database(), current_setting('data_directory'), "
-                "current_setting('server_version'), 1"
+                "current_setting('server_version'), current_setting('port')"
             ).fetchone()
     except psycopg.Error as exc:
         raise StackError(f"postgres on {endpoint.host}:{endpoint.port}: {exc}".strip()) from exc
     assert row is not None
-    found = {"user": row[0], "database": row[1], "data_directory": row[2], "version": row[3]}
+    # the port tells apart servers whose containers use the same data path
+    found = {"user": row[0], "database": row[1], "data_directory": row[2], "version": row[3],
+             "port": str(row[4])}
     wanted = {"user": endpoint.user, "database": endpoint.database, **(expect or {})}
     for key, value in wanted.items():
         if value is not None and found[key] != value:

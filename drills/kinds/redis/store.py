@@ -88,7 +88,8 @@ def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dic
         raise StackError(f"{where(endpoint)}: {exc}") from exc
     if loading:
         raise StackError(f"{where(endpoint)} is still loading its data")
-    found = {"version": str(info.get("redis_version")), "dir": directory}
+    found = {"version": str(info.get("redis_version")), "dir": directory,
+             "port": str(info.get("tcp_port"))}
     for key, value in (expect or {}).items():
         if found.get(key) != value:
             raise NotOurServer(

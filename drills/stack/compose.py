@@ -37,7 +37,7 @@ from docker.errors import NotFound
 from drills import kinds
 from drills.action import Action
 from drills.clock import Instant
-from drills.errors import FaultError, StackError
+from drills.errors import DrillError, FaultError, StackError
 from drills.kinds.base import ServiceKind
 from drills.ownership import Owner
 from drills.stack import compose_file, engine
@@ -487,6 +487,19 @@ class ComposeService(Service):
 
     # -- records -----------------------------------------------------------------------
 
+    def _described_version(self) -> str:
+        """The server's version as it says it, else its image's tag (labelled so)."""
+        if self._version is None:
+            try:  # a kind whose own identity check does not record it
+                found = self.identify().get("version")
+                self._version = str(found) if found else None
+            except DrillError:
+                pass
+        if self._version:
+            return self._version
+        tag = self.image.rsplit("/", 1)[-1].partition(":")[2]
+        return f"{tag} (image tag)" if tag[:1].isdigit() else "unknown"
+
     def log_tail(self, lines: int = 20) -> str:
         try:
             return str(self.container().logs(tail=lines).decode(errors="replace"))
@@ -504,7 +517,7 @@ class ComposeService(Service):
         image = self.rt.docker.images.get(self.image)
         return {
             "service": self.name, "kind": self.kind, "runtime": self.runtime,
-            "version": self._version or "unknown", "image": self.image,
+            "version": self._described_version(), "image": self.image,
             "image_id": image.id, "image_digests": image.attrs.get("RepoDigests") or [],
             "container": self.container().name, "network": self.rt.describe()["network"],
             "endpoint": self.endpoint.public(), "settings": dict(self.spec.settings),

@@ -68,7 +68,8 @@ def check_engine(needed: Collection[str] | None = None) -> EngineCheck:
     ``needed``: names of the kinds the run brings up; None: every kind.
     """
     # first: a bad DRILLS_IMAGES is a usage error whether an engine answers or not
-    images = [kind.image() for kind in kinds.all_kinds() if needed is None or kind.name in needed]
+    images = list(dict.fromkeys(kind.image() for kind in kinds.all_kinds()
+                                if needed is None or kind.name in needed))  # one each
     try:
         docker_client = client(timeout=3)
     except StackError as exc:

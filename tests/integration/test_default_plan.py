@@ -339,12 +339,11 @@ def rto_phases(s: dict[str, Any]) -> dict[str, float]:
 def test_sentinel_fails_over_by_itself(run: dict[str, Any]) -> None:
     s = run["by_name"]["redis-sentinel-failover"]
     seen = rto_phases(s)
-    odown = seen["recovery: sentinel: +odown"]
-    down_after = load_plan().scenarios["redis-sentinel-failover"] \
-        .params["down_after_ms"] / 1000
-    assert odown >= down_after  # the Sentinel cannot call it down sooner
-    assert seen["recovery: sentinel: +switch-master"] > 0
-    assert s["rto_s"] >= odown
+    # Sentinel's down-after period runs from the primary's last reply, which may come before
+    # the kill: +odown can arrive sooner than down_after_ms after it, never before it
+    odown, switched = seen["recovery: sentinel: +odown"], seen["recovery: sentinel: +switch-master"]
+    assert odown > 0 and switched > 0
+    assert s["rto_s"] >= odown + switched
     assert s["replication"]["roles_after"] == {"redis": "down", "replica": "primary"}
 
 

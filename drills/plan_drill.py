@@ -45,6 +45,7 @@ from drills.procedures.rehearsal import rehearse, tables_now
 from drills.procedures.steps import ProcedureBackup, ProcedureFault, RunProcedure
 from drills.recovery.provision import Provision
 from drills.recovery.restart import Restart
+from drills.replication import failover_plan
 from drills.stack.local import LocalRuntime
 from drills.stack.own_compose import OwnComposeRuntime, OwnComposeService, resolve_health
 from drills.stack.service import Service
@@ -74,7 +75,9 @@ def bring_up(drill: Drill, stack: StackSpec) -> Stack:
         if known is None or not known.plan_builtin:
             raise StackError(f"stack.services.{name}: drills cannot start a {svc.kind} server "
                              "itself; name your compose file in stack.compose to drill it")
-        settings[name] = known.plan_settings(name, kinds_of)
+        made: Any = known.plan_settings(name, kinds_of)  # a dataclass of the kind's
+        # replica_of, synchronous_standby_names: checked against the kind by the reader
+        settings[name] = replace(made, **svc.replication) if svc.replication else made
     return drill.stack(**settings)
 
 
@@ -219,21 +222,29 @@ def run_plan_scenario(drill: Drill) -> None:
 
 
 def _drill(drill: Drill, plan: Plan, scenario: ScenarioPlan, stack: Stack,
-           services: Mapping[str, Service], ctx: ProcedureContext, backups_root: Path,
+           members: Mapping[str, Service], ctx: ProcedureContext, backups_root: Path,
            env: Mapping[str, str]) -> None:
     assert plan.stack is not None and scenario.fault is not None and scenario.ledger
-    ledger = services[scenario.ledger]
+    replicated = failover_plan.groups(plan.stack, members)
+    # the clients of a primary with replicas follow a promotion: the load, the probe, the
+    # read-back and the plan's checks on it reach whichever member accepts writes
+    services: Mapping[str, Service] = {**members, **replicated}
+    ledger = services[plan.stack.primary_of(scenario.ledger)]
+    failover = failover_plan.FailoverSteps(plan.stack, members, replicated,
+                                           scenario.fault.service)
     with drill.load(ledger, health=_health(stack, plan.stack, ctx)), \
             _background(drill, scenario, env):
+        if replicated:
+            drill.watch_replication(*failover_plan.members(replicated))
         drill.warm_up()
         due: float | None = None
         for job_name in restored_jobs(plan, scenario):
             job = plan.backups[job_name]
             assert job.procedure is not None  # built-in methods: refused by refuse_blocking
-            method = ProcedureBackup(services[job.service], job,
+            method = ProcedureBackup(members[job.service], job,
                                      plan.procedures[job.procedure], ctx, backups_root)
             # verify: restore judges the rows of tables that did not change during the backup
-            before = tables_now(services[job.service]) if job.rehearse else None
+            before = tables_now(members[job.service]) if job.rehearse else None
             started = time.monotonic()
             drill.backup(method)
             if job.rehearse is not None:  # restored into a scratch server, before the fault
@@ -242,7 +253,7 @@ def _drill(drill: Drill, plan: Plan, scenario: ScenarioPlan, stack: Stack,
             due = max(due or 0.0, started + job.compressed_to_s)
         if due is not None and due > time.monotonic():
             drill.wait(due - time.monotonic(), "until the next backup would be due")
-        fault = _fault(drill, plan, scenario, services, ctx)
+        fault = _fault(drill, plan, scenario, members, ctx)
         with drill.fault(fault):
             if scenario.fault.action is FaultAction.FREEZE:
                 assert scenario.fault.for_s is not None
@@ -261,9 +272,12 @@ def _drill(drill: Drill, plan: Plan, scenario: ScenarioPlan, stack: Stack,
                 case StepAction.MANUAL:
                     drill.manual(step.target, float(step.takes_s or 0.0), phase)
                 case StepAction.RESTART:
-                    drill.recover(Restart(services[step.target]), phase)
+                    drill.recover(Restart(members[step.target]), phase)
                 case StepAction.PROVISION:
-                    drill.recover(Provision(services[step.target]), phase)
+                    drill.recover(Provision(members[step.target]), phase)
+                case StepAction.PROMOTE | StepAction.REPOINT | StepAction.FENCE | \
+                        StepAction.REJOIN:
+                    drill.recover(failover.step(step), phase)
                 case StepAction.PROCEDURE:
                     drill.recover(RunProcedure(plan.procedures[step.target], ctx), phase)
                 case StepAction.RESTORE:  # refused by refuse_blocking

@@ -62,6 +62,10 @@ class ServiceKind(ABC):
     #: a backup job of this kind can be rehearsed (``verify: restore``): restored into a
     #: scratch server before the fault (drills.procedures.rehearsal)
     rehearses_restore: ClassVar[bool] = False
+    #: the replication settings a plan's service of this kind may give (``replica_of``
+    #: first): its settings' field names. Empty: no replicas in a plan (clients of the
+    #: kind cannot follow a promotion by themselves)
+    plan_replication: ClassVar[tuple[str, ...]] = ()
 
     def plan_settings(self, name: str, stack: Mapping[str, str]) -> ServiceSettings:
         """The settings of a built-in server a plan asks for, given the stack's kinds.

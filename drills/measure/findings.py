@@ -185,6 +185,14 @@ CATALOGUE: dict[str, FindingKind] = {
             "went past the accident. Check recovery_target_inclusive and the target found.",
         ),
         FindingKind(
+            "REPLICA_NOT_STREAMING", Severity.CRITICAL,
+            "A replica was not receiving its primary's log when the fault came: a failover "
+            "to it loses everything since it stopped (or since it was cloned). Its log says "
+            "why (often its primary_conninfo: a password pg_basebackup -R did not write, a "
+            "pg_hba.conf line, a slot). Monitor pg_stat_replication on the primary and "
+            "pg_stat_wal_receiver on the replica, fix the connection and drill again.",
+        ),
+        FindingKind(
             "WRITES_IN_DOUBT", Severity.INFO,
             "Some writes got no answer (connection lost mid-request). They may or may not "
             "have happened; those present were counted as recovered, not as lost.",

@@ -92,6 +92,12 @@ class Judge:
         elif unexplained(self.errors, self.ev.steps):
             reason = "; ".join(unexplained(self.errors, self.ev.steps))
             rows.append(self.cnv("procedure", "drill procedure", "completes", reason))
+        stalled = self.replication.not_streaming if self.replication else ()
+        if stalled:
+            self.findings.append(Finding(
+                "REPLICA_NOT_STREAMING",
+                f"{', '.join(stalled)} {'was' if len(stalled) == 1 else 'were'} not receiving "
+                "the primary's log at the fault (their last sample before it)"))
         if self.writes and self.writes.unknown and self.rpo:
             self.findings.append(Finding(
                 "WRITES_IN_DOUBT",

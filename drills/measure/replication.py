@@ -38,6 +38,8 @@ class MemberLag:
     lag_bytes: int | None = None
     lag_s: float | None = None
     sampled_before_fault_s: float | None = None  # how long before t_fault the sample was
+    #: a replica: whether it was connected to its upstream and receiving its log
+    streaming: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -83,6 +85,12 @@ class Replication:
     samples: int = 0
     split_brain: SplitBrain | None = None
     problems: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def not_streaming(self) -> tuple[str, ...]:
+        """The replicas that were not receiving their primary's log at the fault."""
+        return tuple(m.service for m in self.at_fault
+                     if m.role == "replica" and m.streaming is False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"roles_before": self.roles_before, "roles_after": self.roles_after,
@@ -150,7 +158,9 @@ def _lag(event: Any, before: dict[str, Any], t_fault: float | None) -> MemberLag
             lag_bytes = max(0, int(primary["position"]) - int(data["position"]))
         lag_s = seen[0].get("lag_s") if seen and seen[0].get("lag_s") is not None \
             else data.get("lag_s")
-        return MemberLag(str(data["service"]), "replica", lag_bytes, lag_s, ago)
+        streaming = data.get("streaming")
+        return MemberLag(str(data["service"]), "replica", lag_bytes, lag_s, ago,
+                         None if streaming is None else bool(streaming))
     return MemberLag(str(data["service"]), str(data["role"]), None, None, ago)
 
 

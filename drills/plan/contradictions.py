@@ -366,8 +366,12 @@ def _order(plan: Plan, name: str, scenario: ScenarioPlan) -> list[Contradiction]
             jobs = [j for j in procedure.backup_jobs()
                     if j in plan.backups and plan.backups[j].service == lost]
             restored = (i, step.target, jobs[0]) if jobs else None
+    stack = plan.stack
+    replicas = stack.replicas_of(lost) if stack is not None else ()
     if not any(s.action is StepAction.PROCEDURE or (s.target == lost and s.action in (
-            StepAction.PROVISION, StepAction.RESTART)) for s in scenario.recovery):
+            StepAction.PROVISION, StepAction.RESTART)) or (
+            s.action is StepAction.PROMOTE and s.target in replicas)
+            for s in scenario.recovery):
         found.append(Contradiction(
             key, f"the fault loses {lost}'s server and its data (lose_server), and no recovery "
             f"step brings it back (no provision of {lost}, no procedure): the drill would "

@@ -91,7 +91,15 @@ def _stack_lines(stack: StackSpec | None, shown: Shown) -> list[str]:
                        "stack.compose)")
         elif known is None:
             health += " (reached, faulted and health-checked; no ledger or query)"
-        lines.append(f"  {svc.name}: {svc.kind}{where}{health}")
+        role = ""
+        if svc.replica_of is not None:
+            role = f", streaming replica of {svc.replica_of}"
+        elif stack.replicas_of(svc.name):
+            sync = svc.replication.get("synchronous_standby_names")
+            role = (f", primary of {', '.join(stack.replicas_of(svc.name))} "
+                    + (f"(synchronous: {sync}); clients follow a promotion" if sync else
+                       "(asynchronous); clients follow a promotion"))
+        lines.append(f"  {svc.name}: {svc.kind}{role}{where}{health}")
     return lines
 
 

@@ -34,6 +34,10 @@ from drills.plan.stack_spec import (
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ITEM = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+#: PostgreSQL's synchronous_standby_names: [FIRST|ANY] N (names), or bare names
+_STANDBY_NAMES = re.compile(r"^(?:(?:(?:FIRST|ANY)\s+)?\d+\s*\((?P<names>[^()]+)\)|"
+                            r"(?P<bare>[^()]+))$", re.IGNORECASE)
+_SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _COMPOSE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
 #: drills' own variables, which a procedure's `env` cannot override (its project, its engine)
@@ -93,6 +97,7 @@ class StackSectionsReader(PlanReader):
                 raise self.fail(f"stack.services.{n}", f"{n} and {clash[0]} name the same "
                                 "environment variables (DRILL_<SERVICE>_HOST...); rename one")
             services[n] = self.service(n, s, own=bool(files))
+        self.replication_groups(services, own=bool(files))
         setup = entry.get("setup") or []
         if not isinstance(setup, list):
             raise self.fail("stack.setup", "must be a list of procedure names, run in order "
@@ -143,7 +148,10 @@ class StackSectionsReader(PlanReader):
 
     def service(self, name: str, raw: Any, own: bool) -> ServiceSpec:
         key = f"stack.services.{name}"
-        entry = self.mapping(raw, key, ("kind", "reach", "health"))
+        named = raw.get("kind") if isinstance(raw, dict) else None
+        known = kinds.find(named) if isinstance(named, str) else None
+        replication = known.plan_replication if known is not None else ()
+        entry = self.mapping(raw, key, ("kind", "reach", "health", *replication))
         kind = entry.get("kind")
         if not isinstance(kind, str) or not _ITEM.match(kind):
             raise self.fail(f"{key}.kind", f"{shown(kind)}: name the kind of service: one drills "
@@ -161,7 +169,74 @@ class StackSectionsReader(PlanReader):
                             "`stack.compose`) and knows how to reach them; remove `reach`, or "
                             "name your compose file in `stack.compose`")
         health = self.health(entry["health"], f"{key}.health") if "health" in entry else None
-        return ServiceSpec(name, kind, reach, health)
+        settings = {k: self.text(entry[k], f"{key}.{k}") for k in replication if k in entry}
+        return ServiceSpec(name, kind, reach, health, settings)
+
+    def replication_groups(self, services: dict[str, ServiceSpec], own: bool) -> None:
+        """``replica_of``: a service of the same kind that is itself no replica.
+
+        On drills' own servers every replication setting is applied; in a team's compose
+        project replication is the team's own configuration, and ``replica_of`` only tells
+        drills the roles (it watches them, and the clients follow a promotion).
+        """
+        for name, spec in services.items():
+            key = f"stack.services.{name}"
+            for setting in spec.replication:
+                if own and setting != "replica_of":
+                    raise self.fail(f"{key}.{setting}", "is set in your compose project's own "
+                                    "configuration; drills only starts its own servers with it "
+                                    "(here, give only replica_of: the service it follows)")
+            primary = spec.replica_of
+            if primary is None:
+                continue
+            where = f"{key}.replica_of"
+            if primary == name:
+                raise self.fail(where, "names the service itself; name its primary")
+            found = services.get(primary)
+            if found is None:
+                raise self.fail(where, f"{shown(primary)} is not a service of the stack; list "
+                                "the primary under stack.services")
+            if found.kind != spec.kind:
+                raise self.fail(where, f"{primary} is a {found.kind} service, this one a "
+                                f"{spec.kind}: a replica follows a primary of its own kind")
+            if found.replica_of is not None:
+                raise self.fail(where, f"{primary} is itself a replica (of {found.replica_of}); "
+                                "drills drills one primary with replicas of it: name "
+                                f"{found.replica_of}")
+            if not own and list(services).index(primary) > list(services).index(name):
+                raise self.fail(where, f"list {primary} before {name} under stack.services: "
+                                "drills starts the primary first and clones the replica from it")
+            if "synchronous_standby_names" in spec.replication:
+                raise self.fail(f"{key}.synchronous_standby_names", "is the primary's setting "
+                                f"(which replicas confirm a commit): give it on {primary}")
+        for spec in services.values():  # once every role is known
+            if spec.replica_of is None and "synchronous_standby_names" in spec.replication:
+                self.standby_names(spec, services)
+
+    def standby_names(self, spec: ServiceSpec, services: dict[str, ServiceSpec]) -> None:
+        """PostgreSQL's ``[FIRST|ANY] N (name, ...)``: each name one of this primary's replicas.
+
+        drills' replicas connect with their service name as application_name; a name with
+        a '-' must be double-quoted, as PostgreSQL itself requires.
+        """
+        key = f"stack.services.{spec.name}.synchronous_standby_names"
+        value = spec.replication["synchronous_standby_names"].strip()
+        found = _STANDBY_NAMES.match(value)
+        if value and found is None:
+            raise self.fail(key, f"{shown(value)}: write FIRST N (name, ...), ANY N (name, "
+                            "...) or a list of names, as PostgreSQL reads it")
+        replicas = [n for n, s in services.items() if s.replica_of == spec.name]
+        listed = (found.group("names") or found.group("bare")) if found else ""
+        for raw_name in listed.split(",") if listed else []:
+            name = raw_name.strip()
+            bare = name.strip('"')
+            if name != "*" and not name.startswith('"') and not _SQL_NAME.match(name):
+                raise self.fail(key, f"{name}: PostgreSQL reads only letters, digits and _ "
+                                f"unquoted; write \"{name}\" in double quotes")
+            if name != "*" and bare not in replicas:
+                raise self.fail(key, f"{bare} is not a replica of {spec.name} (replicas: "
+                                f"{', '.join(replicas) or 'none'}); drills' replicas stream as "
+                                "their service name")
 
     def reach(self, raw: Any, key: str, kind: str) -> Reach:
         known = kinds.find(kind)

@@ -65,6 +65,8 @@ from drills.plan.scenario_spec import (
 )
 from drills.plan.stack_spec import StackSpec
 
+#: the recovery steps of a failover, on the services of a replication group (replica_of)
+_FAILOVER = (StepAction.PROMOTE, StepAction.REPOINT, StepAction.FENCE, StepAction.REJOIN)
 _SCENARIO_KEYS = ("description", "builtin", "code", "fault", "recovery", "checks", "ledger",
                   "detect",
                   "targets", "workload", "probe", "recovery_timeout", "params", "dataset",
@@ -359,10 +361,52 @@ class PlanV2Reader(StackSectionsReader):
                                     "duration; drills measures the others")
                 if step in (StepAction.RESTART, StepAction.PROVISION):
                     target = self.service_ref(value, f"{where}.{action}", stack)
+                elif step in _FAILOVER:
+                    target, among = self.failover_step(step, value, f"{where}.{action}", stack)
+                    steps.append(StepSpec(step, target, phase, takes, among))
+                    continue
                 else:  # a procedure or backup job: a name checked by drill check
                     target = self.item_name(value, f"{where}.{action}")
             steps.append(StepSpec(step, target, phase, takes))
         return tuple(steps)
+
+    def failover_step(self, step: StepAction, raw: Any, key: str, stack: StackSpec | None
+                      ) -> tuple[str, tuple[str, ...]]:
+        """The service a failover step names, and a promotion's candidates."""
+        if step is StepAction.PROMOTE:
+            listed = raw if isinstance(raw, list) else [raw]
+            if not listed:
+                raise self.fail(key, "names no replica: give one, or a list of them (the most "
+                                "advanced is promoted)")
+            among = tuple(self.service_ref(r, f"{key}[{i}]" if isinstance(raw, list) else key,
+                                           stack) for i, r in enumerate(listed))
+            assert stack is not None
+            for name in among:
+                if stack.services[name].replica_of is None:
+                    raise self.fail(key, f"{name} is not a replica (no replica_of under "
+                                    "stack.services): only a replica can be promoted")
+            if len({stack.services[n].replica_of for n in among}) > 1:
+                raise self.fail(key, "lists replicas of different primaries; promote one "
+                                "primary's replicas")
+            return among[0], among if len(among) > 1 else ()
+        name = self.service_ref(raw, key, stack)
+        assert stack is not None
+        spec = stack.services[name]
+        if step is StepAction.REPOINT:
+            if spec.replica_of is not None or not stack.replicas_of(name):
+                raise self.fail(key, f"name the primary whose clients follow the failover "
+                                f"(a service with replicas); {name} has none"
+                                + (f" (it is a replica of {spec.replica_of})"
+                                   if spec.replica_of else ""))
+            return name, ()
+        if spec.replica_of is None and not stack.replicas_of(name):
+            raise self.fail(key, f"{name} has no replicas and is none: {step.value} is a step "
+                            "of a failover between a primary and its replicas (replica_of)")
+        if step is StepAction.REJOIN and stack.own:
+            raise self.fail(key, "drills rewinds only its own servers; in your compose "
+                            "project, rejoin the old primary with your own procedure "
+                            "({procedure: NAME})")
+        return name, ()
 
     def choice(self, raw: Any, key: str, allowed: tuple[str, ...]) -> str:
         if raw not in allowed:

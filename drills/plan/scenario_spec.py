@@ -65,6 +65,10 @@ class StepAction(StrEnum):
     RESTORE = "restore"  # drills' built-in restore of a built-in backup job
     PROCEDURE = "procedure"  # the team's own command
     MANUAL = "manual"  # a person's step with a stated duration; not measured
+    PROMOTE = "promote"  # a replica (the most advanced of several) becomes the primary
+    REPOINT = "repoint"  # wait until the clients of a replicated service reach its new primary
+    FENCE = "fence"  # the old primary stops accepting writes (read-only), still readable
+    REJOIN = "rejoin"  # the old primary rewound and started as a replica of the new one
 
 
 class Phase(StrEnum):
@@ -84,6 +88,8 @@ class StepSpec:
     target: str
     phase: Phase = Phase.EXECUTION
     takes_s: float | None = None  # manual: the duration the plan states
+    #: promote: the replicas to choose from (the most advanced is promoted); else empty
+    among: tuple[str, ...] = ()
 
     @property
     def measured(self) -> bool:
@@ -91,6 +97,13 @@ class StepSpec:
 
     def describe(self) -> str:
         match self.action:
+            case StepAction.PROMOTE if len(self.among) > 1:
+                return (f"promote the most advanced of {', '.join(self.among)} (the one that "
+                        "received the most WAL)")
+            case StepAction.REPOINT:
+                return f"repoint: wait until the clients of {self.target} reach its new primary"
+            case StepAction.REJOIN:
+                return f"rejoin {self.target} as a replica of the promoted primary (pg_rewind)"
             case StepAction.MANUAL:
                 return (f"manual: {self.target} (stated {span(self.takes_s or 0.0)}, "
                         "counted in the RTO, not measured)")
@@ -102,8 +115,12 @@ class StepSpec:
                 return f"{self.action.value} {self.target}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action.value, "target": self.target, "phase": self.phase.value,
-                "takes_s": self.takes_s, "measured": self.measured}
+        out: dict[str, Any] = {"action": self.action.value, "target": self.target,
+                               "phase": self.phase.value, "takes_s": self.takes_s,
+                               "measured": self.measured}
+        if self.among:
+            out["among"] = list(self.among)
+        return out
 
 
 class CheckKind(StrEnum):

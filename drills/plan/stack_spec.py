@@ -111,11 +111,22 @@ class ServiceSpec:
     kind: str
     reach: Reach | None = None
     health: HealthCheck | None = None
+    #: replication settings of the kind's own (``replica_of``, PostgreSQL's
+    #: ``synchronous_standby_names``): drills.kinds.base.ServiceKind.plan_replication
+    replication: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def replica_of(self) -> str | None:
+        """The service this one is a streaming replica of; None: not a replica."""
+        return self.replication.get("replica_of")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind,
-                "reach": self.reach.to_dict() if self.reach else None,
-                "health": self.health.to_dict() if self.health else None}
+        out = {"name": self.name, "kind": self.kind,
+               "reach": self.reach.to_dict() if self.reach else None,
+               "health": self.health.to_dict() if self.health else None}
+        if self.replication:  # only then: other plans' records keep their digest
+            out["replication"] = dict(self.replication)
+        return out
 
 
 @dataclass(frozen=True)
@@ -136,6 +147,14 @@ class StackSpec:
     def own(self) -> bool:
         """Whether the stack is the team's compose project (else drills' own servers)."""
         return bool(self.compose_files)
+
+    def replicas_of(self, primary: str) -> tuple[str, ...]:
+        """The services that are streaming replicas of ``primary``, in the plan's order."""
+        return tuple(n for n, s in self.services.items() if s.replica_of == primary)
+
+    def primary_of(self, service: str) -> str:
+        """The primary of ``service``'s replication group (itself when it is no replica)."""
+        return self.services[service].replica_of or service
 
     def to_dict(self) -> dict[str, Any]:
         return {"compose_files": [str(p) for p in self.compose_files],

@@ -28,41 +28,89 @@ from drills.stack.service import Service
 
 
 class Promote(RecoveryStep):
-    """Make ``replica`` the primary; the step ends when it accepts writes."""
+    """Make a replica the primary; the step ends when it accepts writes.
 
-    def __init__(self, replica: Service) -> None:
-        adapter = store_for(replica.kind)
-        if not callable(getattr(adapter, "promote", None)):
-            raise StackError(f"{replica.name}: drills cannot promote a {replica.kind} server")
-        self.replica = replica
-        self.name = f"promote {replica.name}"
+    Given several replicas, the one that received the most of the primary's log is
+    promoted, as a runbook says: it has lost the least. Each candidate's position is
+    recorded; one that does not answer is passed over.
+    """
+
+    def __init__(self, replica: Service, *others: Service) -> None:
+        self.candidates = (replica, *others)
+        for candidate in self.candidates:
+            adapter = store_for(candidate.kind)
+            if not callable(getattr(adapter, "promote", None)):
+                raise StackError(f"{candidate.name}: drills cannot promote a {candidate.kind} "
+                                 "server")
+        #: the replica promoted, once the step ran
+        self.promoted: Service | None = None
+        self.name = (f"promote {replica.name}" if not others else
+                     f"promote the most advanced of {', '.join(c.name for c in self.candidates)}")
 
     def run(self, timeout_s: float) -> Action:
-        before = _role(self.replica)
+        chosen, positions = self._most_advanced()
+        before = _role(chosen)
         try:
-            said = store_for(self.replica.kind).promote(  # type: ignore[attr-defined]
-                self.replica.endpoint, timeout_s)
+            said = store_for(chosen.kind).promote(  # type: ignore[attr-defined]
+                chosen.endpoint, timeout_s)
         except StackError as exc:
-            raise RecoveryError(f"promoting {self.replica.name} failed: {exc}") from exc
+            raise RecoveryError(f"promoting {chosen.name} failed: {exc}") from exc
         at = Instant.now()
-        return Action(said, at, {"service": self.replica.name, "role_before": before,
-                                 "role_after": _role(self.replica)})
+        self.promoted = chosen
+        facts: dict[str, object] = {"service": chosen.name, "role_before": before,
+                                    "role_after": _role(chosen)}
+        if len(self.candidates) > 1:
+            facts["candidates"] = positions
+            said = f"{chosen.name}, the most advanced replica: {said}"
+        return Action(said, at, facts)
+
+    def _most_advanced(self) -> tuple[Service, dict[str, int | None]]:
+        """The candidate with the furthest received (else replayed) position, and each one's."""
+        if len(self.candidates) == 1:
+            return self.candidates[0], {}
+        positions: dict[str, int | None] = {}
+        for candidate in self.candidates:
+            try:
+                state = store_for(candidate.kind).replication(  # type: ignore[attr-defined]
+                    candidate.endpoint)
+                positions[candidate.name] = state.received if state.received is not None \
+                    else state.position
+            except StackError:
+                positions[candidate.name] = None
+        answered = [c for c in self.candidates if positions[c.name] is not None]
+        if not answered:
+            raise RecoveryError("no replica to promote answered: "
+                                + ", ".join(c.name for c in self.candidates))
+        return max(answered, key=lambda c: positions[c.name] or 0), positions
 
 
 class Repoint(RecoveryStep):
-    """Wait until a client connecting through ``address`` reaches ``to``.
+    """Wait until a client connecting through ``address`` reaches the new primary.
 
     The mechanism is the address's own (libpq tries every member and keeps the writable
-    one); the step measures how long the clients take to find the new primary.
+    one); the step measures how long the clients take to find the new primary: ``to``, or
+    when a procedure of the team's promoted it, any member other than ``away_from``.
     """
 
-    def __init__(self, address: Replicated, to: Service, every_s: float = 0.05) -> None:
-        if to not in address.members:
+    def __init__(self, address: Replicated, to: Service | None = None, every_s: float = 0.05,
+                 away_from: Service | None = None) -> None:
+        if to is not None and to not in address.members:
             raise StackError(f"{to.name} is not a member of {address.name}")
+        if to is None and away_from is None:
+            raise StackError(f"repoint {address.name}: say which member the clients must "
+                             "reach, or which they must leave")
         self.address = address
         self.to = to
+        self.away_from = away_from
         self.every_s = every_s
-        self.name = f"repoint the clients of {address.name} to {to.name}"
+        self.name = (f"repoint the clients of {address.name} to {to.name}" if to is not None
+                     else f"repoint the clients of {address.name} away from "
+                          f"{away_from.name if away_from else '?'}")
+
+    def _arrived(self, reached: Service | None) -> bool:
+        if self.to is not None:
+            return reached is self.to
+        return reached is not None and reached is not self.away_from
 
     def run(self, timeout_s: float) -> Action:
         deadline = time.monotonic() + timeout_s
@@ -71,15 +119,16 @@ class Repoint(RecoveryStep):
         while True:
             tries += 1
             reached = self.address.writable_member()
-            if reached is self.to:
+            if reached is not None and self._arrived(reached):
                 return Action(f"a client connecting to {self.address.name} (libpq "
                               "target_session_attrs=read-write over every member) reaches "
-                              f"{self.to.name}", Instant.now(),
-                              {"service": self.to.name, "tries": tries})
+                              f"{reached.name}", Instant.now(),
+                              {"service": reached.name, "tries": tries})
             last = f"it reaches {reached.name}" if reached else "no member accepts writes"
             if time.monotonic() >= deadline:
+                wanted = self.to.name if self.to is not None else "a new primary"
                 raise RecoveryError(f"the clients of {self.address.name} did not reach "
-                                    f"{self.to.name} within {timeout_s:g} s: {last}")
+                                    f"{wanted} within {timeout_s:g} s: {last}")
             time.sleep(self.every_s)
 
 

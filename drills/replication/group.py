@@ -63,7 +63,21 @@ class Replicated(Service):
         return store_for(self.kind).identify(self.endpoint)
 
     def writable_member(self) -> Service | None:
-        """The member the client reaches now, by its identity; None if none answers."""
+        """The member the client reaches now; None if none answers.
+
+        By the address the client connected to, where the kind's adapter says it (libpq
+        over every member's address: containers of one image on a bridge network have the
+        same port and data directory); else by the server's identity.
+        """
+        reached = getattr(store_for(self.kind), "reached", None)
+        if callable(reached) and self.endpoint.discovery is None:
+            try:
+                address = reached(self.endpoint)
+            except StackError:
+                return None
+            for member in self.members:
+                if (member.endpoint.host, member.endpoint.port) == address:
+                    return member
         try:
             found = dict(self.identify())
         except StackError:

@@ -29,6 +29,7 @@ class PostgresKind(ServiceKind):
     backup_methods = ("pg_dump", "base_backup")
     check_language = "sql"
     rehearses_restore = True
+    plan_replication = ("replica_of", "synchronous_standby_names")
     def override_args(self, overrides: Mapping[str, str]) -> list[str]:
         return [arg for key, value in overrides.items() for arg in ("-c", f"{key}={value}")]
 

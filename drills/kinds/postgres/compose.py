@@ -155,9 +155,12 @@ class ComposePostgres(ComposeService):
         source = (f"host={primary.endpoint.host} port={primary.endpoint.port} user=drills "
                   f"dbname=drills passfile={inside}")
         try:
-            done = self.exec_offline(["pg_rewind", "--target-pgdata", DATA_PATH,
-                                      "--source-server", source, "--no-sync"],
-                                     network="host")
+            # a killed server leaves postmaster.pid; its PID may be alive in the one-off
+            # container's own namespace, and the single-user crash recovery pg_rewind runs
+            # first would refuse the lock. The container is stopped: the file is stale.
+            done = self.exec_offline(["sh", "-c", 'rm -f "$1/postmaster.pid" && exec pg_rewind '
+                                      '--target-pgdata "$1" --source-server "$2" --no-sync',
+                                      "rewind", DATA_PATH, source], network="host")
         finally:
             passfile.unlink(missing_ok=True)
         said = (done.stdout + done.stderr).decode(errors="replace").strip()

@@ -57,6 +57,15 @@ def connect(endpoint: Endpoint, timeout_s: int = 2) -> psycopg.Connection[Any]:
     )
 
 
+def reached(endpoint: Endpoint) -> tuple[str, int]:
+    """The address a client connecting through ``endpoint`` lands on (of its several)."""
+    try:
+        with connect(endpoint) as conn:
+            return str(conn.info.host), int(conn.info.port)
+    except psycopg.Error as exc:
+        raise StackError(f"postgres on {endpoint.host}:{endpoint.port}: {exc}".strip()) from exc
+
+
 def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dict[str, str]:
     """Connect and prove identity: user, database and (if given) data directory."""
     try:

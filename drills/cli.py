@@ -396,6 +396,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `drill check plan.yaml | head`: the reader had enough
+        # no flush at exit into the closed pipe (Python's own advice for SIGPIPE); the
+        # exit code of a command a pipe cut short, as the shell gives it: never a pass
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13
 
 
 if __name__ == "__main__":

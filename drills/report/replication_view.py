@@ -29,7 +29,9 @@ def replication_view(result: DrillResult) -> dict[str, Any] | None:
     members = []
     for lag in rep.at_fault:
         members.append({
-            "service": lag.service, "before": rep.roles_before.get(lag.service, "n/a"),
+            "service": lag.service,
+            "before": rep.roles_before.get(lag.service, "n/a")
+            + (", NOT streaming" if lag.streaming is False else ""),
             "after": rep.roles_after.get(lag.service, "n/a"),
             "lag_bytes": _bytes(lag.lag_bytes) if lag.role == "replica" else "",
             "lag_s": (fmt_s(lag.lag_s) if lag.lag_s is not None else "n/a")

@@ -121,8 +121,8 @@ def test_a_standby_that_never_streams_is_named_before_the_loss(tmp_path: Path) -
     plan = team / "compose-plan.yaml"  # the probe never passes there: do not wait a minute
     plan.write_text(plan.read_text().replace("  promote-standby:\n",
                                              "  promote-standby:\n    recovery_timeout: 10s\n"))
-    code, output, found, _ = run_plan(team / "compose-plan.yaml", tmp_path / "out",
-                                      "compose", "promote-standby", env=team_env())
+    code, output, found, run_dir = run_plan(team / "compose-plan.yaml", tmp_path / "out",
+                                            "compose", "promote-standby", env=team_env())
     assert code == 1, output
     scenario = found["promote-standby"]
     assert scenario["verdict"] == "fail"
@@ -132,3 +132,4 @@ def test_a_standby_that_never_streams_is_named_before_the_loss(tmp_path: Path) -
     codes = {f["code"] for f in scenario["findings"]}
     assert "REPLICA_NOT_STREAMING" in codes
     assert rows(scenario)["rpo_s"]["verdict"] == "fail"  # the ledger never reached it
+    assert "replica, NOT streaming" in (run_dir / "index.html").read_text()

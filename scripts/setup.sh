@@ -9,6 +9,10 @@
 #     (go install through the Go module proxy; no Debian package has it), only when missing
 #   - actionlint 1.7.12 as .venv/bin/actionlint, for the test of the GitHub Actions example,
 #     built the same way with Go 1.25+, only when missing
+#   - LazyFS 0.3.0 as .venv/bin/lazyfs (the power-loss fault's file system), built with CMake
+#     from ../shared/vendor/lazyfs-0.3.0.tar.gz or $DRILLS_LAZYFS_SOURCE (a tarball or a source
+#     tree), else from a clone of its tag 0.3.0; its build tools and libraries from apt; only
+#     when missing
 # Package installs never start system services: drills runs its own servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -147,5 +151,100 @@ else
   if [ "$("$alint_bin" -version 2>/dev/null | head -1)" != "v$alint_version" ]; then
     say "actionlint: $alint_bin was built but does not report version $alint_version"; exit 1
   fi
+fi
+
+# 5. LazyFS, the FUSE file system that forgets what was not fsynced (the power-loss fault).
+#    Its CMake fetches toml11 v3.7.1 and spdlog v1.10.0 from GitHub at configure time; Debian
+#    packages exactly those versions, so the build copy is patched to find_package() them, and
+#    libpcache is linked in statically: .venv/bin/lazyfs needs nothing beside it. The binary
+#    and its source are kept in the machine's drills state directory too, so that a fresh
+#    clone on the same machine copies them instead of building again. Without any source
+#    (no tarball, no network) setup goes on: the power-loss scenarios then end "could not
+#    verify", naming this, and `drill check` says so before a run.
+lazyfs_version=0.3.0
+lazyfs_bin=.venv/bin/lazyfs
+lazyfs_stamp=.venv/share/drills/lazyfs.version  # read by drills.storage.lazyfs
+lazyfs_sha256=1adabdb69ddfe18d00ce39e6ae0b62893e17766714dadcc5dc37a83112417d6c
+lazyfs_cache="${DRILLS_STATE_DIR:-$HOME/.cache/drills}/lazyfs-$lazyfs_version"
+lazyfs_tarball=lazyfs-$lazyfs_version.tar.gz
+install_lazyfs() {  # install_lazyfs BINARY: into the venv, with its version stamp
+  install -m 755 "$1" "$lazyfs_bin"
+  mkdir -p "$(dirname "$lazyfs_stamp")"
+  echo "$lazyfs_version" > "$lazyfs_stamp"
+}
+build_lazyfs() {  # build_lazyfs: 0 with "$lazyfs_cache/lazyfs" built, 1 if no source was found
+  local tmp source="" candidate src missing=()
+  for candidate in "${DRILLS_LAZYFS_SOURCE:-}" "../shared/vendor/$lazyfs_tarball" \
+                   "$lazyfs_cache/$lazyfs_tarball"; do
+    if [ -n "$candidate" ] && [ -e "$candidate" ]; then source=$candidate; break; fi
+  done
+  if [ -f "$source" ] && [ "$source" != "${DRILLS_LAZYFS_SOURCE:-}" ] &&
+     [ "$(sha256sum < "$source" | cut -d' ' -f1)" != "$lazyfs_sha256" ]; then
+    say "LazyFS: $source does not have the sha256 of the $lazyfs_version release"
+    say "(../shared/vendor/README.md); replace it, or set DRILLS_LAZYFS_SOURCE"; exit 1
+  fi
+  command -v cmake >/dev/null || missing+=(cmake)
+  command -v make >/dev/null || missing+=(make)
+  command -v g++ >/dev/null || missing+=(g++)
+  command -v git >/dev/null || [ -n "$source" ] || missing+=(git)
+  command -v fusermount3 >/dev/null || missing+=(fuse3)
+  [ -e /usr/include/fuse3/fuse.h ] || missing+=(libfuse3-dev)
+  [ -e /usr/include/toml.hpp ] || missing+=(libtoml11-dev)
+  [ -e /usr/include/spdlog/spdlog.h ] || missing+=(libspdlog-dev)
+  if [ ${#missing[@]} -ne 0 ]; then
+    say "LazyFS: installing its build tools and libraries: ${missing[*]} (apt)"
+    apt_install "${missing[@]}"
+  fi
+  tmp=$(mktemp -d)
+  go_tmp+=("$tmp")  # removed on exit, like the Go builds' temporary directories
+  if [ -z "$source" ]; then
+    say "LazyFS: cloning tag $lazyfs_version of https://github.com/dsrhaslab/lazyfs"
+    if ! git clone -q --depth 1 --branch "$lazyfs_version" https://github.com/dsrhaslab/lazyfs \
+        "$tmp/src" 2>"$tmp/clone.log"; then
+      say "LazyFS: no source: no tarball (DRILLS_LAZYFS_SOURCE, ../shared/vendor/$lazyfs_tarball)"
+      say "and git clone failed: $(tail -1 "$tmp/clone.log")"
+      return 1
+    fi
+  elif [ -f "$source" ]; then
+    mkdir "$tmp/src" && tar -xzf "$source" -C "$tmp/src" --strip-components=1
+    mkdir -p "$lazyfs_cache"
+    [ "$source" -ef "$lazyfs_cache/$lazyfs_tarball" ] || cp "$source" "$lazyfs_cache/$lazyfs_tarball"
+  else
+    cp -r "$source" "$tmp/src"
+  fi
+  src=$tmp/src
+  if ! grep -q '^include(FetchContent)' "$src/libs/libpcache/CMakeLists.txt" 2>/dev/null; then
+    say "LazyFS: ${source:-the clone} does not look like LazyFS $lazyfs_version (no"
+    say "libs/libpcache/CMakeLists.txt that fetches its dependencies); use its release tarball or tag"
+    exit 1
+  fi
+  sed -i -e '/^include(FetchContent)/,/^set_target_properties(spdlog /c\find_package(toml11 3.7 REQUIRED)\nfind_package(spdlog 1.10 REQUIRED)' \
+    -e 's/pcache SHARED ""/pcache STATIC ""/' \
+    -e 's/toml11::toml11 spdlog)/toml11::toml11 spdlog::spdlog)/' "$src/libs/libpcache/CMakeLists.txt"
+  sed -i -e 's/^find_package(Threads REQUIRED)/&\nfind_package(spdlog 1.10 REQUIRED)/' \
+    -e 's/Threads::Threads libpcache.so)/Threads::Threads libpcache.a spdlog::spdlog)/' \
+    "$src/lazyfs/CMakeLists.txt"
+  say "LazyFS: building $lazyfs_version from ${source:-its tag} (CMake, about a minute)"
+  local started=$SECONDS cmake_flags=(-DCMAKE_BUILD_TYPE=Release -DFETCHCONTENT_FULLY_DISCONNECTED=ON)
+  if ! { cmake -S "$src/libs/libpcache" -B "$src/libs/libpcache/build" "${cmake_flags[@]}" \
+         && cmake --build "$src/libs/libpcache/build" --parallel "$(nproc)" \
+         && cmake -S "$src/lazyfs" -B "$src/lazyfs/build" "${cmake_flags[@]}" -DLAZYFS_BUILD_TESTS=OFF \
+         && cmake --build "$src/lazyfs/build" --parallel "$(nproc)"; } >"$tmp/build.log" 2>&1; then
+    tail -40 "$tmp/build.log" >&2
+    say "LazyFS: the build failed (the end of its log above)"; exit 1
+  fi
+  mkdir -p "$lazyfs_cache"
+  install -m 755 "$src/lazyfs/build/lazyfs" "$lazyfs_cache/lazyfs"
+  say "LazyFS: built $lazyfs_version in $((SECONDS - started)) s"
+}
+if [ -x "$lazyfs_bin" ] && [ "$(cat "$lazyfs_stamp" 2>/dev/null)" = "$lazyfs_version" ]; then
+  say "LazyFS: present ($lazyfs_bin $lazyfs_version)"
+elif [ -x "$lazyfs_cache/lazyfs" ] && command -v fusermount3 >/dev/null; then
+  install_lazyfs "$lazyfs_cache/lazyfs"
+  say "LazyFS: $lazyfs_version copied from this machine's build ($lazyfs_cache)"
+elif build_lazyfs; then
+  install_lazyfs "$lazyfs_cache/lazyfs"
+else
+  say "LazyFS: not installed; the power-loss scenarios will end \"could not verify\""
 fi
 say "ready"

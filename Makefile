@@ -1,7 +1,7 @@
 # The two commands a newcomer needs; both install what is missing first.
 #   scripts/setup.sh         Python environment, PostgreSQL and Redis servers (apt), Toxiproxy (Go)
 #   scripts/setup_docker.sh  Docker engine, Compose v2, the stack's images (built offline)
-.PHONY: drill test setup lint bench bench-restore bench-http bench-history bench-long bench-probe bench-pdf bench-failover
+.PHONY: drill test setup lint bench bench-restore bench-http bench-history bench-long bench-probe bench-pdf bench-failover bench-power-loss
 
 # Images of the compose runtime: the ones setup_docker.sh builds from Debian packages (no
 # registry needed: drills/postgres:15, drills/redis:7). DRILLS_IMAGES=official uses the
@@ -44,4 +44,7 @@ bench-pdf: setup  ## the report's PDF for a finished run: pages, size, time, mem
 	.venv/bin/python bench/pdf_cost.py $(RUN)
 
 bench-failover: setup  ## failover by path, 5 runs each: kill to first acknowledged write, lost writes
-	.venv/bin/python bench/failover.py --runs 5
+	.venv/bin/python bench/repeat.py --runs 5 --out reports/bench-failover
+
+bench-power-loss: setup  ## power cuts (LazyFS, as root), 5 runs each: lost writes per run
+	.venv/bin/python bench/repeat.py --plan drills/plans/storage.yaml --runs 5 --out reports/bench-power-loss

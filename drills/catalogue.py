@@ -43,6 +43,12 @@ class ScenarioInfo:
     #: the other kinds its stack brings up besides ``kind`` (the compose preflight asks for
     #: their images too)
     more_kinds: tuple[str, ...] = ()
+    #: a negative control: the damage it must show to pass ("" if it is none); it takes
+    #: no targets (drills.drill.Drill.expect_damage)
+    negative_control: str = ""
+    #: what the fault needs of this machine: "lazyfs" (a FUSE file system that forgets),
+    #: "loop" (a loop-mounted file system), or "" (drills.storage says where they work)
+    storage_needs: str = ""
 
 
 CATALOGUE: Mapping[str, ScenarioInfo] = {
@@ -58,6 +64,66 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "SIGKILL PostgreSQL under load with synchronous_commit off; the supervisor "
             "restarts it. Acknowledged commits still in WAL buffers are lost and reported.",
             loses_by_design="commits acknowledged before their WAL reached disk"
+        ),
+        ScenarioInfo(
+            "postgres-power-loss", "postgres",
+            "Calibration of the power cut: PostgreSQL on LazyFS with fsync and "
+            "synchronous_commit on; every process killed, then every write not fsynced "
+            "dropped (lazyfs::clear-cache); restart. No acknowledged write may be lost.",
+            runtimes=("local",), storage_needs="lazyfs",
+        ),
+        ScenarioInfo(
+            "postgres-power-loss-async-commit", "postgres",
+            "A power cut with synchronous_commit off: commits acknowledged before the WAL "
+            "writer flushed them (every wal_writer_delay_ms) are lost, the newest ones.",
+            {"wal_writer_delay_ms": Param(int, 200, "how often the WAL writer flushes "
+                                          "asynchronous commits, in ms", minimum=1,
+                                          exclusive=False, maximum=10_000)},
+            loses_by_design="commits acknowledged before the WAL writer flushed them",
+            runtimes=("local",), storage_needs="lazyfs",
+        ),
+        ScenarioInfo(
+            "postgres-power-loss-fsync-off", "postgres",
+            "Negative control: a power cut on PostgreSQL with fsync off. It passes only when "
+            "the drill sees the damage a power cut does to such a server (acknowledged writes "
+            "lost, or a server that does not start again), and says which: the fault has "
+            "teeth.",
+            negative_control="acknowledged writes lost or changed, or a server that does "
+                             "not start again",
+            runtimes=("local",), storage_needs="lazyfs",
+        ),
+        ScenarioInfo(
+            "redis-power-loss-always", "redis",
+            "A power cut on Redis with AOF appendfsync always: every write is fsynced before "
+            "it is acknowledged, so none may be lost.",
+            runtimes=("local",), storage_needs="lazyfs",
+        ),
+        ScenarioInfo(
+            "redis-power-loss-everysec", "redis",
+            "A power cut on Redis with AOF appendfsync everysec: up to about a second of "
+            "acknowledged writes is lost, the newest ones.",
+            loses_by_design="writes acknowledged since the last fsync of the AOF (every second)",
+            runtimes=("local",), storage_needs="lazyfs",
+        ),
+        ScenarioInfo(
+            "postgres-disk-full-wal", "postgres",
+            "PostgreSQL's WAL directory on a small disk of its own (1 MB segments), filled "
+            "under load until a write gets ENOSPC; the space freed. Measures how the server "
+            "behaves (it PANICs when it cannot write WAL), the RTO, and that every "
+            "acknowledged write survived.",
+            {"disk_mb": Param(int, 64, "size of the WAL's file system, in MB", minimum=16,
+                              exclusive=False, maximum=4096)},
+            runtimes=("local",), storage_needs="loop",
+        ),
+        ScenarioInfo(
+            "redis-disk-full-aof", "redis",
+            "Redis's data directory (AOF everysec) on a small disk of its own, filled under "
+            "load until a write gets ENOSPC; the space freed. Measures how Redis behaves (it "
+            "refuses writes while its AOF cannot grow), the RTO, and that every acknowledged "
+            "write survived.",
+            {"disk_mb": Param(int, 64, "size of the data directory's file system, in MB",
+                              minimum=16, exclusive=False, maximum=4096)},
+            runtimes=("local",), storage_needs="loop",
         ),
         ScenarioInfo(
             "redis-kill", "redis",

@@ -37,11 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from drills.errors import StackError
 from drills.ownership import Owner, OwnerState, process_start_ticks, process_state
 from drills.procedures import leftovers
 from drills.stack import shm
 from drills.stack.process import descendants
 from drills.stack.workdir import OWNER_FILE, PROCESSES_FILE, WORKDIR_PREFIX
+from drills.storage import mounts as storage_mounts
 
 _MAX_RECORD = 1 << 20  # an owner or process record is a few hundred bytes
 _DEATH_WAIT_S = 5.0  # a SIGKILLed process is gone in milliseconds; then it is stuck
@@ -188,6 +190,7 @@ def clean_local(tmp: Path | None = None, dry_run: bool = False) -> Iterator[Said
             continue
         yield from _end_procedures(workdir, procedures, dry_run)
         yield from _kill_servers(workdir, servers, dry_run)
+        yield from _unmount_storage(workdir, dry_run)
         if same_boot:  # a restart took every System V segment and /dev/shm file with it
             yield from _release_shared_memory(workdir, dry_run)
         if dry_run:
@@ -233,6 +236,24 @@ def _kill_servers(workdir: Path, servers: list[tuple[str, int]],
     for pid, _ in killed:
         yield Said(f"pid {pid} still runs {_DEATH_WAIT_S:.0f} s after SIGKILL; its shared "
                    "memory cannot go while it does", failed=True)
+
+
+def _unmount_storage(workdir: Path, dry_run: bool) -> Iterator[Said]:
+    """The LazyFS and loop mounts (and loop devices) of a dead run's storage faults."""
+    found = storage_mounts.leftovers(workdir)
+    if dry_run:
+        for leftover in found:
+            yield Said(f"would take down {leftover}")
+        return
+    if not found:
+        return
+    try:
+        gone = storage_mounts.clean(workdir)
+    except StackError as exc:
+        yield Said(str(exc), failed=True)
+        return
+    for leftover in gone:
+        yield Said(f"took down {leftover}")
 
 
 def _release_shared_memory(workdir: Path, dry_run: bool) -> Iterator[Said]:

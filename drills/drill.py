@@ -548,6 +548,15 @@ class Drill:
         self.timeline.record(EventKind.CALIBRATION, "replication lag", check="replication_lag",
                              delay_s=delay_s, tolerance_s=tolerance_s)
 
+    def expect_damage(self) -> None:
+        """Declare a negative control: it passes only if the fault does damage.
+
+        Lost or changed acknowledged writes, or a server that does not start again; the
+        verdict is that one row (drills.measure.judge.Judge.damage_calibration), since a
+        control that is meant to lose has no targets to meet.
+        """
+        self.timeline.record(EventKind.CALIBRATION, "negative control", check="damage")
+
     def calibrate_split_brain(self) -> None:
         """Declare a split brain: every write lost after the fault is the demoted primary's."""
         self.timeline.record(EventKind.CALIBRATION, "split brain", check="split_brain")

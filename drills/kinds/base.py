@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from drills.stack.service import Service
 
 
+#: where a server's data directory can live (its settings' ``storage``)
+STORAGE = ("disk", "lazyfs")
+
+
 class ServiceSettings(ABC):
     """Server settings a scenario asks for, independent of the runtime that applies them."""
 

@@ -61,6 +61,9 @@ class Judge:
                            target_value=target_value)
 
     def checks(self, targets: dict[str, Any]) -> list[TargetCheck]:
+        if any(e.kind == EventKind.CALIBRATION and e.data.get("check") == "damage"
+               for e in self.ev.concluded):
+            return [self.damage_calibration()]  # a negative control: drills.drill.expect_damage
         rows: list[TargetCheck] = []
         if targets.get("rto_s") is not None:
             rows.append(self.rto_check(float(targets["rto_s"])))
@@ -328,6 +331,36 @@ class Judge:
         self.findings.append(Finding("CALIBRATION_FAILED", reason))
         return TargetCheck(key, title, shown, measured, "+/- " + fmt_s(tolerance_s),
                            Verdict.FAIL, reason, delay_s, self.rpo.window_s)
+
+    def damage_calibration(self) -> TargetCheck:
+        """A negative control passes only when the fault did the damage it must do.
+
+        A server that does not start again (its recovery step failed: the error and its
+        log say how) or acknowledged writes that are gone, or changed; the row says which.
+        A fault that did no damage has no teeth, and the control fails.
+        """
+        key, title = "calibration.damage", "negative control: the fault does damage"
+        shown = "acknowledged writes lost or changed, or a server that does not start again"
+        failed = [s for s in self.ev.steps if s.category == Category.RECOVERY
+                  and s.end is not None and not s.ok and s.name != DETECT_STEP]
+        if failed:
+            step = failed[0]
+            return TargetCheck(key, title, shown, "the server did not start again", "",
+                               Verdict.PASS, f"'{step.name}' failed: "
+                               f"{step.data.get('error', 'no reason recorded')}")
+        if self.writes is None or self.rpo is None:
+            return self.cnv(key, title, shown, self.stopped_early()
+                            or "the store was never read back after recovery")
+        damaged = len(self.writes.lost) + len(self.writes.corrupted)
+        measured = (f"{len(self.writes.lost)} of {self.writes.acked} acknowledged writes lost, "
+                    f"{len(self.writes.corrupted)} changed")
+        if damaged:
+            return TargetCheck(key, title, shown, measured, "exact", Verdict.PASS, "",
+                               None, float(damaged))
+        reason = ("the server came back with every acknowledged write: the fault did no "
+                  "damage, so it cannot tell a durable setting from one that is not")
+        self.findings.append(Finding("CALIBRATION_FAILED", reason))
+        return TargetCheck(key, title, shown, measured, "exact", Verdict.FAIL, reason, None, 0.0)
 
     def split_brain_calibration(self) -> TargetCheck:
         """Every write lost after the fault is accounted for by the demoted primary's ledger.

@@ -22,6 +22,7 @@ from drills.plan.procedure_spec import Procedure
 from drills.plan.scenario_spec import Source
 from drills.plan.spans import span
 from drills.plan.stack_spec import HealthCheck, StackSpec
+from drills.storage.needs import NEEDS, unavailable
 
 
 def _shown_argv(procedure: Procedure) -> str:
@@ -116,8 +117,20 @@ def scenario_lines(plan: Plan, scenario: ScenarioPlan, shown: Shown | None = Non
                      "(drill run --scenarios DIR)")
     else:
         lines += _steps(plan, scenario, shown or Shown())
-    lines.append(f"  targets: {_targets(scenario)}")
-    lines.append(f"  loss: {_loss(scenario)}")
+    control = CATALOGUE[scenario.catalogue_name].negative_control \
+        if scenario.source is Source.BUILTIN else ""
+    need = CATALOGUE[scenario.catalogue_name].storage_needs \
+        if scenario.source is Source.BUILTIN else ""
+    missing = unavailable(need) if need else None
+    if missing:
+        lines.append(f"  cannot run on this machine: its fault needs {NEEDS[need]}, and "
+                     f"{missing}; it will end \"could not verify\"")
+    if control:
+        lines.append(f"  negative control, no targets: it passes only when the fault shows its "
+                     f"damage ({control}), and fails when it does none")
+    else:
+        lines.append(f"  targets: {_targets(scenario)}")
+        lines.append(f"  loss: {_loss(scenario)}")
     restores = bool(restored_jobs(plan, scenario)) or (
         scenario.source is Source.BUILTIN
         and bool(CATALOGUE[scenario.catalogue_name].rpo_bound))

@@ -203,10 +203,16 @@ class PlanReader:
         params: dict[str, Any] = {p: spec.default for p, spec in info.params.items()}
         for p, value in raw_params.items():
             params[p] = self.param(value, f"{key}.params.{p}", info.params[p])
-        if "targets" not in entry:
+        if info.negative_control:
+            if entry.get("targets"):
+                raise self.fail(f"{key}.targets", f"{name} is a negative control: it passes "
+                                f"only when the fault shows its damage ({info.negative_control}); "
+                                "no target applies to it: remove `targets`")
+        elif "targets" not in entry:
             raise self.fail(f"{key}.targets", "missing: a scenario without targets is a drill "
                             f"that cannot fail; set at least one of {', '.join(TARGET_KEYS)}")
-        targets = self.targets(entry["targets"], f"{key}.targets")
+        targets = Targets() if info.negative_control else \
+            self.targets(entry["targets"], f"{key}.targets")
         plan = ScenarioPlan(
             name=name,
             targets=targets,

@@ -34,6 +34,32 @@ class Killable(Protocol):
 
 
 @runtime_checkable
+class LosesPower(Protocol):
+    """Its data lives on a file system that forgets what was not fsynced (LazyFS).
+
+    A SIGKILL leaves the kernel's page cache intact; a power cut does not. Such a server
+    can lose power: every process killed, then every write not yet fsynced dropped.
+    """
+
+    def cut_power(self) -> Action:
+        """Kill every process, wait until they are gone, drop the un-fsynced writes."""
+        ...
+
+
+@runtime_checkable
+class FillsDisk(Protocol):
+    """Its log or data lives on a small file system of its own, which can be filled."""
+
+    def fill_disk(self) -> Action:
+        """Fill that file system until a write gets ENOSPC."""
+        ...
+
+    def free_disk(self) -> Action:
+        """Give back what ``fill_disk`` took."""
+        ...
+
+
+@runtime_checkable
 class Pausable(Protocol):
     """Every process of it can be suspended and resumed (SIGSTOP / cgroup freezer)."""
 

@@ -94,6 +94,18 @@ class ComposeRuntime:
         for name, settings in wanted.items():
             check_name(name)
             kind = kinds.of_settings(settings)
+            if getattr(settings, "wal_disk_bytes", None) is not None or \
+                    getattr(settings, "disk_bytes", None) is not None:
+                raise StackError(
+                    f"service {name}: a small disk of its own (the DiskFull fault) runs on the "
+                    "local runtime only: drills does not give a container a loop device; use "
+                    "--runtime local")
+            if getattr(settings, "storage", "disk") != "disk":
+                raise StackError(
+                    f"service {name}: storage={settings.storage} (a data directory that forgets "
+                    "what was not fsynced) runs on the local runtime only: a container would "
+                    "need /dev/fuse and CAP_SYS_ADMIN, which drills does not give; use "
+                    "--runtime local")
             template = self.templates.get(kind.name)
             if template is None:
                 raise StackError(f"{self.template_path}: no service '{kind.name}' to use as "

@@ -33,6 +33,9 @@ from drills.stack.capabilities import BackupDir, ExecResult
 from drills.stack.process import RunAs, SupervisedProcess
 from drills.stack.service import Service, check_name
 from drills.stack.workdir import make_workdir
+from drills.storage.lazyfs import LazyFS
+from drills.storage.loopfs import LoopFS
+from drills.storage.mounts import clean as storage_clean
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class LocalRuntime:
         self.logs_dir = logs_dir
         self.workdir = make_workdir(run_id, self.name)
         self._closed = False
+        self._made: dict[str, Service] = {}
 
     def services(self, wanted: Mapping[str, Any]) -> dict[str, Service]:
         made: dict[str, Service] = {}
@@ -62,6 +66,7 @@ class LocalRuntime:
         for name, settings in wanted.items():
             check_name(name)
             made[name] = kinds.of_settings(settings).local(name, settings, ctx)
+        self._made.update(made)
         return made
 
     def describe(self) -> dict[str, Any]:
@@ -72,6 +77,18 @@ class LocalRuntime:
             self._closed = True
             # before the directory goes: the lock files there name what dead servers left
             problems = shm.release(self.workdir)
+            # the servers are stopped: nothing holds their LazyFS or loop mounts any more
+            for service in self._made.values():
+                mounted = getattr(service, "lazyfs", None)
+                if isinstance(mounted, LazyFS):
+                    try:
+                        mounted.unmount()  # and LazyFS itself ends, waited for
+                    except StackError as exc:
+                        problems.append(str(exc))
+            try:
+                storage_clean(self.workdir)
+            except StackError as exc:
+                problems.append(str(exc))
             shutil.rmtree(self.workdir, ignore_errors=True)
             if problems:  # on the record of the teardown (drills.stack.stack.Stack.close)
                 raise StackError("; ".join(problems))
@@ -84,6 +101,10 @@ class LocalService(Service):
     proc: SupervisedProcess
     home: Path
     run_as: RunAs | None = None
+    #: the LazyFS its data directory is mounted on (``storage: lazyfs``), once mounted
+    lazyfs: LazyFS | None = None
+    #: the small file system its log or data is on (``disk_bytes``), once mounted
+    small_disk: LoopFS | None = None
 
     @property
     @abstractmethod
@@ -124,6 +145,73 @@ class LocalService(Service):
 
     def thaw(self) -> Action:
         return self._signal(signal.SIGCONT)
+
+    # -- LosesPower ------------------------------------------------------------------
+
+    def mount_lazyfs(self, data: Path) -> None:
+        """Mount LazyFS on ``data`` (made here, empty), its real files in ``home``.
+
+        LazyFS's own files (configuration, command FIFOs, log) and its backing directory
+        stay beside the mount, never in it; the mount goes when the runtime closes
+        (drills.storage.mounts.clean). StackError, with the reason, where LazyFS cannot
+        be mounted (no /dev/fuse, not root, not built).
+        """
+        if self.lazyfs is not None:
+            return
+        files, backing = self.home / "lazyfs", self.home / "lazyfs-root"
+        for path in (data, files, backing):
+            path.mkdir(mode=0o700, exist_ok=True)
+        mounted = LazyFS(files, name=f"{self.name}-lazyfs")
+        mounted.mount(data, backing)
+        self._own(data)  # through the mount: the server's account owns its data directory
+        os.chmod(data, 0o700)
+        self.lazyfs = mounted
+
+    def cut_power(self) -> Action:
+        if self.lazyfs is None:
+            raise FaultError(f"{self.name}: its data is not on LazyFS, so a power cut cannot "
+                             "be told from a crash; give it storage=lazyfs")
+        killed = self._signal(signal.SIGKILL)
+        if not self.wait_exit(30):
+            raise FaultError(f"{self.name} still runs 30 s after {killed.mechanism}")
+        answer = self.lazyfs.clear_cache()
+        return Action(f"{killed.mechanism}, then LazyFS dropped every write not fsynced "
+                      "(clear-cache)", killed.at,
+                      {**killed.facts, "lazyfs": answer, "lazyfs_version": self.lazyfs.version})
+
+    # -- FillsDisk ------------------------------------------------------------------
+
+    def mount_small_disk(self, mountpoint: Path, size_bytes: int) -> None:
+        """An ext4 of ``size_bytes`` on a loop device at ``mountpoint``, owned by the server.
+
+        Its image lives in the run's directory beside the service's home; the runtime
+        takes the mount and the loop device down when it closes, also after an error.
+        """
+        if self.small_disk is not None:
+            return
+        mountpoint.mkdir(mode=0o700, exist_ok=True)
+        image = self.home.parent / f".{self.name}-disk.img"
+        self.small_disk = LoopFS.create(image, size_bytes, mountpoint)
+        self._own(mountpoint)
+        os.chmod(mountpoint, 0o700)
+
+    def fill_disk(self) -> Action:
+        if self.small_disk is None:
+            raise FaultError(f"{self.name}: none of its files is on a small disk of its own; "
+                             "give it disk_bytes")
+        written = self.small_disk.fill()
+        return Action(f"filled {self.small_disk.mountpoint} ({self.small_disk.device}) with "
+                      f"{written:,} bytes, until a write got ENOSPC", Instant.now(),
+                      {"filled_bytes": written, "mount": str(self.small_disk.mountpoint),
+                       "free_bytes_after": self.small_disk.free_bytes()})
+
+    def free_disk(self) -> Action:
+        if self.small_disk is None:
+            raise StackError(f"{self.name}: it has no small disk to free")
+        freed = self.small_disk.free()
+        return Action(f"deleted the filler: {freed:,} bytes free again on "
+                      f"{self.small_disk.mountpoint}", Instant.now(),
+                      {"freed_bytes": freed, "free_bytes_after": self.small_disk.free_bytes()})
 
     # -- HasDataVolume ---------------------------------------------------------------
 

@@ -135,11 +135,20 @@ class LocalPostgres(LocalService):
         if self.run_as is not None:
             os.chown(self.home, self.run_as.uid, self.run_as.gid)
             os.chown(pwfile, self.run_as.uid, self.run_as.gid)
+        if self.settings.storage == "lazyfs":  # the socket, logs and pwfile stay off it
+            self.mount_lazyfs(self.data)
+        wal: list[str] = []
+        if self.settings.wal_disk_bytes is not None:
+            disk = self.home / "wal-disk"
+            self.mount_small_disk(disk, self.settings.wal_disk_bytes)
+            # initdb wants an empty directory (ext4 has lost+found); 1 MB segments fill
+            # the disk in seconds instead of minutes
+            wal = [f"--waldir={disk / 'pg_wal'}", "--wal-segsize=1"]
         try:
             self._as_server([
                 str(self.bindir / "initdb"), "-D", str(self.data), "-U", "drills",
                 "--data-checksums", "--auth-local=trust", "--auth-host=scram-sha-256",
-                f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C", "--no-sync",
+                f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C", "--no-sync", *wal,
             ])
         finally:
             pwfile.unlink(missing_ok=True)
@@ -150,6 +159,11 @@ class LocalPostgres(LocalService):
              "-c", "synchronous_standby_names=", "postgres"],
             stdin="CREATE DATABASE drills OWNER drills;\n",
         )
+        if self.lazyfs is not None:
+            # initdb ran with --no-sync: on LazyFS its files are only in the cache, and a
+            # power cut would take the cluster itself. Written out now, as on a server
+            # installed long before the drill.
+            self.lazyfs.checkpoint()
 
     def own_conf(self) -> dict[str, str]:
         """The drill's lines of postgresql.conf: this server's port, socket and settings."""

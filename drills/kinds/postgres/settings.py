@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from drills.kinds.base import ServiceSettings
+from drills.kinds.base import STORAGE, ServiceSettings
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,16 @@ class PostgresSettings(ServiceSettings):
     #: a primary: which replicas must confirm a commit before it is acknowledged
     #: ("FIRST 1 (*)", "ANY 1 (*)"); empty: asynchronous replication
     synchronous_standby_names: str = ""
+    #: where the data directory lives: ``disk``, or ``lazyfs`` (local runtime: a FUSE file
+    #: system that forgets what was not fsynced, for the PowerLoss fault)
+    storage: str = "disk"
+    #: its WAL directory (pg_wal) on an ext4 of this many bytes of its own, with 1 MB WAL
+    #: segments so that a full disk shows within seconds (the DiskFull fault); None: no
+    wal_disk_bytes: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.storage not in STORAGE:
+            raise ValueError(f"storage {self.storage!r}: use one of {', '.join(STORAGE)}")
 
     def conf(self) -> dict[str, str]:
         return {

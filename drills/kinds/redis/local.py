@@ -52,6 +52,9 @@ class LocalRedis(LocalService):
                                  password=secrets.token_urlsafe(24) if primary is None
                                  else primary.endpoint.password)
         self.conf_path = self.home / "redis.conf"
+        #: its AOF and RDB files: the home, or a LazyFS mount in it (storage=lazyfs)
+        self.data = self.home / "data" if settings.storage == "lazyfs" or \
+            settings.disk_bytes is not None else self.home
         self.proc = SupervisedProcess(
             name, [str(self.binary), str(self.conf_path)], log_path=ctx.logs_dir / f"{name}.log",
             workdir=ctx.workdir,
@@ -59,7 +62,7 @@ class LocalRedis(LocalService):
 
     @property
     def data_dir(self) -> Path:
-        return self.home
+        return self.data
 
     def exec_env(self) -> dict[str, str]:
         return {"REDISCLI_AUTH": self.endpoint.password}
@@ -70,8 +73,12 @@ class LocalRedis(LocalService):
     def start(self) -> None:
         if not self.conf_path.exists():
             self.home.mkdir(mode=0o700, exist_ok=True)
+            if self.settings.storage == "lazyfs":
+                self.mount_lazyfs(self.data)
+            elif self.settings.disk_bytes is not None:
+                self.mount_small_disk(self.data, self.settings.disk_bytes)
             conf = {
-                "port": str(self.endpoint.port), "bind": LOOPBACK, "dir": str(self.home),
+                "port": str(self.endpoint.port), "bind": LOOPBACK, "dir": str(self.data),
                 "daemonize": "no", "logfile": '""', "protected-mode": "yes",
                 "requirepass": self.endpoint.password, **self.settings.conf(),
                 **replication_conf(self.upstream, self.endpoint.password),
@@ -85,7 +92,7 @@ class LocalRedis(LocalService):
     def identify(self) -> Mapping[str, str]:
         from drills.kinds.redis import store
 
-        found = store.identify(self.endpoint, {"dir": str(self.home)})
+        found = store.identify(self.endpoint, {"dir": str(self.data)})
         if self.upstream is not None:
             store.replica_link(self.endpoint)
         return found
@@ -94,7 +101,7 @@ class LocalRedis(LocalService):
         return {
             "service": self.name, "kind": self.kind, "runtime": self.runtime,
             "version": version_of(self.binary), "binary": str(self.binary),
-            "data": str(self.home), "endpoint": self.endpoint.public(),
+            "data": str(self.data), "endpoint": self.endpoint.public(),
             "settings": self.settings.conf(),
             **({"replica_of": self.settings.replica_of,
                 "upstream": "{}:{}".format(*self.upstream)} if self.upstream else {}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drills.kinds.base import ServiceSettings
+from drills.kinds.base import STORAGE, ServiceSettings
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,16 @@ class RedisSettings(ServiceSettings):
     #: the name of the primary this server replicates, a Redis service of the same stack
     #: listed before it; None: a primary (or a server on its own)
     replica_of: str | None = None
+    #: where the data directory lives: ``disk``, or ``lazyfs`` (local runtime: a FUSE file
+    #: system that forgets what was not fsynced, for the PowerLoss fault)
+    storage: str = "disk"
+    #: its data directory (AOF, RDB) on an ext4 of this many bytes of its own (the
+    #: DiskFull fault); None: no
+    disk_bytes: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.storage not in STORAGE:
+            raise ValueError(f"storage {self.storage!r}: use one of {', '.join(STORAGE)}")
 
     def conf(self) -> dict[str, str]:
         """The persistence directives (replication is the runtime's: it knows the address)."""

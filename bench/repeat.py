@@ -1,11 +1,12 @@
-"""Benchmark: failover by path, repeated: kill to first acknowledged write on the new primary.
+"""Benchmark: a plan's scenarios, each repeated: fault to first acknowledged write, losses.
 
-Run on demand (not a test): ``make bench-failover`` or
-``.venv/bin/python bench/failover.py [--runs 5] [--scenario NAME ...]``.
+Run on demand (not a test): ``make bench-failover`` (drills/plans/failover.yaml),
+``make bench-power-loss`` (drills/plans/storage.yaml), or
+``.venv/bin/python bench/repeat.py [--plan PLAN] [--runs 5] [--scenario NAME ...]``.
 
-Each run is a real ``drill run`` of drills/plans/failover.yaml on the local runtime. From
-each run's records it prints, per scenario: the verdict; the time from t_fault to the first
-write the load got acknowledged afterwards (on the new primary: the read-back proves it
+Each run is a real ``drill run`` of the plan on the local runtime. From each run's records
+it prints, per scenario: the verdict; the time from t_fault to the first write the load got
+acknowledged afterwards (on the new primary after a failover: the read-back proves it
 there); the RTO (first good probe) and its phases; lost and unknown writes; and for the
 HA managers their own settings beside the measured detection time. The runs' directories
 are kept under --out for a look at their reports.
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-PLAN = REPO / "drills" / "plans" / "failover.yaml"
+FAILOVER_PLAN = REPO / "drills" / "plans" / "failover.yaml"
 BY_PATH = {
     "postgres-failover": "by hand (pg_promote), asynchronous",
     "postgres-failover-sync": "by hand (pg_promote), synchronous FIRST 1",
@@ -49,8 +50,8 @@ def first_ack_after_fault(run_dir: Path, name: str, t_fault: float) -> float | N
     return min(acks) - t_fault if acks else None
 
 
-def one_run(scenario: str, run_id: str, out: Path) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "drills.cli", "run", "--plan", str(PLAN),
+def one_run(plan: Path, scenario: str, run_id: str, out: Path) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "drills.cli", "run", "--plan", str(plan),
                            "--runtime", "local", "--scenario", scenario, "--run-id", run_id,
                            "--out", str(out)], cwd=REPO, capture_output=True, text=True,
                           check=False)
@@ -70,15 +71,20 @@ def one_run(scenario: str, run_id: str, out: Path) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plan", type=Path, default=FAILOVER_PLAN)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--scenario", action="append", help="default: every failover path")
-    parser.add_argument("--out", type=Path, default=REPO / "reports" / "bench-failover")
+    parser.add_argument("--scenario", action="append",
+                        help="default: every failover path of the failover plan, or every "
+                        "scenario of another plan")
+    parser.add_argument("--out", type=Path, default=REPO / "reports" / "bench-repeat")
     args = parser.parse_args()
-    scenarios = args.scenario or [s for s in BY_PATH if _in_plan(s)]
+    plan = args.plan.resolve()
+    scenarios = args.scenario or ([s for s in BY_PATH if _in_plan(plan, s)]
+                                  if plan == FAILOVER_PLAN else list(load_plan(plan).scenarios))
     for scenario in scenarios:
-        results = [one_run(scenario, f"bench-{scenario}-{i}", args.out)
+        results = [one_run(plan, scenario, f"bench-{scenario}-{i}", args.out)
                    for i in range(1, args.runs + 1)]
-        params = load_plan(PLAN).scenarios[scenario].params
+        params = load_plan(plan).scenarios[scenario].params
         said = ", ".join(f"{k} {v}" for k, v in params.items()) or "no parameters"
         print(f"\n{scenario}: {BY_PATH.get(scenario, '')}, {args.runs} runs ({said})")
         for i, r in enumerate(results, 1):
@@ -89,8 +95,8 @@ def main() -> int:
                   f"{r.get('unknown')}  [{phases}]")
         acks = [r["first_ack_s"] for r in results if r.get("first_ack_s") is not None]
         if acks:
-            print(f"  first acknowledged write after the kill: median {_s(statistics.median(acks))}"
-                  f", min {_s(min(acks))}, max {_s(max(acks))}")
+            print("  first acknowledged write after the fault: median "
+                  f"{_s(statistics.median(acks))}, min {_s(min(acks))}, max {_s(max(acks))}")
         print(f"  lost per run: {[r.get('lost') for r in results]}")
     return 0
 
@@ -99,8 +105,8 @@ def _s(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f} s"
 
 
-def _in_plan(name: str) -> bool:
-    return f"\n  {name}:" in PLAN.read_text()
+def _in_plan(plan: Path, name: str) -> bool:
+    return f"\n  {name}:" in plan.read_text()
 
 
 if __name__ == "__main__":

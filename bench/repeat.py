@@ -86,7 +86,8 @@ def main() -> int:
                    for i in range(1, args.runs + 1)]
         params = load_plan(plan).scenarios[scenario].params
         said = ", ".join(f"{k} {v}" for k, v in params.items()) or "no parameters"
-        print(f"\n{scenario}: {BY_PATH.get(scenario, '')}, {args.runs} runs ({said})")
+        what = f"{BY_PATH[scenario]}, " if scenario in BY_PATH else ""
+        print(f"\n{scenario}: {what}{args.runs} runs ({said})")
         for i, r in enumerate(results, 1):
             phases = ", ".join(f"{k} {v:.3f}" for k, v in r.get("phases", {}).items()
                                if not k.startswith(("between", "fault:")))

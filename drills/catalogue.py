@@ -70,7 +70,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "Calibration of the power cut: PostgreSQL on LazyFS with fsync and "
             "synchronous_commit on; every process killed, then every write not fsynced "
             "dropped (lazyfs::clear-cache); restart. No acknowledged write may be lost.",
-            runtimes=("local",), storage_needs="lazyfs",
+            storage_needs="lazyfs",
         ),
         ScenarioInfo(
             "postgres-power-loss-async-commit", "postgres",
@@ -80,7 +80,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
                                           "asynchronous commits, in ms", minimum=1,
                                           exclusive=False, maximum=10_000)},
             loses_by_design="commits acknowledged before the WAL writer flushed them",
-            runtimes=("local",), storage_needs="lazyfs",
+            storage_needs="lazyfs",
         ),
         ScenarioInfo(
             "postgres-power-loss-fsync-off", "postgres",
@@ -90,20 +90,20 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "teeth.",
             negative_control="acknowledged writes lost or changed, or a server that does "
                              "not start again",
-            runtimes=("local",), storage_needs="lazyfs",
+            storage_needs="lazyfs",
         ),
         ScenarioInfo(
             "redis-power-loss-always", "redis",
             "A power cut on Redis with AOF appendfsync always: every write is fsynced before "
             "it is acknowledged, so none may be lost.",
-            runtimes=("local",), storage_needs="lazyfs",
+            storage_needs="lazyfs",
         ),
         ScenarioInfo(
             "redis-power-loss-everysec", "redis",
             "A power cut on Redis with AOF appendfsync everysec: up to about a second of "
             "acknowledged writes is lost, the newest ones.",
             loses_by_design="writes acknowledged since the last fsync of the AOF (every second)",
-            runtimes=("local",), storage_needs="lazyfs",
+            storage_needs="lazyfs",
         ),
         ScenarioInfo(
             "postgres-disk-full-wal", "postgres",
@@ -113,7 +113,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "acknowledged write survived.",
             {"disk_mb": Param(int, 64, "size of the WAL's file system, in MB", minimum=16,
                               exclusive=False, maximum=4096)},
-            runtimes=("local",), storage_needs="loop",
+            storage_needs="loop",
         ),
         ScenarioInfo(
             "redis-disk-full-aof", "redis",
@@ -123,7 +123,7 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             "write survived.",
             {"disk_mb": Param(int, 64, "size of the data directory's file system, in MB",
                               minimum=16, exclusive=False, maximum=4096)},
-            runtimes=("local",), storage_needs="loop",
+            storage_needs="loop",
         ),
         ScenarioInfo(
             "redis-kill", "redis",

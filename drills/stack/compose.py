@@ -45,6 +45,9 @@ from drills.stack.capabilities import BackupDir, ExecResult, HasDataVolume, Keep
 from drills.stack.compose_spec import ComposeContext, ComposeSpec
 from drills.stack.service import Service, check_name
 from drills.stack.workdir import make_workdir
+from drills.storage.lazyfs import LazyFS
+from drills.storage.loopfs import LoopFS
+from drills.storage.mounts import clean as storage_clean
 
 
 class ComposeRuntime:
@@ -77,6 +80,8 @@ class ComposeRuntime:
         self.run_file = self.workdir / "compose.run.json"
         self._definitions: dict[str, dict[str, Any]] = {}
         self._made: list[ComposeService] = []
+        self._lazyfs: list[LazyFS] = []
+        self._disks: list[LoopFS] = []
 
     def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run ``docker compose`` on this run's project file."""
@@ -94,18 +99,6 @@ class ComposeRuntime:
         for name, settings in wanted.items():
             check_name(name)
             kind = kinds.of_settings(settings)
-            if getattr(settings, "wal_disk_bytes", None) is not None or \
-                    getattr(settings, "disk_bytes", None) is not None:
-                raise StackError(
-                    f"service {name}: a small disk of its own (the DiskFull fault) runs on the "
-                    "local runtime only: drills does not give a container a loop device; use "
-                    "--runtime local")
-            if getattr(settings, "storage", "disk") != "disk":
-                raise StackError(
-                    f"service {name}: storage={settings.storage} (a data directory that forgets "
-                    "what was not fsynced) runs on the local runtime only: a container would "
-                    "need /dev/fuse and CAP_SYS_ADMIN, which drills does not give; use "
-                    "--runtime local")
             template = self.templates.get(kind.name)
             if template is None:
                 raise StackError(f"{self.template_path}: no service '{kind.name}' to use as "
@@ -115,19 +108,59 @@ class ComposeRuntime:
             if spec.backup_path is not None:  # outside the data volume: a loss spares it
                 backups = self.workdir / "backups" / name
                 backups.mkdir(mode=0o700, parents=True)
+            lazyfs = None
+            if getattr(settings, "storage", "disk") == "lazyfs" and spec.data_path is not None:
+                lazyfs = self._lazyfs_data(name)
+            small = None
+            if spec.small_disk_path is not None and spec.small_disk_bytes is not None:
+                small = self._small_disk(name, spec.small_disk_bytes)
             self._definitions[name] = compose_file.service_definition(
                 template, kind, name, spec, hostnet=self.hostnet, secrets_dir=self.secrets_dir,
                 labels=self.labels, backups_dir=backups,
+                data_bind=lazyfs.mountpoint if lazyfs is not None else None,
+                small_disk=small.mountpoint if small is not None else None,
             )
             service = (kind.compose_class() or ComposeService)(name, kind, self, spec)
+            service.lazyfs, service.small_disk = lazyfs, small
             made[name] = service
             self._made.append(service)
         self.write_run_file()
         return made
 
+    def _lazyfs_data(self, name: str) -> LazyFS:
+        """A LazyFS mount of the host, bound into the container as its data directory.
+
+        Measured: a container needs neither /dev/fuse nor a capability to use a FUSE mount
+        of the host bound into it (allow_other), as root or as the image's own account; the
+        host drops what was not fsynced (clear-cache) under it. The mount and its files
+        live in the run's directory and go when the runtime closes.
+        """
+        home = self.workdir / "lazyfs" / name
+        mountpoint, files, backing = home / "data", home / "files", home / "root"
+        for path in (mountpoint, files, backing):
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        mounted = LazyFS(files, name=f"{name}-lazyfs")
+        mounted.mount(mountpoint, backing)
+        self._lazyfs.append(mounted)
+        return mounted
+
+    def _small_disk(self, name: str, size_bytes: int) -> LoopFS:
+        """A loop-mounted ext4 of the host, bound into the container (DiskFull).
+
+        A container gets no loop device; the host's mount bound in works, and the host
+        fills and frees it. In the run's directory; taken down when the runtime closes.
+        """
+        home = self.workdir / "disks" / name
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        made = LoopFS.create(home / "disk.img", size_bytes, home / "mnt")
+        self._disks.append(made)
+        return made
+
     def write_run_file(self) -> None:
         """The project file of the run, also kept with the scenario's records (no secret)."""
-        volumes = [compose_file.data_volume(s.name) for s in self._made if s.spec.data_path]
+        volumes = [compose_file.data_volume(s.name) for s in self._made
+                   if s.spec.data_path and s.lazyfs is None
+                   and (s.small_disk is None or s.spec.small_disk_path != s.spec.data_path)]
         text = json.dumps(compose_file.project_file(self._definitions, volumes, self.labels,
                                                     network=not self.hostnet), indent=1)
         self.run_file.write_text(text)
@@ -165,6 +198,16 @@ class ComposeRuntime:
             problems.append(f"removing what is left of project {self.project}: {exc}")
         finally:
             self.docker.close()
+            mounts: list[LazyFS | LoopFS] = [*self._lazyfs, *self._disks]
+            for mounted in mounts:  # no container holds them any more
+                try:
+                    mounted.unmount()
+                except StackError as exc:
+                    problems.append(str(exc))
+            try:
+                storage_clean(self.workdir)
+            except StackError as exc:
+                problems.append(str(exc))
             shutil.rmtree(self.workdir, ignore_errors=True)
         if problems:
             raise StackError(f"tearing down {self.project}: " + "; ".join(problems))
@@ -198,6 +241,10 @@ class ComposeService(Service):
     """One container of the project, driven through the Engine API."""
 
     runtime = "compose"
+    #: the host's LazyFS mount bound in as its data directory (storage=lazyfs), if any
+    lazyfs: LazyFS | None = None
+    #: the host's small file system bound in (DiskFull), if any
+    small_disk: LoopFS | None = None
 
     def __init__(self, name: str, kind: ServiceKind, runtime: ComposeRuntime,
                  spec: ComposeSpec) -> None:
@@ -349,6 +396,42 @@ class ComposeService(Service):
         self.container().kill()
         return Action("docker kill (SIGKILL; the engine counts it as a manual stop, so "
                       "restart policies do not fire)", at)
+
+    def cut_power(self) -> Action:
+        """A power cut: the container killed, then its un-fsynced writes dropped.
+
+        ``docker kill``, which no restart policy answers (none may start it before the
+        cache is dropped); then LazyFS, on the host, drops every write not fsynced.
+        """
+        if self.lazyfs is None:
+            raise FaultError(f"{self.name}: its data is not on LazyFS, so a power cut cannot "
+                             "be told from a crash; give it storage=lazyfs")
+        killed = self.docker_kill()
+        if not self.wait_exit(30):
+            raise FaultError(f"{self.name} still runs 30 s after {killed.mechanism}")
+        answer = self.lazyfs.clear_cache()
+        return Action(f"{killed.mechanism}, then LazyFS (a mount of the host bound in as its "
+                      "data directory) dropped every write not fsynced (clear-cache)", killed.at,
+                      {"lazyfs": answer, "lazyfs_version": self.lazyfs.version})
+
+    def fill_disk(self) -> Action:
+        if self.small_disk is None:
+            raise FaultError(f"{self.name}: none of its files is on a small disk of its own; "
+                             "give it disk_bytes")
+        written = self.small_disk.fill()
+        return Action(f"filled {self.spec.small_disk_path} (the host's {self.small_disk.device} "
+                      f"bound in) with {written:,} bytes, until a write got ENOSPC",
+                      Instant.now(), {"filled_bytes": written,
+                                      "mount": str(self.spec.small_disk_path),
+                                      "free_bytes_after": self.small_disk.free_bytes()})
+
+    def free_disk(self) -> Action:
+        if self.small_disk is None:
+            raise StackError(f"{self.name}: it has no small disk to free")
+        freed = self.small_disk.free()
+        return Action(f"deleted the filler: {freed:,} bytes free again on "
+                      f"{self.spec.small_disk_path}", Instant.now(),
+                      {"freed_bytes": freed, "free_bytes_after": self.small_disk.free_bytes()})
 
     def freeze(self) -> Action:
         at = Instant.now()

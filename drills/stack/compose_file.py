@@ -58,9 +58,15 @@ def _environment(raw: Any) -> dict[str, str]:
 def service_definition(
     template: Mapping[str, Any], kind: ServiceKind, name: str, spec: ComposeSpec, *,
     hostnet: bool, secrets_dir: Path, labels: Mapping[str, str],
-    backups_dir: Path | None = None,
+    backups_dir: Path | None = None, data_bind: Path | None = None,
+    small_disk: Path | None = None,
 ) -> dict[str, Any]:
-    """The compose definition of service ``name``: its kind's template, made its own."""
+    """The compose definition of service ``name``: its kind's template, made its own.
+
+    ``data_bind``: a directory of the host bound in as its data directory (a LazyFS mount),
+    instead of a data volume of its own. ``small_disk``: the host's mount of a small file
+    system, bound in at ``spec.small_disk_path`` (the data path itself, or beside it).
+    """
     made = copy.deepcopy(dict(template))
     made.pop("container_name", None)  # compose names containers <project>-<service>-<n>
     made.pop("depends_on", None)  # the drill starts services in its own order
@@ -72,7 +78,14 @@ def service_definition(
         # literal: Compose would otherwise interpolate $VAR in it (a kind's shell script)
         made["command"] = [str(arg).replace("$", "$$") for arg in spec.command]
     volumes: list[dict[str, Any]] = []
-    if spec.data_path is not None:
+    if small_disk is not None and spec.small_disk_path == spec.data_path:
+        data_bind = small_disk
+    elif small_disk is not None and spec.small_disk_path is not None:
+        volumes.append({"type": "bind", "source": str(small_disk),
+                        "target": spec.small_disk_path})
+    if spec.data_path is not None and data_bind is not None:
+        volumes.append({"type": "bind", "source": str(data_bind), "target": spec.data_path})
+    elif spec.data_path is not None:
         volumes.append({"type": "volume", "source": data_volume(name),
                         "target": spec.data_path})
     if spec.backup_path is not None and backups_dir is not None:

@@ -45,6 +45,10 @@ class ComposeSpec:
     exec_user: str | None = None
     #: what the report shows as the service's settings
     settings: Mapping[str, str] = field(default_factory=dict)
+    #: a path in the container to put on a small file system of its own (the DiskFull
+    #: fault; the data path itself, or beside it) and its size; None: none
+    small_disk_path: str | None = None
+    small_disk_bytes: int | None = None
 
 
 @dataclass

@@ -60,7 +60,8 @@ def test_summary_fields(run: dict[str, Any]) -> None:
             assert entry["probed_service"] == entry["store_service"] == "cluster"
         else:
             assert entry["probed_service"] == entry["store_service"] in ("postgres", "redis")
-        assert entry["acked_writes"] > 500
+        if entry["name"] != "postgres-power-loss-fsync-off":  # it may never come back to read
+            assert entry["acked_writes"] > 500
         assert [p["phase"] for p in entry["service_levels"]] == \
             ["before", "fault", "recovery", "after"]
     assert run["summary"]["runtime"] == run["runtime"]
@@ -356,3 +357,49 @@ def test_patroni_fails_over_and_switches_over_without_loss(run: dict[str, Any]) 
     # the killed leader's key expires after at most ttl; loop_wait 1 s to notice it
     assert ttl - 5 <= elected <= ttl + 3
     assert switch["rto_s"] < failover["rto_s"]
+
+
+def fault_facts(run: dict[str, Any], name: str) -> dict[str, Any]:
+    journal = read_json(run["dir"] / name / "journal.json")
+    facts: dict[str, Any] = next(e["data"] for e in journal["events"]
+                                 if e["kind"] == "step.end"
+                                 and e["data"].get("category") == "fault")
+    return facts
+
+
+def test_a_power_cut_with_fsync_on_loses_nothing(run: dict[str, Any]) -> None:
+    s = scenario(run, "postgres-power-loss")
+    assert s["lost_writes"] == 0 and s["acked_writes"] > 500
+    facts = fault_facts(run, "postgres-power-loss")
+    assert "cache is cleared" in facts["lazyfs"] and facts["lazyfs_version"] == "0.3.0"
+
+
+def test_a_power_cut_loses_the_newest_asynchronous_commits(run: dict[str, Any]) -> None:
+    s = scenario(run, "postgres-power-loss-async-commit")
+    assert s["lost_writes"] > 0  # the cut has teeth where durability is traded away
+    # the newest ones: within PostgreSQL's own bound, three wal_writer_delay (3 x 200 ms)
+    assert s["rpo_s"] is not None and 0 < s["rpo_s"] <= 0.6
+
+
+def test_fsync_off_is_a_negative_control_that_sees_damage(run: dict[str, Any]) -> None:
+    s = scenario(run, "postgres-power-loss-fsync-off")
+    [row] = s["targets"]
+    assert row["key"] == "calibration.damage" and row["verdict"] == "pass"
+    assert row["measured"] == "the server did not start again" or \
+        " acknowledged writes lost" in row["measured"]
+
+
+def test_redis_loses_what_its_appendfsync_allows(run: dict[str, Any]) -> None:
+    assert scenario(run, "redis-power-loss-always")["lost_writes"] == 0
+    everysec = scenario(run, "redis-power-loss-everysec")
+    assert everysec["rpo_s"] is None or everysec["rpo_s"] <= 2.0
+
+
+@pytest.mark.parametrize("name", ["postgres-disk-full-wal", "redis-disk-full-aof"])
+def test_a_full_disk_fails_the_server_and_keeps_every_write(run: dict[str, Any],
+                                                            name: str) -> None:
+    s = scenario(run, name)
+    assert s["lost_writes"] == 0
+    facts = fault_facts(run, name)
+    assert facts["filled_bytes"] > 0 and facts["free_bytes_after"] < 1024 * 1024
+    assert s["rto"]["failed_probes_after_fault"] > 0  # the full disk showed

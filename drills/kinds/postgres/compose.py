@@ -39,6 +39,8 @@ PASSFILE = "/tmp/drills-pgpass"
 #: pg_basebackup (creating the replica's slot, or reusing it), mark it a standby; then hand
 #: over to the image's entrypoint with the postgres command, which drops to the postgres
 #: account and skips initdb (the volume holds a cluster). $1 host, $2 port, $3 slot.
+#: where the WAL's own small file system is mounted (wal_disk_bytes), beside the data
+WAL_DISK_PATH = "/var/lib/postgresql/wal-disk"
 REPLICA_ENTRYPOINT = r"""set -eu
 host=$1 port=$2 slot=$3; shift 3
 as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
@@ -92,10 +94,17 @@ def compose_spec(name: str, settings: PostgresSettings, ctx: ComposeContext) -> 
     if upstream is not None:
         command = ["bash", "-c", REPLICA_ENTRYPOINT, "replica-entrypoint", upstream[0],
                    str(upstream[1]), slot_name(name), *command]
+    environment = {"PGPORT": str(inner)}
+    if settings.wal_disk_bytes is not None:
+        # the image's own contract: initdb --waldir and its arguments (1 MB segments)
+        environment.update(POSTGRES_INITDB_WALDIR=f"{WAL_DISK_PATH}/pg_wal",
+                           POSTGRES_INITDB_ARGS="--wal-segsize=1")
     return ComposeSpec(
         endpoint=Endpoint("postgres", LOOPBACK, port, password, "drills", "drills"),
         container_port=inner,
-        environment={"PGPORT": str(inner)},
+        environment=environment,
+        small_disk_path=WAL_DISK_PATH if settings.wal_disk_bytes is not None else None,
+        small_disk_bytes=settings.wal_disk_bytes,
         command=command,
         data_path=DATA_PATH,
         backup_path=BACKUP_PATH,

@@ -80,4 +80,6 @@ def compose_spec(name: str, settings: RedisSettings, ctx: ComposeContext) -> Com
         exec_env={"REDISCLI_AUTH": password},
         exec_user="redis",
         settings=conf,
+        small_disk_path=DATA_PATH if settings.disk_bytes is not None else None,
+        small_disk_bytes=settings.disk_bytes,
     )

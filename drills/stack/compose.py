@@ -411,7 +411,8 @@ class ComposeService(Service):
             raise FaultError(f"{self.name} still runs 30 s after {killed.mechanism}")
         answer = self.lazyfs.clear_cache()
         return Action(f"{killed.mechanism}, then LazyFS (a mount of the host bound in as its "
-                      "data directory) dropped every write not fsynced (clear-cache)", killed.at,
+                      "data directory) dropped every write not fsynced (clear-cache; LazyFS: "
+                      f"{LazyFS.said(answer)})", killed.at,
                       {"lazyfs": answer, "lazyfs_version": self.lazyfs.version})
 
     def fill_disk(self) -> Action:

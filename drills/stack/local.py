@@ -176,7 +176,7 @@ class LocalService(Service):
             raise FaultError(f"{self.name} still runs 30 s after {killed.mechanism}")
         answer = self.lazyfs.clear_cache()
         return Action(f"{killed.mechanism}, then LazyFS dropped every write not fsynced "
-                      "(clear-cache)", killed.at,
+                      f"(clear-cache; LazyFS: {LazyFS.said(answer)})", killed.at,
                       {**killed.facts, "lazyfs": answer, "lazyfs_version": self.lazyfs.version})
 
     # -- FillsDisk ------------------------------------------------------------------

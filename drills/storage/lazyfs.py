@@ -315,6 +315,13 @@ class LazyFS:
                              f"{self.completed_fifo_path} within {timeout_s} s:\n{answer}")
         return f"{answer}\n{_COMPLETED.decode().strip()}"
 
+    @staticmethod
+    def said(answer: str) -> str:
+        """LazyFS's answer in a line for people: its messages, without the log's prefixes."""
+        said = [line.split("]: ", 1)[1].strip() for line in answer.splitlines()
+                if "[lazyfs.cmds]: " in line]
+        return "; ".join(said) or answer.strip().splitlines()[-1]
+
     def arm_crash(self, op: str, timing: str, path_regex: str) -> str:
         """Make LazyFS kill itself (losing what was not fsynced) at ``op`` on a matching path.
 

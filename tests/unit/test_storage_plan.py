@@ -47,3 +47,16 @@ def test_storage_drills_say_what_they_need() -> None:
         if info.storage_needs:
             assert info.storage_needs in ("lazyfs", "loop"), name
             assert name.startswith(("postgres-", "redis-")), name
+
+
+def test_lazyfs_answer_in_a_line_for_the_report() -> None:
+    from drills.storage.lazyfs import LazyFS
+
+    answer = ("[2026-12-06 12:13:56.595] [global] [info] [lazyfs.faults.worker]: received "
+              "'lazyfs::clear-cache'\n"
+              "[2026-12-06 12:13:56.595] [global] [warning] [lazyfs.cmds]: clear cache "
+              "request submitted...\n"
+              "[2026-12-06 12:13:56.595] [global] [warning] [lazyfs.cmds]: cache is cleared.\n"
+              "finished::clear-cache")
+    assert LazyFS.said(answer) == "clear cache request submitted...; cache is cleared."
+    assert LazyFS.said("finished::clear-cache\n") == "finished::clear-cache"

@@ -60,3 +60,16 @@ def test_lazyfs_answer_in_a_line_for_the_report() -> None:
               "finished::clear-cache")
     assert LazyFS.said(answer) == "clear cache request submitted...; cache is cleared."
     assert LazyFS.said("finished::clear-cache\n") == "finished::clear-cache"
+
+
+def test_a_machine_without_fuse_gets_the_reason_not_a_mount(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from drills.errors import StackError
+    from drills.storage import lazyfs
+
+    monkeypatch.setattr(lazyfs, "available", lambda: "no /dev/fuse: this kernel has no FUSE")
+    mount = lazyfs.LazyFS(tmp_path / "files", name="t")
+    (tmp_path / "files").mkdir()
+    with pytest.raises(StackError, match="cannot mount LazyFS on .*: no /dev/fuse"):
+        mount.mount(tmp_path / "mnt", tmp_path / "root")
+    assert mount.pid is None

@@ -237,8 +237,10 @@ def test_report_files(run: dict[str, Any]) -> None:
     assert {c.get("name") for c in cases} == set(run["by_name"])
     assert not suite.findall(".//failure") and not suite.findall(".//error")
     for name in run["by_name"]:
-        for f in ("journal.json", "history.bin", "probes.jsonl", "readback.json", "readback.bin",
-                  "ids.txt.gz"):
+        files = ["journal.json", "history.bin", "probes.jsonl"]
+        if name != "postgres-power-loss-fsync-off":  # may never come back to be read
+            files += ["readback.json", "readback.bin", "ids.txt.gz"]
+        for f in files:
             assert (run_dir / name / f).exists(), (name, f)
 
 

@@ -70,6 +70,6 @@ def test_a_machine_without_fuse_gets_the_reason_not_a_mount(
     monkeypatch.setattr(lazyfs, "available", lambda: "no /dev/fuse: this kernel has no FUSE")
     mount = lazyfs.LazyFS(tmp_path / "files", name="t")
     (tmp_path / "files").mkdir()
-    with pytest.raises(StackError, match="cannot mount LazyFS on .*: no /dev/fuse"):
+    with pytest.raises(StackError, match=r"cannot mount LazyFS on .*: no /dev/fuse"):
         mount.mount(tmp_path / "mnt", tmp_path / "root")
     assert mount.pid is None

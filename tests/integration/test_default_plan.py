@@ -27,7 +27,9 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     runtime = request.param
     run_id = f"itest-default-{runtime}"
     out = tmp_path_factory.mktemp("reports")
-    done = drill_cli("run", "--runtime", runtime, "--out", str(out), "--run-id", run_id)
+    # 34 scenarios: about 10 min on compose here, 12 with the PDF (a limit, not a claim)
+    done = drill_cli("run", "--runtime", runtime, "--out", str(out), "--run-id", run_id,
+                     timeout=1800)
     run_dir = out / run_id
     assert (run_dir / "summary.json").exists(), done.stdout + done.stderr
     summary = json.loads((run_dir / "summary.json").read_text())

@@ -46,7 +46,7 @@ from drills.stack.compose_spec import ComposeContext, ComposeSpec
 from drills.stack.service import Service, check_name
 from drills.stack.workdir import make_workdir
 from drills.storage.lazyfs import LazyFS
-from drills.storage.loopfs import LoopFS
+from drills.storage.loopfs import LoopFS, fill_action, free_action
 from drills.storage.mounts import clean as storage_clean
 
 
@@ -416,23 +416,13 @@ class ComposeService(Service):
                       {"lazyfs": answer, "lazyfs_version": self.lazyfs.version})
 
     def fill_disk(self) -> Action:
-        if self.small_disk is None:
-            raise FaultError(f"{self.name}: none of its files is on a small disk of its own; "
-                             "give it disk_bytes")
-        written = self.small_disk.fill()
-        return Action(f"filled {self.spec.small_disk_path} (the host's {self.small_disk.device} "
-                      f"bound in) with {written:,} bytes, until a write got ENOSPC",
-                      Instant.now(), {"filled_bytes": written,
-                                      "mount": str(self.spec.small_disk_path),
-                                      "free_bytes_after": self.small_disk.free_bytes()})
+        disk = self.small_disk
+        where = (f"{self.spec.small_disk_path} (the host's {disk.device} bound in)"
+                 if disk else "")
+        return fill_action(disk, self.name, where, str(self.spec.small_disk_path))
 
     def free_disk(self) -> Action:
-        if self.small_disk is None:
-            raise StackError(f"{self.name}: it has no small disk to free")
-        freed = self.small_disk.free()
-        return Action(f"deleted the filler: {freed:,} bytes free again on "
-                      f"{self.spec.small_disk_path}", Instant.now(),
-                      {"freed_bytes": freed, "free_bytes_after": self.small_disk.free_bytes()})
+        return free_action(self.small_disk, self.name, str(self.spec.small_disk_path))
 
     def freeze(self) -> Action:
         at = Instant.now()

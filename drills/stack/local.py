@@ -34,7 +34,7 @@ from drills.stack.process import RunAs, SupervisedProcess
 from drills.stack.service import Service, check_name
 from drills.stack.workdir import make_workdir
 from drills.storage.lazyfs import LazyFS
-from drills.storage.loopfs import LoopFS
+from drills.storage.loopfs import LoopFS, fill_action, free_action
 from drills.storage.mounts import clean as storage_clean
 
 
@@ -196,22 +196,13 @@ class LocalService(Service):
         os.chmod(mountpoint, 0o700)
 
     def fill_disk(self) -> Action:
-        if self.small_disk is None:
-            raise FaultError(f"{self.name}: none of its files is on a small disk of its own; "
-                             "give it disk_bytes")
-        written = self.small_disk.fill()
-        return Action(f"filled {self.small_disk.mountpoint} ({self.small_disk.device}) with "
-                      f"{written:,} bytes, until a write got ENOSPC", Instant.now(),
-                      {"filled_bytes": written, "mount": str(self.small_disk.mountpoint),
-                       "free_bytes_after": self.small_disk.free_bytes()})
+        disk = self.small_disk
+        where = f"{disk.mountpoint} ({disk.device})" if disk else ""
+        return fill_action(disk, self.name, where, str(disk.mountpoint) if disk else "")
 
     def free_disk(self) -> Action:
-        if self.small_disk is None:
-            raise StackError(f"{self.name}: it has no small disk to free")
-        freed = self.small_disk.free()
-        return Action(f"deleted the filler: {freed:,} bytes free again on "
-                      f"{self.small_disk.mountpoint}", Instant.now(),
-                      {"freed_bytes": freed, "free_bytes_after": self.small_disk.free_bytes()})
+        return free_action(self.small_disk, self.name,
+                           str(self.small_disk.mountpoint) if self.small_disk else "")
 
     # -- HasDataVolume ---------------------------------------------------------------
 

@@ -17,7 +17,9 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from drills.errors import StackError
+from drills.action import Action
+from drills.clock import Instant
+from drills.errors import FaultError, StackError
 from drills.storage.mounts import detach, is_mounted, mounts, run_tool, unmount
 
 FILLER = ".drills-filler"
@@ -144,3 +146,26 @@ class LoopFS:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.unmount()
+
+
+def fill_action(disk: LoopFS | None, service: str, where: str, mount: str) -> Action:
+    """The DiskFull fault: ``service``'s small disk filled until a write gets ENOSPC.
+
+    ``where`` names it for people, ``mount`` as the server sees it.
+    """
+    if disk is None:
+        raise FaultError(f"{service}: none of its files is on a small disk of its own; "
+                         "give it disk_bytes")
+    written = disk.fill()
+    return Action(f"filled {where} with {written:,} bytes, until a write got ENOSPC",
+                  Instant.now(), {"filled_bytes": written, "mount": mount,
+                                  "free_bytes_after": disk.free_bytes()})
+
+
+def free_action(disk: LoopFS | None, service: str, where: str) -> Action:
+    """Give back what ``fill_action`` took (the FreeDisk recovery step)."""
+    if disk is None:
+        raise StackError(f"{service}: it has no small disk to free")
+    freed = disk.free()
+    return Action(f"deleted the filler: {freed:,} bytes free again on {where}", Instant.now(),
+                  {"freed_bytes": freed, "free_bytes_after": disk.free_bytes()})

@@ -42,6 +42,7 @@ _EXPORTS = {
     "KillAndCut": "drills.faults.server_loss",
     "PostgresSettings": "drills.kinds.postgres.settings",
     "RedisSettings": "drills.kinds.redis.settings",
+    "MongoSettings": "drills.kinds.mongodb.settings",
     "AppSettings": "drills.kinds.app.settings",
     "ToxiproxySettings": "drills.kinds.toxiproxy.settings",
     "Latency": "drills.faults.network",
@@ -67,6 +68,7 @@ __all__ = [
     "KillAndCut",
     "Latency",
     "LoseData",
+    "MongoSettings",
     "Outcome",
     "Partition",
     "Plan",
@@ -107,6 +109,7 @@ if TYPE_CHECKING:
     from drills.faults.server_loss import KillAndCut
     from drills.history import Outcome
     from drills.kinds.app.settings import AppSettings
+    from drills.kinds.mongodb.settings import MongoSettings
     from drills.kinds.postgres.settings import PostgresSettings
     from drills.kinds.redis.settings import RedisSettings
     from drills.kinds.toxiproxy.settings import ToxiproxySettings

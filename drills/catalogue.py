@@ -126,6 +126,20 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             storage_needs="loop",
         ),
         ScenarioInfo(
+            "mongodb-kill", "mongodb",
+            "SIGKILL MongoDB under load, every write with write concern w=1, j=true; restart. "
+            "No acknowledged write may be lost. (Local runtime: FerretDB over PostgreSQL, "
+            "both killed: it measures PostgreSQL's commit durability, not WiredTiger's.)",
+        ),
+        ScenarioInfo(
+            "mongodb-kill-no-journal", "mongodb",
+            "Calibration of the write concern: the same kill with w=1, j=false. Writes "
+            "acknowledged before the journal was flushed (mongod: its 100 ms journal commit; "
+            "the FerretDB stand-in: PostgreSQL with synchronous_commit off) are lost and "
+            "reported, as many as the server's durability gives, possibly none.",
+            loses_by_design="writes acknowledged before the journal was flushed",
+        ),
+        ScenarioInfo(
             "redis-kill", "redis",
             "SIGKILL Redis under load with AOF (appendfsync everysec); restart replays the AOF.",
         ),

@@ -9,6 +9,8 @@
 #     (go install through the Go module proxy; no Debian package has it), only when missing
 #   - actionlint 1.7.12 as .venv/bin/actionlint, for the test of the GitHub Actions example,
 #     built the same way with Go 1.25+, only when missing
+#   - FerretDB v1.24.2 as .venv/bin/drills-ferretdb (the local runtime's MongoDB stand-in),
+#     built from scripts/ferretdb/ with Go 1.24+ (go build), only when missing
 #   - LazyFS 0.3.0 as .venv/bin/lazyfs (the power-loss fault's file system), built with CMake
 #     from ../shared/vendor/lazyfs-0.3.0.tar.gz or $DRILLS_LAZYFS_SOURCE (a tarball or a source
 #     tree), else from a clone of its tag 0.3.0; its build tools and libraries from apt; only
@@ -93,7 +95,7 @@ else
   say "Python environment: installing drills and its dependencies into .venv"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  .venv/bin/python -m pip install -q -e '.[dev,mongodb]'
   echo "$want" > "$stamp"
 fi
 
@@ -247,4 +249,39 @@ elif build_lazyfs; then
 else
   say "LazyFS: not installed; the power-loss scenarios will end \"could not verify\""
 fi
+# 6. FerretDB v1.24.2, the local runtime's MongoDB stand-in (no mongod can be installed from
+#    Debian or PyPI): drills' own Go main in scripts/ferretdb/ embeds FerretDB's package
+#    (its cmd/ferretdb panics when built with go install). Built with go build (about two
+#    minutes and 0.6 GB of modules when cold) and kept in the machine's drills state
+#    directory, keyed by the sources, so that a fresh clone copies it.
+ferret_version=v1.24.2
+ferret_bin=.venv/bin/drills-ferretdb
+ferret_key=$(cat scripts/ferretdb/main.go scripts/ferretdb/go.mod scripts/ferretdb/go.sum | sha256sum | cut -c1-16)
+ferret_cache="${DRILLS_STATE_DIR:-$HOME/.cache/drills}/ferretdb-$ferret_version-$ferret_key"
+ferret_ok() { "$1" --version 2>/dev/null | grep -q "^drills-ferretdb FerretDB $ferret_version "; }
+if [ -x "$ferret_bin" ] && ferret_ok "$ferret_bin" && [ -x "$ferret_cache/drills-ferretdb" ] \
+   && cmp -s "$ferret_bin" "$ferret_cache/drills-ferretdb"; then
+  say "FerretDB (MongoDB stand-in): present ($ferret_bin $ferret_version)"
+elif [ -x "$ferret_cache/drills-ferretdb" ] && ferret_ok "$ferret_cache/drills-ferretdb"; then
+  install -m 755 "$ferret_cache/drills-ferretdb" "$ferret_bin"
+  say "FerretDB (MongoDB stand-in): $ferret_version copied from this machine's build ($ferret_cache)"
+else
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  [ -x "$go" ] || { say "FerretDB: the Go toolchain is missing: install Go 1.24 or newer"; exit 1; }
+  say "FerretDB (MongoDB stand-in): building $ferret_version from scripts/ferretdb with $("$go" env GOVERSION) (go build, about two minutes when cold)"
+  tmp=$(mktemp -d)
+  go_tmp+=("$tmp")
+  started=$SECONDS
+  if ! (cd scripts/ferretdb && CGO_ENABLED=0 "$go" build -trimpath -ldflags "-s -w" \
+          -o "$tmp/drills-ferretdb" .) >"$tmp/go.log" 2>&1; then
+    cat "$tmp/go.log" >&2
+    say "FerretDB: go build in scripts/ferretdb failed (output above)"; exit 1
+  fi
+  ferret_ok "$tmp/drills-ferretdb" || { say "FerretDB: the build does not report $ferret_version"; exit 1; }
+  mkdir -p "$ferret_cache"
+  install -m 755 "$tmp/drills-ferretdb" "$ferret_cache/drills-ferretdb"
+  install -m 755 "$tmp/drills-ferretdb" "$ferret_bin"
+  say "FerretDB (MongoDB stand-in): built $ferret_version in $((SECONDS - started)) s"
+fi
+
 say "ready"

@@ -32,6 +32,7 @@ _PACKAGES: dict[str, str] = {
     "etcd": "drills.kinds.etcd",
     "patroni": "drills.kinds.patroni",
     "haproxy": "drills.kinds.haproxy",
+    "mongodb": "drills.kinds.mongodb",
 }
 
 

@@ -49,6 +49,9 @@ class ServiceKind(ABC):
     default_image: ClassVar[str]
     #: top-level modules of the driver, which the Locust child must import after gevent
     driver_modules: ClassVar[tuple[str, ...]]
+    #: the pip extra that brings the driver (``pip install 'drills[mongodb]'``); None:
+    #: the driver is one of drills' own dependencies
+    extra: ClassVar[str | None] = None
     #: loaded over HTTP by Locust's FastHttpUser, not through a data-store writer
     serves_http: ClassVar[bool] = False
 
@@ -70,6 +73,16 @@ class ServiceKind(ABC):
     #: first): its settings' field names. Empty: no replicas in a plan (clients of the
     #: kind cannot follow a promotion by themselves)
     plan_replication: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def standalone_store(self) -> bool:
+        """A data store that runs by itself: it holds drills' ledger, and a plan may run it.
+
+        PostgreSQL, Redis, MongoDB; not Patroni (a ledger, but its members need etcd), nor
+        the app (a plan runs it, but it holds no ledger: HTTP in front of the others).
+        Every such kind passes one contract (tests/integration/test_kind_conformance.py).
+        """
+        return self.ledger is not None and self.plan_builtin
 
     def plan_settings(self, name: str, stack: Mapping[str, str]) -> ServiceSettings:
         """The settings of a built-in server a plan asks for, given the stack's kinds.
@@ -149,6 +162,12 @@ class ServiceKind(ABC):
         try:
             return importlib.import_module(f"{package}.{name}")
         except ModuleNotFoundError as exc:
+            missing = (exc.name or "").split(".")[0]
+            if missing in self.driver_modules:
+                install = f"pip install 'drills[{self.extra}]'" if self.extra else \
+                    f"pip install {missing}"
+                raise UsageError(f"kind {self.name}: its driver {missing} is not installed. "
+                                 f"To fix this, run: {install}") from None
             if exc.name != f"{package}.{name}":
                 raise  # something it imports is missing, not the module itself
             raise StackError(f"kind {self.name}: its package {package} has no {name}.py "

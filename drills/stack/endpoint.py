@@ -24,11 +24,20 @@ class Endpoint:
     #: ``sentinel:NAME`` (host, port and alternates are then Sentinels, NAME the primary's
     #: name there)
     discovery: str | None = None
+    #: how the client proves who it is, where the kind knows several ways: for MongoDB
+    #: ``PLAIN`` (FerretDB, which hands the credentials to its PostgreSQL) or None (the
+    #: driver's default, SCRAM against the ``admin`` database, as mongod wants)
+    auth: str | None = None
+    #: options of every workload client, where a kind's durability is the client's choice:
+    #: MongoDB's write concern, ``(("w", "1"), ("j", "true"))``
+    client_options: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         # from JSON: lists back to tuples, so the endpoint stays hashable
         object.__setattr__(self, "alternates",
                            tuple((str(h), int(p)) for h, p in self.alternates))
+        object.__setattr__(self, "client_options",
+                           tuple((str(k), str(v)) for k, v in self.client_options))
 
     def addresses(self) -> tuple[tuple[str, int], ...]:
         """Every (host, port), in the order a client tries them."""

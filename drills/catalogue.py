@@ -140,6 +140,14 @@ CATALOGUE: Mapping[str, ScenarioInfo] = {
             loses_by_design="writes acknowledged before the journal was flushed",
         ),
         ScenarioInfo(
+            "mongodb-silent-loss", "mongodb",
+            "Delete delete_count acknowledged documents of the ledger behind the workload's "
+            "back (delete_many by _id). Calibrates the checker on MongoDB: it must report "
+            "exactly those ids as lost, and the window they span.",
+            {"delete_count": Param(int, 25, "how many acknowledged documents to delete",
+                                   maximum=1_000_000)},
+        ),
+        ScenarioInfo(
             "redis-kill", "redis",
             "SIGKILL Redis under load with AOF (appendfsync everysec); restart replays the AOF.",
         ),

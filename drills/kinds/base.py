@@ -62,6 +62,9 @@ class ServiceKind(ABC):
     ledger: ClassVar[str | None] = None
     #: what a plan's `reach` must give besides host and port
     reach_needs: ClassVar[tuple[str, ...]] = ()
+    #: the ways of logging in a plan's `reach` may name (``auth:``), the driver's default
+    #: first; empty: the kind has one way, and ``auth`` is refused
+    reach_auth: ClassVar[tuple[str, ...]] = ()
     #: the backup methods drills has for it
     backup_methods: ClassVar[tuple[str, ...]] = ()
     #: the check of a plan that queries it: ``sql`` or ``redis``

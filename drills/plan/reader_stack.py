@@ -252,7 +252,7 @@ class StackSectionsReader(PlanReader):
                                     "host and port")
             return Reach(host=self.address(entry["host"], f"{key}.host"),
                          port=self.port(entry["port"], f"{key}.port"))
-        entry = self.mapping(raw, key, ("host", "port", "user", "database", "password"))
+        entry = self.mapping(raw, key, ("host", "port", "user", "database", "password", "auth"))
         for needed in ("host", "port"):
             if needed not in entry:
                 raise self.fail(f"{key}.{needed}", f"missing: how drills reaches this {kind}")
@@ -261,7 +261,16 @@ class StackSectionsReader(PlanReader):
                 raise self.fail(f"{key}.{needed}", f"missing: {known.title} needs "
                                 f"{' and '.join(known.reach_needs)} to connect "
                                 "(drills' write ledger goes there)")
+        auth = None
+        if "auth" in entry:
+            auth = self.text(entry["auth"], f"{key}.auth")
+            if auth not in known.reach_auth:
+                raise self.fail(f"{key}.auth", f"{shown(auth)}: " + (
+                    f"{known.title} logs in with one of {', '.join(known.reach_auth)}"
+                    if known.reach_auth else f"{known.title} has one way of logging in; "
+                    "leave auth out"))
         return Reach(
+            auth=auth,
             host=self.address(entry["host"], f"{key}.host"),
             port=self.port(entry["port"], f"{key}.port"),
             user=self.text(entry["user"], f"{key}.user") if "user" in entry else None,

@@ -74,12 +74,14 @@ class Reach:
     database: str | None = None
     password: SecretRef | None = None
     url: str | None = None
+    #: how the client logs in, where the kind knows several ways (MongoDB: ``PLAIN``)
+    auth: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"host": self.host, "port": self.port, "user": self.user,
                 "database": self.database,
                 "password": self.password.describe() if self.password else None,
-                "url": self.url}
+                "url": self.url, "auth": self.auth}
 
 
 @dataclass(frozen=True)

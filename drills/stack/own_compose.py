@@ -73,7 +73,8 @@ def resolve_endpoint(spec: ServiceSpec, env: Mapping[str, str]) -> tuple[Endpoin
     if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
         raise UsageError(f"{where}.port: {printable(raw_port)} is not a port number")
     password = reach.password.resolve(f"{where}.password") if reach.password else ""
-    return Endpoint(spec.kind, host, int(raw_port), password, reach.user, reach.database), None
+    return Endpoint(spec.kind, host, int(raw_port), password, reach.user, reach.database,
+                    auth=reach.auth), None
 
 
 def resolve_health(check: HealthCheck | None, env: Mapping[str, str],

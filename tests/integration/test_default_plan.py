@@ -61,7 +61,8 @@ def test_summary_fields(run: dict[str, Any]) -> None:
         elif entry["name"] in FAILOVERS:  # the clients' address of the replicated service
             assert entry["probed_service"] == entry["store_service"] == "cluster"
         else:
-            assert entry["probed_service"] == entry["store_service"] in ("postgres", "redis")
+            assert entry["probed_service"] == entry["store_service"] in ("postgres", "redis",
+                                                                          "mongodb")
         if entry["name"] != "postgres-power-loss-fsync-off":  # it may never come back to read
             assert entry["acked_writes"] > 500
         assert [p["phase"] for p in entry["service_levels"]] == \
@@ -73,6 +74,28 @@ def test_postgres_kill_loses_nothing(run: dict[str, Any]) -> None:
     s = scenario(run, "postgres-kill")
     assert s["lost_writes"] == 0
     assert 0 < s["rto_s"] < 30
+
+
+def test_mongodb_kill_loses_nothing_and_names_its_server(run: dict[str, Any]) -> None:
+    s = scenario(run, "mongodb-kill")
+    assert s["lost_writes"] == 0 and s["acked_writes"] > 500
+    assert 0 < s["rto_s"] < 30
+    described = s["environment"]["services"]["mongodb"]
+    assert described["settings"]["j"] == "true"
+    # the server that answered is named: the local stand-in, or what the image runs
+    if run["runtime"] == "local":
+        assert "FerretDB" in described["server"] and "not WiredTiger" in described["server"]
+    html = (run["dir"] / "index.html").read_text()
+    assert described["version"] in html
+
+
+def test_mongodb_write_concern_calibration_reports_what_it_measured(
+        run: dict[str, Any]) -> None:
+    s = scenario(run, "mongodb-kill-no-journal")
+    assert s["environment"]["services"]["mongodb"]["settings"]["j"] == "false"
+    # as many as the server's durability gives, possibly none; every one named and judged
+    assert len(s["writes"]["lost_ids_first"]) == min(s["lost_writes"], 20)
+    assert s["verdict"] == "pass"
 
 
 def test_async_commit_loss_is_reported(run: dict[str, Any]) -> None:
@@ -138,15 +161,16 @@ def test_a_black_hole_leaves_writes_in_doubt(run: dict[str, Any]) -> None:
     assert s["lost_writes"] == 0
 
 
-def test_silent_loss_is_found_exactly(run: dict[str, Any]) -> None:
-    files = ScenarioFiles(run["dir"] / "silent-loss")
+@pytest.mark.parametrize("name", ["silent-loss", "mongodb-silent-loss"])
+def test_silent_loss_is_found_exactly(run: dict[str, Any], name: str) -> None:
+    files = ScenarioFiles(run["dir"] / name)
     journal = read_json(files.journal)
     fault_end = next(e for e in journal["events"]
                      if e["kind"] == "step.end" and e["data"].get("deleted_ids"))
     fault_start = next(e for e in journal["events"]
                        if e["kind"] == "step.start" and e["name"] == fault_end["name"])
     deleted = sorted(fault_end["data"]["deleted_ids"])
-    s = scenario(run, "silent-loss")
+    s = scenario(run, name)
     assert s["lost_writes"] == len(deleted) == 25
     assert sorted(s["writes"]["lost_ids_first"]) == deleted[:20] or \
         set(s["writes"]["lost_ids_first"]) <= set(deleted)

@@ -27,6 +27,10 @@ class MongoKind(ServiceKind):
     default_image = "mongo:7"
     plan_builtin = True
     ledger = "collections drills_writes, drills_probe and drills_meta of database drills"
+    reach_needs = ("user", "password")
+    #: mongod: SCRAM against the admin database (the official image's root user);
+    #: FerretDB 1.x: PLAIN, the credentials handed to its PostgreSQL
+    reach_auth = ("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN")
     driver_modules = ("pymongo", "bson")
     extra = "mongodb"
 

@@ -1,8 +1,10 @@
-"""MongoDB crash drills: SIGKILL under load, restart, and what the write concern kept.
+"""MongoDB drills: a crash under load, what the write concern kept, a silent delete.
 
 mongodb-kill              w=1, j=true: a write is acknowledged once journaled; none may be lost.
 mongodb-kill-no-journal   w=1, j=false: acknowledged before the journal is flushed; what the
                           kill takes is reported exactly (possibly nothing).
+mongodb-silent-loss       documents deleted behind the workload's back: the checker must name
+                          exactly those ids.
 
 On the local runtime the server is FerretDB over PostgreSQL (drills/kinds/mongodb/local.py):
 j maps to PostgreSQL's synchronous_commit, and the kill reaches both processes.
@@ -10,7 +12,7 @@ j maps to PostgreSQL's synchronous_commit, and the kill reaches both processes.
 
 import pytest
 
-from drills import Drill, Kill, MongoSettings, Restart, Verdict
+from drills import Drill, Kill, MongoSettings, Restart, SilentDelete, Verdict
 
 
 def run_mongodb_kill(drill: Drill, settings: MongoSettings) -> None:
@@ -33,5 +35,20 @@ def test_mongodb_kill(drill: Drill) -> None:
 @pytest.mark.drill("mongodb-kill-no-journal")
 def test_mongodb_kill_no_journal(drill: Drill) -> None:
     run_mongodb_kill(drill, MongoSettings(w=1, j=False))
+    result = drill.conclude()
+    assert result.verdict == Verdict.PASS, result.explain()
+
+
+@pytest.mark.drill("mongodb-silent-loss")
+def test_mongodb_silent_loss(drill: Drill) -> None:
+    mongodb = drill.stack(mongodb=MongoSettings())["mongodb"]
+    delete = SilentDelete(mongodb, drill.files, int(drill.scenario.params["delete_count"]))
+    with drill.load(mongodb):
+        drill.warm_up()
+        with drill.fault(delete):
+            pass
+        drill.calibrate_loss(delete.deleted)
+        drill.wait_for_service()
+        drill.hold()
     result = drill.conclude()
     assert result.verdict == Verdict.PASS, result.explain()

@@ -1,0 +1,100 @@
+"""The mongodb kind without a server: its settings, a team's MongoDB in a plan, the extra."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from drills import kinds
+from drills.errors import PlanError, UsageError
+from drills.kinds.mongodb.settings import MongoSettings
+from drills.plan import load_plan
+from drills.stack.endpoint import Endpoint
+
+
+def test_write_concern_settings() -> None:
+    assert MongoSettings().client_options() == (("w", "1"), ("j", "true"))
+    assert MongoSettings(w="majority", j=False).conf()["j"] == "false"
+    with pytest.raises(ValueError, match="w=0 is refused"):
+        MongoSettings(w=0)
+    with pytest.raises(ValueError, match="w True"):
+        MongoSettings(w=True)
+    with pytest.raises(ValueError, match="read_preference 'fastest'"):
+        MongoSettings(read_preference="fastest")
+
+
+def test_the_endpoint_carries_its_login_and_write_concern_to_the_load_generator() -> None:
+    endpoint = Endpoint("mongodb", "127.0.0.1", 27017, "s3cret", "drills", "drills",
+                        auth="PLAIN", client_options=MongoSettings(j=False).client_options())
+    again = Endpoint.from_env(endpoint.to_env())
+    assert again == endpoint and hash(again) == hash(endpoint)
+    assert endpoint.public()["password"] == "<redacted>"
+
+
+PLAN = """
+version: 2
+stack:
+  compose: compose.yaml
+  services:
+    orders-db:
+      kind: mongodb
+      reach: {host: 127.0.0.1, port: 27017, user: root, password: {env: MONGO_PASSWORD}%s}
+scenarios:
+  kill: {fault: {kill: orders-db}, recovery: [{restart: orders-db}], targets: {rto: 1m}}
+"""
+
+
+def plan_text(tmp_path: Path, reach_extra: str = "") -> Path:
+    (tmp_path / "compose.yaml").write_text("services: {}\n")
+    path = tmp_path / "plan.yaml"
+    path.write_text(PLAN % reach_extra)
+    return path
+
+
+def test_a_teams_mongodb_holds_the_ledger(tmp_path: Path) -> None:
+    plan = load_plan(plan_text(tmp_path, ", auth: PLAIN"))
+    assert plan.stack is not None
+    service = plan.stack.services["orders-db"]
+    assert service.reach is not None and service.reach.auth == "PLAIN"
+    assert plan.scenarios["kill"].ledger == "orders-db"
+
+
+@pytest.mark.parametrize("extra, key, says", [
+    (", auth: GSSAPI", "stack.services.orders-db.reach.auth", "logs in with one of"),
+])
+def test_a_wrong_login_names_the_key(tmp_path: Path, extra: str, key: str, says: str) -> None:
+    with pytest.raises(PlanError) as caught:
+        load_plan(plan_text(tmp_path, extra))
+    assert caught.value.key == key and says in caught.value.problem
+
+
+def test_mongodb_needs_a_user_and_password(tmp_path: Path) -> None:
+    path = plan_text(tmp_path)
+    path.write_text(path.read_text().replace(", password: {env: MONGO_PASSWORD}", ""))
+    with pytest.raises(PlanError) as caught:
+        load_plan(path)
+    assert caught.value.key == "stack.services.orders-db.reach.password"
+    assert "MongoDB needs user and password" in caught.value.problem
+
+
+def test_a_kind_with_one_way_of_logging_in_refuses_auth(tmp_path: Path) -> None:
+    path = plan_text(tmp_path, ", auth: PLAIN")
+    path.write_text(path.read_text().replace("kind: mongodb", "kind: postgres")
+                    .replace("user: root", "user: root, database: d"))
+    with pytest.raises(PlanError) as caught:
+        load_plan(path)
+    assert caught.value.key == "stack.services.orders-db.reach.auth"
+    assert "leave auth out" in caught.value.problem
+
+
+def test_without_the_extra_the_error_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in [m for m in sys.modules if m == "pymongo" or m.startswith("pymongo.")
+                   or m == "drills.kinds.mongodb.store"]:
+        monkeypatch.delitem(sys.modules, module)
+    monkeypatch.setitem(sys.modules, "pymongo", None)  # import pymongo: ModuleNotFoundError
+    with pytest.raises(UsageError) as caught:
+        kinds.get("mongodb").store()
+    assert "pip install 'drills[mongodb]'" in str(caught.value)
+    assert "pymongo is not installed" in str(caught.value)

@@ -155,3 +155,31 @@ def test_a_teams_own_plan_from_the_wheel(venv: Path, tmp_path: Path) -> None:
     (entry,) = summary["scenarios"]
     assert {t["key"] for t in entry["targets"] if t["verdict"] != "pass"} == {"plan.rpo"}
     assert entry["restore"] is not None
+
+
+def test_mongodb_needs_its_extra_and_runs_with_it(venv: Path, tmp_path: Path) -> None:
+    """pymongo is the [mongodb] extra: without it the drill names the extra; with it, it runs.
+
+    Last in this module: it installs the extra into the module's venv.
+    """
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = [str(venv / "bin" / "drill"), "run", "--runtime", "local", "--scenario",
+            "mongodb-kill", "--run-id", "itest-wheel-mongodb"]
+    ferretdb = str(REPO / ".venv" / "bin" / "drills-ferretdb")  # built by scripts/setup.sh
+    missing = _run(argv, cwd=empty, DRILLS_FERRETDB=ferretdb)
+    assert missing.returncode != 0
+    assert "pip install 'drills[mongodb]'" in missing.stdout + missing.stderr, \
+        missing.stdout[-3000:] + missing.stderr[-3000:]
+    shutil.rmtree(empty / "reports", ignore_errors=True)
+    (wheel,) = (venv.parent / "dist").glob("drills-*.whl")
+    installed = _run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
+                      f"{wheel}[mongodb]"], cwd=tmp_path)
+    assert installed.returncode == 0, installed.stderr
+    done = _run(argv, cwd=empty, DRILLS_FERRETDB=ferretdb)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    summary = json.loads((empty / "reports" / "itest-wheel-mongodb" / "summary.json")
+                         .read_text())
+    (entry,) = summary["scenarios"]
+    assert entry["verdict"] == "pass" and entry["lost_writes"] == 0
+    assert "FerretDB" in entry["environment"]["services"]["mongodb"]["server"]

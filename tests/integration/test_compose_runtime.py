@@ -1,11 +1,15 @@
-"""The compose runtime against a real Docker engine: every fault mechanism, and clean-up."""
+"""The compose runtime against a real Docker engine, beyond what every kind keeps on it.
+
+The contract of every data kind (start, identity, kill, pause, lost data, exec, clean-up)
+is tested once per kind and runtime in test_kind_conformance.py; here: the engine's own
+kill and restart policies, corrupted files, the compose file, secrets, two projects.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import stat
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,13 +18,11 @@ import pytest
 
 from drills import kinds
 from drills.errors import FaultError
-from drills.kinds.postgres import KIND as POSTGRES
 from drills.kinds.postgres import store as pg_store
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.kinds.redis import store as redis_store
 from drills.kinds.redis.settings import RedisSettings
 from drills.stack import engine
-from drills.stack.capabilities import Exec, HasDataVolume, Killable, Pausable
 from drills.stack.compose import ComposeRuntime, ComposeService
 from drills.stack.stack import Stack
 from tests.integration.conftest import labelled
@@ -53,43 +55,6 @@ def write_rows(service: ComposeService, n: int) -> None:
                      "FROM generate_series(1, %s) g", (n,))
 
 
-def test_identity_and_description(stack: Stack) -> None:
-    assert pg(stack).identify()["data_directory"] == "/var/lib/postgresql/data"
-    assert stack["redis"].identify()["dir"] == "/data"
-    described = pg(stack).describe()
-    assert described["image"] == POSTGRES.image()
-    assert described["image_id"].startswith("sha256:")
-    assert described["version"].startswith("15")
-
-
-def test_crash_restart_keeps_committed_rows(stack: Stack) -> None:
-    service = pg(stack)
-    write_rows(service, 1000)
-    action = service.kill()
-    assert "host pid" in action.mechanism and "crash" in action.mechanism
-    assert service.wait_exit(10)
-    container = service.container()
-    assert container.attrs["State"]["ExitCode"] == 137
-    service.restart()
-    assert len(dict(pg_store.read_back(service.endpoint))) == 1000
-
-
-def test_pause_blocks_until_unpause(stack: Stack) -> None:
-    service = pg(stack)
-    done = threading.Event()
-    with pg_store.connect(service.endpoint) as conn:
-        assert "docker pause" in service.freeze().mechanism
-
-        def query() -> None:
-            conn.execute("SELECT 1")
-            done.set()
-
-        threading.Thread(target=query, daemon=True).start()
-        assert not done.wait(0.5), "a paused container answered"
-        service.thaw()
-        assert done.wait(5)
-
-
 def test_stop_start_and_docker_kill(stack: Stack) -> None:
     redis = stack["redis"]
     assert isinstance(redis, ComposeService)
@@ -103,16 +68,6 @@ def test_stop_start_and_docker_kill(stack: Stack) -> None:
     assert redis.wait_exit(10)
     redis.restart()
     assert dict(redis_store.read_back(redis.endpoint)) == {1: "one"}
-
-
-def test_remove_with_volume_loses_the_data(stack: Stack) -> None:
-    service = pg(stack)
-    write_rows(service, 10)
-    action = service.lose_data()
-    assert "volume" in action.mechanism
-    service.restart(timeout=60)  # compose recreates both: a fresh, empty cluster
-    with pg_store.connect(service.endpoint) as conn:
-        assert conn.execute("SELECT to_regclass('drill_writes')").fetchone() == (None,)
 
 
 def test_corrupt_file_is_caught_by_data_checksums(stack: Stack) -> None:
@@ -215,21 +170,6 @@ def test_the_compose_file_by_hand_renders(tmp_path: Path) -> None:
                        for k in (svc.get("labels") or {})), "a by-hand stack must carry no owner"
 
 
-def test_every_compose_service_offers_every_capability(stack: Stack) -> None:
-    for service in stack:
-        for capability in (Killable, Pausable, HasDataVolume, Exec):
-            assert service.supports(capability), (service.name, capability)
-
-
-def test_no_secret_in_the_containers_environment(stack: Stack) -> None:
-    for service in stack:
-        assert isinstance(service, ComposeService)
-        env = service.container().attrs["Config"]["Env"]
-        secret = service.endpoint.password
-        assert not [e for e in env if secret in e], (service.name, "password in the environment")
-        assert not [e for e in env if e.split("=")[0] in ("POSTGRES_PASSWORD", "REDISCLI_AUTH")]
-
-
 def test_secret_files_are_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Before: a redis.conf with requirepass was left 0644 in a predictable /tmp path when
     # chown failed (not root). Now every secret file is 0600 in a 0700 directory, whoever
@@ -275,13 +215,6 @@ def test_kill_refuses_a_container_that_is_not_running(
     with pytest.raises(FaultError, match="has no main process"):
         service.kill()
     assert signalled == []
-
-
-def test_wait_exit_returns_once_the_container_is_gone(stack: Stack) -> None:
-    redis = stack["redis"]
-    assert isinstance(redis, ComposeService)
-    redis.lose_data()
-    assert redis.wait_exit(5) is True
 
 
 def test_exec_runs_inside_the_container(stack: Stack) -> None:

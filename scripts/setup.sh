@@ -272,7 +272,7 @@ else
   tmp=$(mktemp -d)
   go_tmp+=("$tmp")
   started=$SECONDS
-  if ! (cd scripts/ferretdb && CGO_ENABLED=0 "$go" build -trimpath -ldflags "-s -w" \
+  if ! (cd scripts/ferretdb && CGO_ENABLED=0 "$go" build -trimpath -buildvcs=false -ldflags "-s -w" \
           -o "$tmp/drills-ferretdb" .) >"$tmp/go.log" 2>&1; then
     cat "$tmp/go.log" >&2
     say "FerretDB: go build in scripts/ferretdb failed (output above)"; exit 1

@@ -17,8 +17,11 @@
 #   IMAGE=drills/<kind>:<tag>   the default image name                            (required)
 #   PACKAGE=<name>              the Debian package whose version labels the image (required)
 #   VERSION=<version>           the version label, when the rootfs has no dpkg database
-#   EXTRA="<path>..."           more files for the build context, relative to image/
-#                               (copied under their base names; part of the source hash)
+#   EXTRA="<path>..."           more files for the build context, relative to image/ or
+#                               absolute (copied under their base names, executable ones
+#                               kept executable; part of the source hash)
+#   SKIP="<reason>"             set when the image cannot be built here (a file built
+#                               elsewhere is missing): logged with the reason, not built
 #
 # Environment:
 #   DRILLS_STATE_DIR          rootfs cache, build logs (default ~/.cache/drills)
@@ -74,9 +77,9 @@ build_image() {
 	local sources=("$images_dir/common.sh" "$src/build-rootfs.sh" "$src/Dockerfile")
 	# optional: an image without a shell (FROM scratch + one static binary) has no entrypoint
 	[ ! -e "$src/docker-entrypoint.sh" ] || sources+=("$src/docker-entrypoint.sh")
-	local extra
+	local extra mode
 	for extra in "${extras[@]}"; do
-		[ -f "$extra" ] || die "$src/image.env: EXTRA file $extra does not exist"
+		[ -f "$extra" ] || die "$src/image.env: EXTRA file $extra does not exist (that file says what makes it)"
 		sources+=("$extra")
 	done
 	local image_key rootfs_key
@@ -134,15 +137,16 @@ build_image() {
 	ln "$rootfs" "$ctx/rootfs.tar" 2>/dev/null || cp "$rootfs" "$ctx/rootfs.tar"
 	install -m 0644 "$src/Dockerfile" "$ctx/Dockerfile"
 	[ ! -e "$src/docker-entrypoint.sh" ] || install -m 0755 "$src/docker-entrypoint.sh" "$ctx/docker-entrypoint.sh"
-	for extra in "${extras[@]}"; do
-		install -m 0644 "$extra" "$ctx/$(basename "$extra")"
+	for extra in "${extras[@]}"; do  # an executable (a static binary) stays one: COPY keeps modes
+		if [ -x "$extra" ]; then mode=0755; else mode=0644; fi
+		install -m "$mode" "$extra" "$ctx/$(basename "$extra")"
 	done
 	local labels=(--label "io.drills.source-hash=$image_key")
 	# VERSION from image.env wins: a rootfs without Debian packages has no dpkg database
 	[ -n "$version" ] || version="$(package_version "$rootfs" "$package")"
 	[ -z "$version" ] || labels+=(--label "org.opencontainers.image.version=$version")
 	# BuildKit needs the buildx plugin, which is not here: use the legacy builder explicitly
-	DOCKER_BUILDKIT=0 docker build --pull=false "${labels[@]}" -t "$name" "$ctx" >"$logs/build-$kind.log" 2>&1 \
+	DOCKER_BUILDKIT=0 docker build --pull=false --force-rm "${labels[@]}" -t "$name" "$ctx" >"$logs/build-$kind.log" 2>&1 \
 		|| die_with_log "$logs/build-$kind.log" "docker build of $name failed (context $ctx)"
 	rm -rf "$ctx"
 
@@ -161,15 +165,22 @@ found=0
 for env_file in "$kinds_dir"/*/image/image.env; do
 	[ -e "$env_file" ] || continue
 	kind="$(basename "$(dirname "$(dirname "$env_file")")")"
-	IMAGE='' PACKAGE='' VERSION='' EXTRA=''
-	# shellcheck disable=SC1090  # image.env: IMAGE=..., PACKAGE=..., optional VERSION=, EXTRA=
+	IMAGE='' PACKAGE='' VERSION='' EXTRA='' SKIP=''
+	# shellcheck disable=SC1090  # image.env: IMAGE=..., PACKAGE=..., optional VERSION=, EXTRA=, SKIP=
 	. "$env_file"
 	if [ -z "$IMAGE" ] || [ -z "$PACKAGE" ]; then die "$env_file must set IMAGE and PACKAGE"; fi
-	extra_files=()
-	for extra in $EXTRA; do  # paths relative to the kind's image/ directory
-		extra_files+=("$(dirname "$env_file")/$extra")
-	done
 	override="DRILLS_${kind^^}_IMAGE"
+	if [ -n "$SKIP" ]; then
+		log "image ${!override:-$IMAGE}: skipped, cannot be built here: $SKIP"
+		continue
+	fi
+	extra_files=()
+	for extra in $EXTRA; do  # paths relative to the kind's image/ directory, or absolute
+		case "$extra" in
+			/*) extra_files+=("$extra") ;;
+			*) extra_files+=("$(dirname "$env_file")/$extra") ;;
+		esac
+	done
 	build_image "$kind" "${!override:-$IMAGE}" "$PACKAGE" "$VERSION" "${extra_files[@]}"
 	found=$((found + 1))
 done

@@ -6,7 +6,7 @@ local.py      LocalMongo: FerretDB (a MongoDB wire-protocol server) over a Postg
 compose.py    the service from the ``mongodb`` template of docker-compose.drill.yml
               (the official mongo:7 image; offline, FerretDB and PostgreSQL in one image)
 store.py      pymongo: ledger collection, probe, read-back, identity (imported lazily)
-image/        the offline image drills/mongodb-ferretdb:1.24 (drills/images/build.sh)
+image/        the offline image drills/mongodb:ferretdb-1.24 (drills/images/build.sh)
 
 Results on the stand-in measure PostgreSQL's commit durability under FerretDB, not
 WiredTiger's journal: the report says which server answered (``identify``).

@@ -264,7 +264,11 @@ class StackSectionsReader(PlanReader):
         auth = None
         if "auth" in entry:
             auth = self.text(entry["auth"], f"{key}.auth")
-            if auth not in known.reach_auth:
+            if has_variables(auth):  # checked once filled, when the drill runs
+                if not well_formed(auth):
+                    raise self.fail(f"{key}.auth", f"{shown(auth)}: write ${{NAME}} or "
+                                    "${NAME:-default}")
+            elif auth not in known.reach_auth:
                 raise self.fail(f"{key}.auth", f"{shown(auth)}: " + (
                     f"{known.title} logs in with one of {', '.join(known.reach_auth)}"
                     if known.reach_auth else f"{known.title} has one way of logging in; "

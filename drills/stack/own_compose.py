@@ -73,8 +73,13 @@ def resolve_endpoint(spec: ServiceSpec, env: Mapping[str, str]) -> tuple[Endpoin
     if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
         raise UsageError(f"{where}.port: {printable(raw_port)} is not a port number")
     password = reach.password.resolve(f"{where}.password") if reach.password else ""
+    auth = None if reach.auth is None else expand(reach.auth, env, f"{where}.auth")
+    known = kinds.find(spec.kind)
+    if auth is not None and known is not None and auth not in known.reach_auth:
+        raise UsageError(f"{where}.auth: {printable(auth)}: {known.title} logs in with one of "
+                         f"{', '.join(known.reach_auth) or 'its one way (leave auth out)'}")
     return Endpoint(spec.kind, host, int(raw_port), password, reach.user, reach.database,
-                    auth=reach.auth), None
+                    auth=auth), None
 
 
 def resolve_health(check: HealthCheck | None, env: Mapping[str, str],

@@ -98,3 +98,18 @@ def test_without_the_extra_the_error_names_it(monkeypatch: pytest.MonkeyPatch) -
         kinds.get("mongodb").store()
     assert "pip install 'drills[mongodb]'" in str(caught.value)
     assert "pymongo is not installed" in str(caught.value)
+
+
+def test_the_teams_mongodb_example_reads_as_written() -> None:
+    plan = load_plan(Path(__file__).resolve().parents[2] / "examples" / "catalog-mongodb"
+                     / "drill-plan.yaml")
+    assert plan.stack is not None and plan.stack.own
+    reach = plan.stack.services["mongo"].reach
+    assert reach is not None and reach.auth == "${CATALOG_MONGO_AUTH:-SCRAM-SHA-256}"
+    assert set(plan.scenarios) == {"mongo-crash", "database-loss"}
+
+
+def test_a_login_left_to_the_environment_must_be_well_formed(tmp_path: Path) -> None:
+    with pytest.raises(PlanError) as caught:
+        load_plan(plan_text(tmp_path, ', auth: "${MONGO_AUTH"'))
+    assert caught.value.key == "stack.services.orders-db.reach.auth"

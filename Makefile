@@ -1,7 +1,7 @@
 # The two commands a newcomer needs; both install what is missing first.
 #   scripts/setup.sh         Python environment, PostgreSQL and Redis servers (apt), Toxiproxy (Go)
 #   scripts/setup_docker.sh  Docker engine, Compose v2, the stack's images (built offline)
-.PHONY: drill test setup lint bench bench-restore bench-http bench-history bench-long bench-probe bench-pdf bench-failover bench-power-loss
+.PHONY: drill test setup lint bench bench-restore bench-http bench-history bench-long bench-probe bench-pdf bench-failover bench-power-loss bench-mongodb
 
 # Images of the compose runtime: the ones setup_docker.sh builds from Debian packages (no
 # registry needed: drills/postgres:15, drills/redis:7). DRILLS_IMAGES=official uses the
@@ -48,3 +48,6 @@ bench-failover: setup  ## failover by path, 5 runs each: kill to first acknowled
 
 bench-power-loss: setup  ## power cuts (LazyFS, as root), 5 runs each: lost writes per run
 	.venv/bin/python bench/repeat.py --plan drills/plans/storage.yaml --runs 5 --out reports/bench-power-loss
+
+bench-mongodb: setup  ## MongoDB kills, j=true and j=false, 5 runs each (local: the FerretDB stand-in)
+	.venv/bin/python bench/repeat.py --plan drills/plans/default.yaml --scenario mongodb-kill --scenario mongodb-kill-no-journal --runs 5 --out reports/bench-mongodb

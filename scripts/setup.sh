@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Install what drills needs, skipping every step already done. Safe to run again.
 #   - Python 3.11+ venv in .venv with drills and its dependencies (pip, from PyPI)
-#   - PostgreSQL 15 server binaries and redis-server (apt), only when missing
 #   - what the evidence pack and its tests use (apt), only when missing: pango (the PDF),
 #     ssh-keygen (signing), chromium (the report opened as a person would), poppler-utils
 #     (the PDF read back), shellcheck (the GitHub Actions example's scripts)
-#   - Toxiproxy server 2.12.0 as .venv/bin/toxiproxy-server, built from source with Go 1.23+
-#     (go install through the Go module proxy; no Debian package has it), only when missing
+#   - each kind's local server, only what is missing, by drills/kinds/<kind>/setup-local.sh
+#     (a kind brings its own): PostgreSQL 15 and redis-server, and Patroni, etcd and HAProxy
+#     (apt); Toxiproxy 2.12.0 as .venv/bin/toxiproxy-server (go install through the Go module
+#     proxy, Go 1.23+; no Debian package has it); FerretDB v1.24.2, the MongoDB stand-in, as
+#     .venv/bin/drills-ferretdb (go build of drills/kinds/mongodb/ferretdb/, Go 1.24+)
 #   - actionlint 1.7.12 as .venv/bin/actionlint, for the test of the GitHub Actions example,
 #     built the same way with Go 1.25+, only when missing
-#   - FerretDB v1.24.2 as .venv/bin/drills-ferretdb (the local runtime's MongoDB stand-in),
-#     built from scripts/ferretdb/ with Go 1.24+ (go build), only when missing
 #   - LazyFS 0.3.0 as .venv/bin/lazyfs (the power-loss fault's file system), built with CMake
 #     from ../shared/vendor/lazyfs-0.3.0.tar.gz or $DRILLS_LAZYFS_SOURCE (a tarball or a source
 #     tree), else from a clone of its tag 0.3.0; its build tools and libraries from apt; only
@@ -32,42 +32,15 @@ apt_install() {  # apt_install PACKAGE... ; no service is started by the install
     as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
     added_policy=1
   fi
-  as_root apt-get update -q >/dev/null
+  if [ -z "${apt_updated:-}" ]; then  # once per setup, however many kinds install packages
+    as_root apt-get update -q >/dev/null
+    apt_updated=1
+  fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null
   [ -z "$added_policy" ] || as_root rm -f /usr/sbin/policy-rc.d
 }
 
-# 1. server binaries
-if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -x "${DRILLS_PG_BINDIR:-/nonexistent}/initdb" ]; then
-  # shellcheck disable=SC2012  # Debian's version directories: plain names
-  say "PostgreSQL server: present ($(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -1))"
-else
-  say "PostgreSQL server: installing postgresql-15 (apt; no cluster is created or started)"
-  as_root mkdir -p /etc/postgresql-common/createcluster.d
-  as_root sh -c 'echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/drills-no-main-cluster.conf'
-  apt_install postgresql-15
-fi
-if command -v redis-server >/dev/null || [ -x "${DRILLS_REDIS_SERVER:-/nonexistent}" ]; then
-  say "Redis server: present ($(command -v redis-server || echo "$DRILLS_REDIS_SERVER"))"
-else
-  say "Redis server: installing redis-server (apt; the system service is not started)"
-  apt_install redis-server
-fi
-
-# 1a. the HA managers of the failover drills: Patroni with etcd and HAProxy in front (Redis
-#     Sentinel is redis-server --sentinel); only what is missing, no service started
-missing=()
-command -v patroni >/dev/null || missing+=(patroni)
-command -v etcd >/dev/null || missing+=(etcd-server)
-command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
-if [ ${#missing[@]} -eq 0 ]; then
-  say "HA managers: present (patroni, etcd, haproxy)"
-else
-  say "HA managers: installing ${missing[*]} (apt; no system service is started)"
-  apt_install "${missing[@]}"
-fi
-
-# 1b. the evidence pack's tools: the PDF (WeasyPrint needs pango), signatures, and what the
+# 1. the evidence pack's tools: the PDF (WeasyPrint needs pango), signatures, and what the
 #     tests open the report and the PDF with
 missing=()
 ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
@@ -125,20 +98,14 @@ go_build() {
   mv -f "$tmp/${built##*/}" "$target"
 }
 
-# 3. Toxiproxy server for the local runtime (the compose runtime has its image)
-toxi_version=2.12.0
-toxi_module=github.com/Shopify/toxiproxy/v2
-toxi_bin=.venv/bin/toxiproxy-server
-if [ -x "$toxi_bin" ] && [ "$("$toxi_bin" -version 2>/dev/null)" = "toxiproxy-server version $toxi_version" ]; then
-  say "Toxiproxy server: present ($toxi_bin $toxi_version)"
-else
-  # the ldflags are the release's
-  go_build "Toxiproxy server" 23 "$toxi_module/cmd/server@v$toxi_version" \
-    "-s -w -X $toxi_module.Version=$toxi_version" "$toxi_bin"
-  if [ "$("$toxi_bin" -version 2>/dev/null)" != "toxiproxy-server version $toxi_version" ]; then
-    say "Toxiproxy server: $toxi_bin was built but does not report version $toxi_version"; exit 1
+# 3. the local runtime's servers: drills/kinds/<kind>/setup-local.sh of every kind that has
+#    one, in the registry's order (a new kind brings its own; this file does not change)
+for kind in $(.venv/bin/python -c 'from drills import kinds; print(" ".join(kinds.names()))'); do
+  if [ -f "drills/kinds/$kind/setup-local.sh" ]; then
+    # shellcheck source=/dev/null
+    . "drills/kinds/$kind/setup-local.sh"
   fi
-fi
+done
 
 # 4. actionlint, for the test of the GitHub Actions example (examples/github-actions/)
 alint_version=1.7.12
@@ -249,39 +216,4 @@ elif build_lazyfs; then
 else
   say "LazyFS: not installed; the power-loss scenarios will end \"could not verify\""
 fi
-# 6. FerretDB v1.24.2, the local runtime's MongoDB stand-in (no mongod can be installed from
-#    Debian or PyPI): drills' own Go main in scripts/ferretdb/ embeds FerretDB's package
-#    (its cmd/ferretdb panics when built with go install). Built with go build (about two
-#    minutes and 0.6 GB of modules when cold) and kept in the machine's drills state
-#    directory, keyed by the sources, so that a fresh clone copies it.
-ferret_version=v1.24.2
-ferret_bin=.venv/bin/drills-ferretdb
-ferret_key=$(cat scripts/ferretdb/main.go scripts/ferretdb/go.mod scripts/ferretdb/go.sum | sha256sum | cut -c1-16)
-ferret_cache="${DRILLS_STATE_DIR:-$HOME/.cache/drills}/ferretdb-$ferret_version-$ferret_key"
-ferret_ok() { "$1" --version 2>/dev/null | grep -q "^drills-ferretdb FerretDB $ferret_version "; }
-if [ -x "$ferret_bin" ] && ferret_ok "$ferret_bin" && [ -x "$ferret_cache/drills-ferretdb" ] \
-   && cmp -s "$ferret_bin" "$ferret_cache/drills-ferretdb"; then
-  say "FerretDB (MongoDB stand-in): present ($ferret_bin $ferret_version)"
-elif [ -x "$ferret_cache/drills-ferretdb" ] && ferret_ok "$ferret_cache/drills-ferretdb"; then
-  install -m 755 "$ferret_cache/drills-ferretdb" "$ferret_bin"
-  say "FerretDB (MongoDB stand-in): $ferret_version copied from this machine's build ($ferret_cache)"
-else
-  go=$(command -v go || echo /usr/local/go/bin/go)
-  [ -x "$go" ] || { say "FerretDB: the Go toolchain is missing: install Go 1.24 or newer"; exit 1; }
-  say "FerretDB (MongoDB stand-in): building $ferret_version from scripts/ferretdb with $("$go" env GOVERSION) (go build, about two minutes when cold)"
-  tmp=$(mktemp -d)
-  go_tmp+=("$tmp")
-  started=$SECONDS
-  if ! (cd scripts/ferretdb && CGO_ENABLED=0 "$go" build -trimpath -buildvcs=false -ldflags "-s -w" \
-          -o "$tmp/drills-ferretdb" .) >"$tmp/go.log" 2>&1; then
-    cat "$tmp/go.log" >&2
-    say "FerretDB: go build in scripts/ferretdb failed (output above)"; exit 1
-  fi
-  ferret_ok "$tmp/drills-ferretdb" || { say "FerretDB: the build does not report $ferret_version"; exit 1; }
-  mkdir -p "$ferret_cache"
-  install -m 755 "$tmp/drills-ferretdb" "$ferret_cache/drills-ferretdb"
-  install -m 755 "$tmp/drills-ferretdb" "$ferret_bin"
-  say "FerretDB (MongoDB stand-in): built $ferret_version in $((SECONDS - started)) s"
-fi
-
 say "ready"

@@ -2,7 +2,7 @@
 
 settings.py   MongoSettings: the workload's write concern
 local.py      LocalMongo: FerretDB (a MongoDB wire-protocol server) over a PostgreSQL of its
-              own, the stand-in where no mongod can be installed (scripts/ferretdb/)
+              own, the stand-in where no mongod can be installed (drills/kinds/mongodb/ferretdb/)
 compose.py    the service from the ``mongodb`` template of docker-compose.drill.yml
               (the official mongo:7 image; offline, FerretDB and PostgreSQL in one image)
 store.py      pymongo: ledger collection, probe, read-back, identity (imported lazily)

@@ -3,7 +3,7 @@
 No ``mongod`` can be installed on the machines drills is built on (Debian has none; the
 PyPI and npm packages download it at run time). The local runtime runs instead FerretDB
 v1.24.2, a MongoDB wire-protocol server, embedded in drills' own Go main
-(scripts/ferretdb/, built by scripts/setup.sh into .venv/bin/drills-ferretdb), over a
+(ferretdb/ beside this file, built by setup-local.sh into .venv/bin/drills-ferretdb), over a
 PostgreSQL cluster in the service's home. Clients log in with PLAIN: FerretDB hands the
 credentials to that PostgreSQL, which checks the run's password (scram-sha-256).
 
@@ -53,8 +53,9 @@ def ferretdb_binary() -> Path:
             return Path(candidate)
     raise StackError(
         "drills-ferretdb (the local runtime's MongoDB stand-in) not found. To fix this, "
-        "either run scripts/setup.sh (it builds FerretDB v1.24.2 from scripts/ferretdb/ with "
-        "Go, as .venv/bin/drills-ferretdb) or set DRILLS_FERRETDB to its path."
+        "either run scripts/setup.sh (it builds FerretDB v1.24.2 from "
+        "drills/kinds/mongodb/ferretdb/ with Go, as .venv/bin/drills-ferretdb) or set "
+        "DRILLS_FERRETDB to its path."
     )
 
 

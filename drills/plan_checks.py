@@ -60,7 +60,7 @@ def run_check(check: CheckSpec, services: Mapping[str, Service], ledger: str,
     if query is None:
         return (Verdict.COULD_NOT_VERIFY, f"drills cannot query a {service.kind} service",
                 None)
-    request = check.query if check.kind is CheckKind.SQL else check.command
+    request = check.query if check.query is not None else check.command
     assert request is not None
     refusal = getattr(kinds.get(service.kind).store(), "read_only_refusal", None)
     why = refusal(service.endpoint, request) if refusal is not None else None

@@ -32,6 +32,7 @@ than the backup schedule allows) is for drills.plan.contradictions.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -466,12 +467,52 @@ class PlanV2Reader(StackSectionsReader):
                                          query=self.unfilled((query,), f"{where}.sql",
                                                              indexed=False)[0],
                                          bound=bound, timeout_s=timeout))
+                elif kind is CheckKind.MONGODB:
+                    reach = stack.services[service].reach
+                    out.append(CheckSpec(kind, service=service, query=self.mongodb_count(
+                        value, f"{where}.mongodb", reach.database if reach else None),
+                        bound=bound, timeout_s=timeout))
                 else:
                     command = self.argv(value, f"{where}.redis")
                     out.append(CheckSpec(kind, service=service,
                                          command=self.unfilled(command, f"{where}.redis"),
                                          bound=bound, timeout_s=timeout))
         return tuple(out)
+
+    def mongodb_count(self, raw: Any, key: str, default_database: str | None) -> str:
+        """``{count: COLLECTION, filter: {...}, database: NAME}`` as the JSON the store runs.
+
+        A count only reads; the filter is MongoDB's query language (``$gte``...), as plain
+        YAML values.
+        """
+        entry = self.mapping(raw, key, ("count", "filter", "database"))
+        if "count" not in entry:
+            raise self.fail(f"{key}.count", "missing: the collection whose documents to count")
+        database = (self.text(entry["database"], f"{key}.database") if "database" in entry
+                    else default_database)
+        if not database:
+            raise self.fail(f"{key}.database", "missing: the database of the collection (or "
+                            "give the service's reach a database)")
+        found = entry.get("filter", {})
+        if not isinstance(found, dict):
+            raise self.fail(f"{key}.filter", "must be a mapping, as MongoDB's find() takes it")
+        self.plain(found, f"{key}.filter")
+        return json.dumps({"database": database,
+                           "count": self.text(entry["count"], f"{key}.count"),
+                           "filter": found}, sort_keys=True)
+
+    def plain(self, value: Any, key: str) -> None:
+        """Refuse anything but mappings, lists, text, numbers, booleans and null."""
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    raise self.fail(key, f"{shown(k)}: a key must be text")
+                self.plain(v, f"{key}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                self.plain(v, f"{key}[{i}]")
+        elif value is not None and not isinstance(value, str | int | float | bool):
+            raise self.fail(key, f"{shown(value)}: not a value MongoDB's filter takes")
 
     def detect(self, raw: Any, key: str, stack: StackSpec | None) -> DetectSpec | None:
         """``detect: {monitor: CHECK, every: 1s}`` or ``detect: {manual: TEXT, takes: 30m}``."""

@@ -128,6 +128,7 @@ class CheckKind(StrEnum):
     HTTP = "http"  # a request answered with the expected status
     SQL = "sql"  # a query returning one number, within a bound
     REDIS = "redis"  # a Redis command returning one number, within a bound
+    MONGODB = "mongodb"  # a count of MongoDB documents matching a filter, within a bound
     COMMAND = "command"  # a command of the team's that exits 0 while all is well
 
 
@@ -176,6 +177,8 @@ class CheckSpec:
                 return f"{self.method} {self.url} answers {self.status}"
             case CheckKind.SQL:
                 return f"on {self.service}: `{self.query}` {bound}"
+            case CheckKind.MONGODB:
+                return f"on {self.service}: count of {self.query} {bound}"
             case CheckKind.COMMAND:
                 return f"`{' '.join(self.command)}` exits 0"
             case _:

@@ -56,3 +56,36 @@ def test_a_teams_mongodb_crash_and_database_loss(tmp_path: Path) -> None:
     assert loss["restore"]["lost_after_point"] == loss["lost_writes"] > 0
     log = (tmp_path / run_id / "database-loss" / "logs" / "procedure-02-restore-mongo.log")
     assert "Restarting" in log.read_text()  # FerretDB forgets the collections it had seen
+
+
+def test_a_mongodb_check_counts_the_teams_documents(tmp_path: Path) -> None:
+    """A plan's `mongodb:` check, against a real server (the local stand-in)."""
+    from drills.kinds.mongodb import store
+    from drills.kinds.mongodb.settings import MongoSettings
+    from drills.measure.verdict import Verdict
+    from drills.plan.scenario_spec import Bound, CheckKind, CheckSpec
+    from drills.plan_checks import run_check
+    from drills.stack.local import LocalRuntime
+    from drills.stack.stack import Stack
+
+    runtime = LocalRuntime("itest-mongo-check", tmp_path / "logs")
+    with Stack(runtime, runtime.services({"catalog": MongoSettings()})) as stack:
+        endpoint = stack["catalog"].endpoint
+        with store.client(endpoint) as c:
+            c["shop"]["products"].insert_many(
+                [{"_id": n, "price": n * 10} for n in range(1, 6)])
+        request = json.dumps({"database": "shop", "count": "products",
+                              "filter": {"price": {"$gte": 30}}})
+
+        def check(bound: Bound) -> tuple[Verdict | None, str, object]:
+            return run_check(CheckSpec(CheckKind.MONGODB, service="catalog", query=request,
+                                       bound=bound, timeout_s=2.0),
+                             {"catalog": stack["catalog"]},
+                             "catalog", {})
+
+        assert check(Bound(equals=3)) == (Verdict.PASS, "answered 3 (wanted = 3)", 3)
+        assert check(Bound(at_least=4))[0] is Verdict.FAIL
+        stack["catalog"].kill()
+        stack["catalog"].wait_exit(10)
+        verdict, seen, _ = check(Bound(equals=3))
+        assert verdict is Verdict.FAIL and seen.startswith("no answer")

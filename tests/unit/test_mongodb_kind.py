@@ -113,3 +113,21 @@ def test_a_login_left_to_the_environment_must_be_well_formed(tmp_path: Path) -> 
     with pytest.raises(PlanError) as caught:
         load_plan(plan_text(tmp_path, ', auth: "${MONGO_AUTH"'))
     assert caught.value.key == "stack.services.orders-db.reach.auth"
+
+
+def test_a_mongodb_check_reads_as_a_count(tmp_path: Path) -> None:
+    path = plan_text(tmp_path)
+    check = ("    checks: [{mongodb: {database: shop, count: orders, filter: {status: paid, "
+             "total: {$gte: 10}}}, service: orders-db, at_least: 1}]\n")
+    path.write_text(path.read_text().replace(
+        "  kill: {fault: {kill: orders-db}, recovery: [{restart: orders-db}], "
+        "targets: {rto: 1m}}\n",
+        "  kill:\n    fault: {kill: orders-db}\n    recovery: [{restart: orders-db}]\n"
+        "    targets: {rto: 1m}\n" + check))
+    (spec,) = load_plan(path).scenarios["kill"].checks
+    assert spec.describe() == ('on orders-db: count of {"count": "orders", "database": "shop", '
+                               '"filter": {"status": "paid", "total": {"$gte": 10}}} >= 1')
+    path.write_text(path.read_text().replace("database: shop, ", ""))
+    with pytest.raises(PlanError) as caught:
+        load_plan(path)
+    assert caught.value.key == "scenarios.kill.checks[0].mongodb.database"

@@ -28,6 +28,7 @@ class MongoKind(ServiceKind):
     plan_builtin = True
     ledger = "collections drills_writes, drills_probe and drills_meta of database drills"
     reach_needs = ("user", "password")
+    check_language = "mongodb"
     #: mongod: SCRAM against the admin database (the official image's root user);
     #: FerretDB 1.x: PLAIN, the credentials handed to its PostgreSQL
     reach_auth = ("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN")

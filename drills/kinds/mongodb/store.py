@@ -18,8 +18,9 @@ when a drill first talks to MongoDB: it imports pymongo (the ``mongodb`` extra).
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 # without the extra: drills.kinds.base names it (pip install 'drills[mongodb]')
@@ -116,6 +117,16 @@ def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dic
             raise NotOurServer(f"the server of {where(endpoint)} is not ours: {key} is "
                                f"{found.get(key)!r}, expected {value!r}.")
     return found
+
+
+def query(endpoint: Endpoint, request: str | Sequence[str], timeout_s: float = 10.0) -> int:
+    """A plan's MongoDB check: how many documents match (``{database, count, filter}``)."""
+    spec = json.loads(request if isinstance(request, str) else " ".join(request))
+    try:
+        with client(endpoint, timeout_s=timeout_s) as c:
+            return int(c[spec["database"]][spec["count"]].count_documents(spec["filter"]))
+    except PyMongoError as exc:
+        raise StackError(f"{where(endpoint)}: {_failed(exc)}") from exc
 
 
 def prepare(endpoint: Endpoint) -> None:

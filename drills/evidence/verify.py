@@ -27,6 +27,8 @@ from drills.evidence.manifest import FILE_NAME, drills_source, run_files, sha256
 from drills.evidence.signing import SIGNATURE_SUFFIX, verify_signature
 from drills.journal import ScenarioFiles
 from drills.measure.evaluate import evaluate
+from drills.report.metrics import FILE_NAME as METRICS
+from drills.report.metrics import metrics_text
 from drills.report.summary import exit_code, run_verdict
 
 
@@ -272,6 +274,22 @@ def _check_figures(run_dir: Path, manifest: dict[str, Any], out: Verification) -
     if unrecorded:
         out.ok_lines.append(f"not in summary.json, so not compared (computed by a later drills "
                             f"than wrote it): {', '.join(sorted(unrecorded))}")
+    _check_metrics(run_dir, listed, summary, out)
+
+
+def _check_metrics(run_dir: Path, listed: set[str], summary: dict[str, Any],
+                   out: Verification) -> None:
+    """metrics.prom says what summary.json says (packs before it have none: nothing to say)."""
+    if METRICS not in listed:
+        return
+    try:
+        said = (run_dir / METRICS).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return  # missing or unreadable: said by the file check
+    if said != metrics_text(summary):
+        out.problems.append(f"{METRICS}: its figures are not those of summary.json")
+    else:
+        out.ok_lines.append(f"{METRICS}: the figures of summary.json")
 
 
 def _check_scenarios_listed(run_dir: Path, summary: dict[str, Any], entries: list[Any],

@@ -1,12 +1,14 @@
-"""Reports of a run: index.html, runbook.md, summary.json, junit.xml and ids files.
+"""Reports of a run: index.html, runbook.md, summary.json, junit.xml, metrics.prom, ids files.
 
-index.html and runbook.md are for people, summary.json and junit.xml for machines, and
+index.html and runbook.md are for people, summary.json, junit.xml and metrics.prom
+(Prometheus) for machines, and
 each scenario's ids.txt.gz holds every id of each class of the write check.
 
 Everything is rendered from the evaluated results and the scenario records saved in the
 run directory (docs/measurement.md rule 9), so ``write_reports`` can be run again on an old run.
 
-The four files that state a verdict (index.html, runbook.md, summary.json, junit.xml) are
+The files that state a verdict (index.html, runbook.md, summary.json, junit.xml,
+metrics.prom) are
 rendered in memory first (``render_reports``): a run writes them only once its evidence
 pack is sealed (drills.evidence.pack), so no file says "pass" for a run that was stopped
 while sealing.
@@ -28,6 +30,8 @@ from drills.report.html import ScenarioPage, render_html
 from drills.report.ids_file import write_ids
 from drills.report.junit import junit_bytes
 from drills.report.levels_view import phase_bands
+from drills.report.metrics import FILE_NAME as METRICS
+from drills.report.metrics import metrics_text
 from drills.report.records import Records, load_records
 from drills.report.runbook import FILE_NAME as RUNBOOK
 from drills.report.runbook import runbook_markdown
@@ -81,7 +85,7 @@ class Rendered:
 def render_reports(
     run_dir: Path, results: Sequence[DrillResult], meta: Mapping[str, Any]
 ) -> Rendered:
-    """Render index.html, runbook.md, summary.json and junit.xml, without writing them.
+    """Render index.html, runbook.md, summary.json, junit.xml and metrics.prom, unwritten.
 
     Writes only what states no verdict: each scenario's ids files. The trends come from the
     run's own trends.json (drills.trends.series), when it has one.
@@ -99,13 +103,15 @@ def render_reports(
     trends = load_trends(run_dir)
     pages = [_page(run_dir, r, rec, trends.get(r.scenario, []))
              for r, rec in zip(results, records, strict=True)]
-    summary = json.dumps(redact_tree(build_summary(results, meta)), indent=1, sort_keys=False)
+    summary_data = redact_tree(build_summary(results, meta))
+    summary = json.dumps(summary_data, indent=1, sort_keys=False)
     files = {
         paths.runbook.name: redact_url_credentials(runbook_markdown(
             results, [rec.steps for rec in records], meta)).encode(),
         paths.junit.name: redact_url_credentials(junit_bytes(
             results, [r.duration_s for r in records], meta).decode()).encode(),
         paths.html.name: render_html(results, pages, meta).encode(),
+        METRICS: metrics_text(summary_data).encode(),
         paths.summary.name: summary.encode(),  # last: the file CI and the runs database read
     }
     return Rendered(paths, files)

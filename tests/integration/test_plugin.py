@@ -98,5 +98,5 @@ def test_a_run_killed_while_sealing_says_no_verdict(pytester: pytest.Pytester) -
     assert (run_dir / "postgres-kill" / "journal.json").is_file()  # it did reach sealing
     left = {p.name for p in run_dir.iterdir()}
     # before: summary.json and junit.xml stated a verdict for a pack never sealed
-    assert not left & {"summary.json", "junit.xml", "index.html", "runbook.md",
+    assert not left & {"summary.json", "junit.xml", "metrics.prom", "index.html", "runbook.md",
                        "manifest.json"}, left

@@ -273,7 +273,8 @@ def test_the_reports_are_written_only_once_the_pack_is_sealed(
     meta = {**META, "plan": {**META["plan"], "path": str(plan),
                              "sha256": hashlib.sha256(plan.read_bytes()).hexdigest()}}
     rendered = render_reports(run_dir, results, meta)
-    assert set(rendered.files) == {"index.html", "runbook.md", "summary.json", "junit.xml"}
+    assert set(rendered.files) == {"index.html", "runbook.md", "summary.json", "junit.xml",
+                                   "metrics.prom"}
     assert not any((run_dir / name).exists() for name in rendered.files)
 
     def killed(*args: Any) -> None:  # the run dies while sealing, as by SIGKILL
@@ -284,7 +285,7 @@ def test_the_reports_are_written_only_once_the_pack_is_sealed(
         pack.seal(run_dir, results, meta, plan, None, None, rendered.files)
     left = {p.name for p in run_dir.iterdir()}
     assert not left & {"index.html", "runbook.md", "summary.json", "junit.xml",
-                       "report.pdf"}, left
+                       "metrics.prom", "report.pdf"}, left
     monkeypatch.undo()
     pack.seal(run_dir, results, meta, plan, None, None, rendered.files)
     assert json.loads((run_dir / "summary.json").read_text())["verdict"] == "pass"
@@ -292,3 +293,18 @@ def test_the_reports_are_written_only_once_the_pack_is_sealed(
     assert not list(run_dir.glob("*.tmp"))
     found = verify_run(run_dir)
     assert found.passed, found.problems
+
+
+def test_metrics_prom_must_say_what_the_summary_says(tmp_path: Path) -> None:
+    run_dir = _sealed_run(tmp_path)
+    assert any(line == "metrics.prom: the figures of summary.json"
+               for line in verify_run(run_dir).ok_lines)
+    path = run_dir / "metrics.prom"
+    text = path.read_text()
+    sample = 'drills_lost_writes{plan="test plan",scenario="pg-lossy",runtime="local"}'
+    assert f"{sample} 4\n" in text
+    path.write_text(text.replace(f"{sample} 4\n", f"{sample} 0\n"))  # a dashboard told 0
+    _reseal(run_dir)
+    found = verify_run(run_dir)
+    assert not found.passed
+    assert "metrics.prom: its figures are not those of summary.json" in found.problems

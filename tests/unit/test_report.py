@@ -226,3 +226,49 @@ def test_html_lists_each_step_with_its_mechanism(tmp_path: Path) -> None:
     steps = html[html.index("<h3>All steps</h3>"):html.index("<h3>Recovery time (RTO)</h3>")]
     assert KILL_MECHANISM in steps
     assert "restart postgres" in steps and "+0.000 s" in steps
+
+
+def _families(text: str, parser: str) -> dict[str, Any]:
+    if parser == "openmetrics":
+        from prometheus_client.openmetrics.parser import text_string_to_metric_families
+    else:
+        from prometheus_client.parser import text_string_to_metric_families
+    return {f.name: f for f in text_string_to_metric_families(text)}
+
+
+@pytest.mark.parametrize("parser", ["prometheus", "openmetrics"])
+def test_metrics_prom_parses_and_holds_the_figures(tmp_path: Path, parser: str) -> None:
+    results, paths = _run(tmp_path, PASSING, FAILING, UNVERIFIED)
+    text = (paths.summary.parent / "metrics.prom").read_text(encoding="utf-8")
+    assert text.endswith("# EOF\n")
+    families = _families(text, parser)
+    # the openmetrics parser names a family without _info, the older one keeps the name
+    info = families.get("drills_run_info") or families["drills_run"]
+    assert info.samples[0].labels["run_id"] == "r-test"
+
+    def value(family: str, scenario: str, **more: str) -> float | None:
+        found = [s.value for s in families[family].samples
+                 if s.labels.get("scenario") == scenario
+                 and all(s.labels.get(k) == v for k, v in more.items())]
+        assert len(found) <= 1
+        return found[0] if found else None
+
+    for result in results:
+        labels = {"plan": "test plan", "runtime": "local"}
+        sample = next(s for s in families["drills_lost_writes"].samples
+                      if s.labels["scenario"] == result.scenario) \
+            if result.writes is not None else None
+        if sample is not None:
+            assert {k: sample.labels[k] for k in labels} == labels
+        states = {v.value: value("drills_scenario_verdict", result.scenario, verdict=v.value)
+                  for v in Verdict}
+        assert states == {v.value: float(v == result.verdict) for v in Verdict}
+    assert value("drills_lost_writes", "pg-lossy") == 5
+    assert value("drills_lost_writes", "pg-pass") == 0
+    assert value("drills_rto_seconds", "pg-pass") == pytest.approx(1.61)
+    rto_row = next(c for c in results[0].checks if c.key == "rto_s")
+    assert rto_row.target_value is not None
+    assert value("drills_rto_target_seconds", "pg-pass") == rto_row.target_value
+    assert value("drills_lost_writes", "pg-no-readback") is None  # not measured: no sample
+    exit_codes = [s.value for s in families["drills_run_exit_code"].samples]
+    assert exit_codes == [1]

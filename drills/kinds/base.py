@@ -49,6 +49,9 @@ class ServiceKind(ABC):
     default_image: ClassVar[str]
     #: top-level modules of the driver, which the Locust child must import after gevent
     driver_modules: ClassVar[tuple[str, ...]]
+    #: what answers for this kind where its own server cannot be installed (said by
+    #: ``drill check`` and the report); None: the kind's own server runs everywhere
+    stand_in: ClassVar[str | None] = None
     #: the pip extra that brings the driver (``pip install 'drills[mongodb]'``); None:
     #: the driver is one of drills' own dependencies
     extra: ClassVar[str | None] = None

@@ -101,6 +101,8 @@ def _stack_lines(stack: StackSpec | None, shown: Shown) -> list[str]:
                     + (f"(synchronous: {sync}); clients follow a promotion" if sync else
                        "(asynchronous); clients follow a promotion"))
         lines.append(f"  {svc.name}: {svc.kind}{role}{where}{health}")
+        if stack.own is False and known is not None and known.stand_in:
+            lines.append(f"    server: {known.stand_in}")
     return lines
 
 
@@ -112,6 +114,9 @@ def scenario_lines(plan: Plan, scenario: ScenarioPlan, shown: Shown | None = Non
         info = CATALOGUE[scenario.catalogue_name]
         lines.append(f"  built-in drill {info.name} on drills' own {info.kind} servers: "
                      f"{info.summary}")
+        stand_in = kinds.get(info.kind).stand_in
+        if stand_in:
+            lines.append(f"  server: {stand_in}")
     elif scenario.source is Source.CODE:
         lines.append(f"  your Python drill marked @pytest.mark.drill({scenario.name!r}) "
                      "(drill run --scenarios DIR)")

@@ -131,3 +131,14 @@ def test_a_mongodb_check_reads_as_a_count(tmp_path: Path) -> None:
     with pytest.raises(PlanError) as caught:
         load_plan(path)
     assert caught.value.key == "scenarios.kill.checks[0].mongodb.database"
+
+
+def test_drill_check_names_the_stand_in() -> None:
+    from drills.plan.preview import scenario_lines
+
+    plan = load_plan()
+    lines = scenario_lines(plan, plan.scenarios["mongodb-kill"])
+    assert any(line.startswith("  server: on the local runtime, FerretDB v1.24.2") and
+               "not WiredTiger's" in line for line in lines), lines
+    assert not any(line.startswith("  server:")
+                   for line in scenario_lines(plan, plan.scenarios["redis-kill"]))

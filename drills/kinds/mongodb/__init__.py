@@ -29,6 +29,10 @@ class MongoKind(ServiceKind):
     ledger = "collections drills_writes, drills_probe and drills_meta of database drills"
     reach_needs = ("user", "password")
     check_language = "mongodb"
+    stand_in = ("on the local runtime, FerretDB v1.24.2 over a PostgreSQL of its own stands "
+                "in for mongod (no package installs one): its durability is PostgreSQL's, "
+                "not WiredTiger's; on compose, the image DRILLS_MONGODB_IMAGE names (mongo:7, "
+                "or drills' FerretDB image with DRILLS_IMAGES=offline)")
     #: mongod: SCRAM against the admin database (the official image's root user);
     #: FerretDB 1.x: PLAIN, the credentials handed to its PostgreSQL
     reach_auth = ("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN")

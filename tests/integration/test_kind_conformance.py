@@ -302,6 +302,11 @@ def test_kill_and_restart_keep_every_acknowledged_write(subject: Subject) -> Non
     invoked = {**subject.held, **load.invoked}
     unexpected = sorted(i for i, v in found.items() if invoked.get(i) != v)
     assert unexpected == [], f"{subject.where}: read back writes never made: {unexpected[:20]}"
+    # `fail` says the write certainly was not applied: none of them may be there
+    refused = sorted(i for i, how in load.not_acked.items()
+                     if how.startswith("fail") and i in found)
+    assert refused == [], f"{subject.where}: writes recorded as not applied were read " \
+                          f"back: {refused[:20]} ({[load.not_acked[i] for i in refused[:3]]})"
     subject.held = found  # with the unknown ones that made it
     subject.probe()
 

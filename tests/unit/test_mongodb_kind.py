@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pymongo import errors
 
 from drills import kinds
 from drills.errors import PlanError, UsageError
@@ -15,7 +16,8 @@ from drills.stack.endpoint import Endpoint
 
 
 def test_write_concern_settings() -> None:
-    assert MongoSettings().client_options() == (("w", "1"), ("j", "true"))
+    assert MongoSettings().client_options() == (("w", "1"), ("j", "true"),
+                                                ("readPreference", "primary"))
     assert MongoSettings(w="majority", j=False).conf()["j"] == "false"
     with pytest.raises(ValueError, match="w=0 is refused"):
         MongoSettings(w=0)
@@ -142,3 +144,55 @@ def test_drill_check_names_the_stand_in() -> None:
                "not WiredTiger's" in line for line in lines), lines
     assert not any(line.startswith("  server:")
                    for line in scenario_lines(plan, plan.scenarios["redis-kill"]))
+
+
+def _writer_raising(monkeypatch: pytest.MonkeyPatch, exc: BaseException | None) -> object:
+    """A MongoWriter whose insert raises ``exc`` (a stub client; no server)."""
+    from drills.kinds.mongodb import store
+
+    class Collection:
+        def insert_one(self, doc: dict[str, object]) -> object:
+            if exc is not None:
+                raise exc
+            return type("Result", (), {"acknowledged": True})()
+
+    class Client:
+        def __getitem__(self, name: str) -> dict[str, Collection]:
+            return {store.LEDGER: Collection()}
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(store, "client", lambda *a, **k: Client())
+    return store.writer(Endpoint("mongodb", "127.0.0.1", 1, "x", "drills", "drills"))
+
+
+@pytest.mark.parametrize("error, outcome", [
+    (errors.ServerSelectionTimeoutError("no server"), "fail"),  # never sent
+    (errors.AutoReconnect("connection closed"), "unknown"),  # sent, no answer
+    (errors.NetworkTimeout("timed out"), "unknown"),
+    (errors.WriteError("E11000 duplicate key", 11000, {}), "fail"),  # the document refused
+    # applied; the wait for the journal or the replicas failed
+    (errors.WriteConcernError("waiting for replication timed out", 64, {}), "unknown"),
+    (errors.OperationFailure("not authorized", 13), "fail"),  # refused before it ran
+    (errors.OperationFailure("interrupted at shutdown", 11600), "unknown"),
+    # FerretDB: its PostgreSQL died under the commit (it may have committed), or was not there
+    (errors.OperationFailure("x", 1, {"errmsg": "terminating connection (SQLSTATE 57P01)"}),
+     "unknown"),
+    (errors.OperationFailure("x", 1, {"errmsg": "failed to connect to `user=drills`"}), "fail"),
+    (None, "ok"),
+])
+def test_a_writes_outcome_is_what_the_error_proves(monkeypatch: pytest.MonkeyPatch,
+                                                   error: Exception | None,
+                                                   outcome: str) -> None:
+    from drills.datastore import NotSent, Rejected
+
+    writer = _writer_raising(monkeypatch, error)
+    try:
+        writer.write(7, "v")  # type: ignore[attr-defined]
+        seen = "ok"
+    except (NotSent, Rejected):
+        seen = "fail"
+    except Exception:
+        seen = "unknown"
+    assert seen == outcome

@@ -1,8 +1,10 @@
 """MongoDB under the compose runtime: its service from the ``mongodb`` template.
 
 The root user ``drills`` and its password reach the server by the official image's
-``MONGO_INITDB_ROOT_PASSWORD_FILE`` convention (a 0600 file mounted read-only, owned by the
-image's mongodb account, which reads it), never through the container's environment.
+``MONGO_INITDB_ROOT_PASSWORD_FILE`` convention, never through the container's environment:
+the run's 0600 file is mounted read-only, and the template's entrypoint copies it, as root,
+to a tmpfs readable by the image's mongodb account (uid 999) alone, as the redis template
+does, so that it works whichever user runs drills.
 
 Two images keep that contract. The official ``mongo:7`` runs mongod with ``--auth``: clients
 log in with SCRAM against ``admin`` (the driver's default). drills' offline
@@ -28,9 +30,7 @@ from drills.stack.endpoint import Endpoint
 from drills.stack.ports import LOOPBACK
 
 DATA_PATH = "/data/db"  # the official image's volume
-PASSWORD_PATH = "/run/secrets/mongodb-password"  # MONGO_INITDB_ROOT_PASSWORD_FILE in the template
-#: the mongodb account of both images, which reads the password file
-MONGODB_UID = 999
+PASSWORD_PATH = "/run/secrets/mongodb-password"  # copied by the template's entrypoint
 #: the image label that names the login mechanism of a stand-in (drills' FerretDB image)
 AUTH_LABEL = "io.drills.mongodb-auth"
 #: the label of the stand-in image that names its server (FerretDB and its version)
@@ -69,7 +69,8 @@ def compose_spec(name: str, settings: MongoSettings, ctx: ComposeContext) -> Com
     password = secrets.token_urlsafe(24)
     auth = image_auth(KIND.image())
     standin = auth == "PLAIN"
-    secret = ctx.secret(f"{name}-password", password + "\n", owner=MONGODB_UID)
+    # the template's entrypoint copies it, as root, for the mongodb account (uid 999)
+    secret = ctx.secret(f"{name}-password", password + "\n")
     bind = ["--bind_ip", LOOPBACK] if ctx.hostnet else ["--bind_ip_all"]
     conf = {**settings.conf(), "port": str(inner), "bind_ip": LOOPBACK if ctx.hostnet else "*"}
     environment = {"MONGO_PORT": str(inner)}

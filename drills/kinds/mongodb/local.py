@@ -24,7 +24,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from drills.errors import StackError
 from drills.kinds.mongodb.settings import MongoSettings
 from drills.kinds.postgres.local import postgres_bindir
 from drills.stack.binaries import version_of
+from drills.stack.capabilities import ExecResult
 from drills.stack.endpoint import Endpoint
 from drills.stack.local import LocalContext, LocalService
 from drills.stack.ports import LOOPBACK, free_port
@@ -137,7 +138,7 @@ class LocalMongo(LocalService):
             self._as_server([
                 str(self.bindir / "initdb"), "-D", str(self.data), "-U", "drills",
                 "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
-                "-E", "UTF8", "--locale=C", "--no-sync",
+                "-E", "UTF8", "--locale=C", "--no-sync", "--data-checksums",
             ])
         finally:
             pwfile.unlink(missing_ok=True)
@@ -183,6 +184,23 @@ class LocalMongo(LocalService):
     def log_tail(self, lines: int = 20) -> str:
         return (f"PostgreSQL:\n{self.proc.log_tail(lines)}\n"
                 f"FerretDB:\n{self.front.log_tail(lines)}")
+
+    def lose_data(self) -> Action:
+        """As for any server, and FerretDB too when its PostgreSQL had already died alone."""
+        if not self.front.running() or self.proc.running():
+            return super().lose_data()
+        pids, at = self.front.signal_tree(signal.SIGKILL)
+        self.front.wait(30)
+        lost = super().lose_data()
+        return Action(f"SIGKILL to FerretDB (pid {pids[0]}; its PostgreSQL had already "
+                      f"stopped), then {lost.mechanism.removeprefix('server not running, then ')}",
+                      at, lost.facts)
+
+    def exec_offline(self, argv: Sequence[str], timeout_s: float = 600.0) -> ExecResult:
+        if self.front.running():
+            raise StackError(f"{self.name}: FerretDB is running: stop it before working on "
+                             "its data")
+        return super().exec_offline(argv, timeout_s)
 
     def _signal(self, sig: signal.Signals) -> Action:
         """``sig`` to FerretDB, then at once to PostgreSQL's process tree (those running)."""

@@ -41,8 +41,13 @@ class MongoSettings(ServiceSettings):
                              f"{', '.join(READ_PREFERENCES)}")
 
     def client_options(self) -> tuple[tuple[str, str], ...]:
-        """The write concern, as every workload client of the service applies it."""
-        return (("w", str(self.w)), ("j", "true" if self.j else "false"))
+        """The write concern and read preference every client of the service applies.
+
+        The probe and the read-back read the primary whatever the read preference: the
+        loss is judged on what the primary holds.
+        """
+        return (("w", str(self.w)), ("j", "true" if self.j else "false"),
+                ("readPreference", self.read_preference))
 
     def conf(self) -> dict[str, str]:
         """The write concern and read preference, as the report shows them."""

@@ -4,8 +4,9 @@ This module is the kind's data-store adapter (drills.datastore.DataStore), impor
 when a drill first talks to MongoDB: it imports pymongo (the ``mongodb`` extra).
 
 - The ledger is the collection ``drills_writes`` of database ``drills``: one document
-  ``{_id: <op id>, v: <value>}`` per write, written with the plan's write concern and
-  idempotent by ``_id`` (a replace with upsert: the same write twice is one document).
+  ``{_id: <op id>, v: <value>}`` per write, inserted with the plan's write concern; ``_id``
+  keeps it to one document per write (a second insert of an id is refused, as PostgreSQL's
+  primary key refuses it, never written over).
 - ``drills_meta`` holds one document, written before the load: a database that lost it
   (dropDatabase, an empty restore) does not answer correctly, even if a new document can
   be written (MongoDB creates a missing collection on the first insert).
@@ -13,7 +14,12 @@ when a drill first talks to MongoDB: it imports pymongo (the ``mongodb`` extra).
   attempt connects at once instead of waiting for the driver's 0.5 s re-check: the outage
   is seen as it is.
 - A write whose server could not be selected never left the client (``NotSent``); one that
-  failed on an open connection is unknown; an error document from the server is a refusal.
+  failed on an open connection is unknown. Of the server's error answers, only those that
+  prove the write was not applied are a refusal (``Rejected``): a write error (a duplicate
+  ``_id``), a command refused before it ran (authentication, a bad request), and on FerretDB
+  a PostgreSQL it could not reach. A write concern error comes after the write was applied
+  (the wait for the journal or the replicas failed), and FerretDB's internal error may hide
+  a commit whose answer was lost: both are unknown.
 """
 
 from __future__ import annotations
@@ -30,7 +36,10 @@ from pymongo.errors import (
     OperationFailure,
     PyMongoError,
     ServerSelectionTimeoutError,
+    WriteConcernError,
+    WriteError,
 )
+from pymongo.read_preferences import ReadPreference
 from pymongo.write_concern import WriteConcern
 
 from drills.datastore import LedgerGone, NotSent, ProbeFailed, Rejected
@@ -45,6 +54,28 @@ DATASET = "drills_dataset"
 #: where the read-back comes from, for the report
 source = f"collection {DATABASE}.{LEDGER}"
 _DATASET_VALUE = 512  # bytes of each dataset document's payload
+
+
+#: error codes a server answers before it runs the command: the write was not applied
+#: (BadValue, FailedToParse, Unauthorized, AuthenticationFailed, NamespaceNotFound,
+#: InvalidNamespace, CommandNotFound, TypeMismatch)
+REFUSED_BEFORE_RUNNING = frozenset({2, 9, 13, 14, 18, 26, 59, 73})
+#: what FerretDB's internal error (code 1) says when its PostgreSQL could not be reached,
+#: so that the write never began: connection refused, starting up, wrong password
+_FERRETDB_UNREACHED = ("failed to connect", "dial error", "connect: connection refused",
+                       "57P03", "28P01", "the database system is starting up")
+
+
+def refused(exc: OperationFailure) -> bool:
+    """Whether the server's error answer proves the write was not applied."""
+    if isinstance(exc, WriteConcernError):
+        return False  # applied; the wait for its durability failed
+    if isinstance(exc, WriteError):
+        return True  # the document was refused (a duplicate _id, a validation)
+    if exc.code in REFUSED_BEFORE_RUNNING:
+        return True
+    message = str((exc.details or {}).get("errmsg", exc))
+    return exc.code == 1 and any(sign in message for sign in _FERRETDB_UNREACHED)
 
 
 def where(endpoint: Endpoint) -> str:
@@ -74,6 +105,7 @@ def client(endpoint: Endpoint, timeout_s: float = 10.0, select_s: float | None =
         serverSelectionTimeoutMS=int(select * 1000), socketTimeoutMS=int(timeout_s * 1000),
         maxPoolSize=1, appname="drills",
         w=_w(conf.get("w", "1")), journal=conf.get("j", "true") == "true",
+        readPreference=conf.get("readPreference", "primary"),
         **auth,
     )
 
@@ -95,13 +127,18 @@ def identify(endpoint: Endpoint, expect: Mapping[str, str] | None = None) -> dic
 
     ``server`` is ``mongod`` or ``FerretDB`` (the stand-in): results depend on it.
     """
+    status: Mapping[str, Any] = {}
     try:
         with client(endpoint, timeout_s=5) as c:
             c.admin.command("ping")  # FerretDB: reaches its PostgreSQL (hello would not)
             info = c.admin.command("buildInfo")
-            status = c.admin.command("serverStatus")
+            try:
+                status = c.admin.command("serverStatus")
+            except OperationFailure as exc:
+                if exc.code != 13:  # a team's user without clusterMonitor: no pid, no harm
+                    raise
     except OperationFailure as exc:
-        if exc.code == 18 or "auth" in str(exc).lower() or "password" in str(exc).lower():
+        if exc.code == 18 or "password authentication failed" in str(exc):
             raise NotOurServer(f"the server of {where(endpoint)} is not ours: it refused "
                                f"this run's password ({_failed(exc)}). Another process "
                                "holds the port.") from exc
@@ -135,8 +172,10 @@ def prepare(endpoint: Endpoint) -> None:
         c[DATABASE][META].replace_one({"_id": "ledger"}, {"_id": "ledger",
                                       "note": "written by drills before the load"},
                                       upsert=True)
-        c[DATABASE][LEDGER].insert_one({"_id": 0, "v": "created by drills"})
-        c[DATABASE][LEDGER].delete_one({"_id": 0})  # the collection exists, and is empty
+        # the collection exists, and is empty (again, after an interrupted earlier prepare)
+        c[DATABASE][LEDGER].replace_one({"_id": 0}, {"_id": 0, "v": "created by drills"},
+                                        upsert=True)
+        c[DATABASE][LEDGER].delete_one({"_id": 0})
 
 
 def writer(endpoint: Endpoint) -> MongoWriter:
@@ -150,7 +189,7 @@ def probe(endpoint: Endpoint) -> MongoProbe:
 
 
 class MongoWriter:
-    """One workload connection: replace-with-upsert of ``{_id: op_id, v: value}``."""
+    """One workload connection: an insert of ``{_id: op_id, v: value}``."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
@@ -161,13 +200,15 @@ class MongoWriter:
             self.client = client(self.endpoint, timeout_s=30, select_s=1.0)
         ledger = self.client[DATABASE][LEDGER]
         try:
-            done = ledger.replace_one({"_id": op_id}, {"_id": op_id, "v": value}, upsert=True)
+            done = ledger.insert_one({"_id": op_id, "v": value})
         except ServerSelectionTimeoutError as exc:
             self.close()
             raise NotSent(_failed(exc)) from exc
-        except OperationFailure as exc:  # includes write errors: the server answered no
+        except OperationFailure as exc:
             self.close()
-            raise Rejected(_failed(exc)) from exc
+            if refused(exc):
+                raise Rejected(_failed(exc)) from exc
+            raise  # the write may have been applied: unknown
         except BaseException:
             self.close()
             raise
@@ -192,7 +233,7 @@ class MongoProbe:
         try:
             if self.client is None:
                 self.client = client(self.endpoint, timeout_s=10, select_s=0.5)
-            db = self.client[DATABASE]
+            db = self.client.get_database(DATABASE, read_preference=ReadPreference.PRIMARY)
             db[PROBES].with_options(write_concern=WriteConcern(w=1, j=True)).replace_one(
                 {"_id": seq}, {"_id": seq, "v": value}, upsert=True)
             got = db[PROBES].find_one({"_id": seq})
@@ -221,7 +262,8 @@ def read_back(endpoint: Endpoint) -> Iterator[tuple[int, str]]:
         try:
             if LEDGER not in db.list_collection_names():
                 raise LedgerGone(f"{where(endpoint)} has no collection {DATABASE}.{LEDGER}")
-            for doc in db[LEDGER].find({}, {"_id": 1, "v": 1}, batch_size=5000).sort("_id", 1):
+            ledger = db[LEDGER].with_options(read_preference=ReadPreference.PRIMARY)
+            for doc in ledger.find({}, {"_id": 1, "v": 1}, batch_size=5000).sort("_id", 1):
                 if isinstance(doc["_id"], int):
                     yield doc["_id"], str(doc.get("v"))
         except ConnectionFailure as exc:

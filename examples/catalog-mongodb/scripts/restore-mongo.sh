@@ -3,17 +3,19 @@
 # server with mongorestore --drop (each collection replaced by the dump's).
 #
 # On drills' offline stand-in: pg_restore --clean into FerretDB's PostgreSQL database,
-# then a restart, because FerretDB keeps the collections it has seen in memory.
+# then a restart, because FerretDB keeps the collections it has seen in memory. The
+# password never goes into an argv (see backup-mongo.sh).
 set -euo pipefail
 dump=${1:?usage: restore-mongo.sh BACKUP (mongo_*.archive.gz or mongo_*.ferretdb.dump)}
 case $dump in
   *.archive.gz)
-    docker compose exec -T -e MONGO_PASSWORD mongo sh -c \
-      'exec mongorestore --quiet --archive --gzip --drop --username root \
-         --password "$MONGO_PASSWORD" --authenticationDatabase admin --port "${MONGO_PORT:-27017}"' \
-      < "$dump" ;;
+    docker compose exec -T -e MONGO_PASSWORD mongo sh -c '
+      umask 077; conf=$(mktemp); trap "rm -f $conf" EXIT
+      printf "password: \"%s\"\n" "$MONGO_PASSWORD" > "$conf"
+      mongorestore --quiet --archive --gzip --drop --config "$conf" --username root \
+        --authenticationDatabase admin --port "${MONGO_PORT:-27017}"' < "$dump" ;;
   *.ferretdb.dump)
-    docker compose exec -T -e PGPASSWORD="$MONGO_PASSWORD" mongo \
+    PGPASSWORD=$MONGO_PASSWORD docker compose exec -T -e PGPASSWORD mongo \
       pg_restore --clean --if-exists --no-owner --host=/run/ferretdb --username=root \
       --dbname=ferretdb < "$dump"
     docker compose restart mongo ;;

@@ -12,7 +12,8 @@ j maps to PostgreSQL's synchronous_commit, and the kill reaches both processes.
 
 import pytest
 
-from drills import Drill, Kill, MongoSettings, Restart, SilentDelete, Verdict
+from drills import Drill, Kill, MongoSettings, Restart, Verdict
+from drills.scenarios.test_silent_loss import run_silent_loss
 
 
 def run_mongodb_kill(drill: Drill, settings: MongoSettings) -> None:
@@ -41,14 +42,6 @@ def test_mongodb_kill_no_journal(drill: Drill) -> None:
 
 @pytest.mark.drill("mongodb-silent-loss")
 def test_mongodb_silent_loss(drill: Drill) -> None:
-    mongodb = drill.stack(mongodb=MongoSettings())["mongodb"]
-    delete = SilentDelete(mongodb, drill.files, int(drill.scenario.params["delete_count"]))
-    with drill.load(mongodb):
-        drill.warm_up()
-        with drill.fault(delete):
-            pass
-        drill.calibrate_loss(delete.deleted)
-        drill.wait_for_service()
-        drill.hold()
+    run_silent_loss(drill, "mongodb", MongoSettings())
     result = drill.conclude()
     assert result.verdict == Verdict.PASS, result.explain()

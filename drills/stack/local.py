@@ -297,6 +297,15 @@ class LocalService(Service):
         return ExecResult(tuple(argv), done.returncode, done.stdout, done.stderr)
 
 
+    def exec_checked(self, argv: Sequence[str], stdin: str | None = None) -> None:
+        """Run a server tool as the server's account (Exec); StackError if it fails."""
+        done = self.exec(argv, timeout_s=120, stdin=None if stdin is None else stdin.encode())
+        if done.returncode != 0:
+            raise StackError(f"{self.name}: {stdin.strip() if stdin else ' '.join(argv)} failed "
+                             f"(exit {done.returncode}):\n"
+                             f"{done.stderr.decode(errors='replace').strip()[-2000:]}")
+
+
 def inside(root: Path, relative: str, service: str) -> Path:
     """``root / relative``, refusing any path that leaves ``root``."""
     candidate = Path(relative)

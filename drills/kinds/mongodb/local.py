@@ -17,12 +17,9 @@ with ``j=false`` it is not (``synchronous_commit=off``). The report names the se
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,7 +30,7 @@ from drills.clock import Instant
 from drills.errors import StackError
 from drills.kinds.mongodb.settings import MongoSettings
 from drills.kinds.postgres.local import postgres_bindir
-from drills.stack.binaries import version_of
+from drills.stack.binaries import find_program, version_of
 from drills.stack.capabilities import ExecResult
 from drills.stack.endpoint import Endpoint
 from drills.stack.local import LocalContext, LocalService
@@ -46,12 +43,9 @@ BACKING_DATABASE = "ferretdb"
 
 def ferretdb_binary() -> Path:
     """$DRILLS_FERRETDB, else drills-ferretdb on PATH or beside this Python."""
-    configured = os.environ.get("DRILLS_FERRETDB")
-    candidates = [configured, shutil.which("drills-ferretdb"),
-                  str(Path(sys.executable).parent / "drills-ferretdb")]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return Path(candidate)
+    found = find_program("drills-ferretdb", "DRILLS_FERRETDB")
+    if found is not None:
+        return found
     raise StackError(
         "drills-ferretdb (the local runtime's MongoDB stand-in) not found. To fix this, "
         "either run scripts/setup.sh (it builds FerretDB v1.24.2 from "
@@ -118,13 +112,6 @@ class LocalMongo(LocalService):
     def exec_path(self) -> list[Path]:
         return [self.bindir, self.ferretdb.parent]
 
-    def _as_server(self, argv: list[str], stdin: str | None = None) -> None:
-        done = self.exec(argv, timeout_s=120, stdin=None if stdin is None else stdin.encode())
-        if done.returncode != 0:
-            raise StackError(f"{self.name}: {stdin.strip() if stdin else ' '.join(argv)} failed "
-                             f"(exit {done.returncode}):\n"
-                             f"{done.stderr.decode(errors='replace').strip()[-2000:]}")
-
     def _initdb(self) -> None:
         self.home.mkdir(mode=0o700, exist_ok=True)
         self._own(self.home)
@@ -135,7 +122,7 @@ class LocalMongo(LocalService):
             self.mount_lazyfs(self.data)
         try:
             # FerretDB wants UTF8 and the C collation
-            self._as_server([
+            self.exec_checked([
                 str(self.bindir / "initdb"), "-D", str(self.data), "-U", "drills",
                 "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
                 "-E", "UTF8", "--locale=C", "--no-sync", "--data-checksums",
@@ -145,7 +132,7 @@ class LocalMongo(LocalService):
         with open(self.data / "postgresql.conf", "a", encoding="utf-8") as f:
             f.write("\n# drills: the MongoDB stand-in's backing cluster\n"
                     + "".join(f"{k} = {v}\n" for k, v in self.backing_conf().items()))
-        self._as_server([str(self.bindir / "postgres"), "--single", "-D", str(self.data),
+        self.exec_checked([str(self.bindir / "postgres"), "--single", "-D", str(self.data),
                          "postgres"], stdin=f"CREATE DATABASE {BACKING_DATABASE} OWNER drills;\n")
         if self.lazyfs is not None:
             self.lazyfs.checkpoint()  # initdb's files, as on a server installed long before

@@ -120,14 +120,6 @@ class LocalPostgres(LocalService):
     def exec_path(self) -> list[Path]:
         return [self.bindir]
 
-    def _as_server(self, argv: list[str], stdin: str | None = None) -> None:
-        """Run a server tool as the server's account (Exec); StackError if it fails."""
-        done = self.exec(argv, timeout_s=120, stdin=None if stdin is None else stdin.encode())
-        if done.returncode != 0:
-            raise StackError(f"{self.name}: {stdin.strip() if stdin else ' '.join(argv)} failed "
-                             f"(exit {done.returncode}):\n"
-                             f"{done.stderr.decode(errors='replace').strip()[-2000:]}")
-
     def _initdb(self) -> None:
         self.home.mkdir(mode=0o700)
         pwfile = self.home / "pwfile"
@@ -145,7 +137,7 @@ class LocalPostgres(LocalService):
             # the disk in seconds instead of minutes
             wal = [f"--waldir={disk / 'pg_wal'}", "--wal-segsize=1"]
         try:
-            self._as_server([
+            self.exec_checked([
                 str(self.bindir / "initdb"), "-D", str(self.data), "-U", "drills",
                 "--data-checksums", "--auth-local=trust", "--auth-host=scram-sha-256",
                 f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C", "--no-sync", *wal,
@@ -153,7 +145,7 @@ class LocalPostgres(LocalService):
         finally:
             pwfile.unlink(missing_ok=True)
         self.append_conf(self.own_conf())
-        self._as_server(
+        self.exec_checked(
             # no standby exists yet: a synchronous one would be waited for forever
             [str(self.bindir / "postgres"), "--single", "-D", str(self.data),
              "-c", "synchronous_standby_names=", "postgres"],

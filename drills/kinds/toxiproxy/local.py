@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 from drills.errors import StackError
 from drills.kinds.toxiproxy.links import ProxyLinks
 from drills.kinds.toxiproxy.settings import ToxiproxySettings
-from drills.stack.binaries import version_of
+from drills.stack.binaries import find_program, version_of
 from drills.stack.endpoint import Endpoint
 from drills.stack.local import LocalContext, LocalService
 from drills.stack.ports import LOOPBACK, free_port
@@ -21,12 +18,9 @@ from drills.stack.process import SupervisedProcess
 
 def toxiproxy_server() -> Path:
     """$DRILLS_TOXIPROXY_SERVER, else toxiproxy-server on PATH or beside this Python."""
-    configured = os.environ.get("DRILLS_TOXIPROXY_SERVER")
-    candidates = [configured, shutil.which("toxiproxy-server"),
-                  str(Path(sys.executable).parent / "toxiproxy-server")]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return Path(candidate)
+    found = find_program("toxiproxy-server", "DRILLS_TOXIPROXY_SERVER")
+    if found is not None:
+        return found
     raise StackError(
         "toxiproxy-server not found. To fix this, either run scripts/setup.sh (it builds it "
         "with Go: go install github.com/Shopify/toxiproxy/v2/cmd/server@v2.12.0, installed "

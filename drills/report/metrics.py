@@ -9,6 +9,10 @@ OpenMetrics (it ends with ``# EOF``, a comment to the older format).
 
 A figure the drill could not measure (no RTO: the service never came back) has no sample:
 an alert on ``absent()`` or on the verdict sees it, where a 0 would read as a fast recovery.
+A bound is not a value (docs/measurement.md rule 13): an RPO window whose loss reaches back
+to the drill's first write is only known to be at least its figure, so it goes into
+``drills_rpo_lower_bound_seconds`` and not into ``drills_rpo_seconds``; and the RTO comes
+with its resolution (an outage the probe did not see is at most that long).
 The verdict is one sample per state, 1 for the scenario's own, as OpenMetrics' state sets.
 """
 
@@ -27,8 +31,8 @@ VERDICTS = tuple(v.value for v in Verdict)
 _FIGURES = (
     ("drills_rto_seconds", "rto_s",
      "Measured RTO: the fault until the service answered correctly again."),
-    ("drills_rpo_seconds", "rpo_s",
-     "Measured RPO window: the fault back to the oldest acknowledged write lost."),
+    ("drills_rto_resolution_seconds", "rto_resolution_s",
+     "How far the measured RTO may be from the true one (the probe's interval)."),
     ("drills_acknowledged_writes", "acked_writes",
      "Writes the load had acknowledged, read back after the drill."),
     ("drills_lost_writes", "lost_writes",
@@ -92,6 +96,19 @@ def metrics_text(summary: Mapping[str, Any]) -> str:
     for name, key, help_text in _FIGURES:
         lines += _family(name, help_text, [(at(s), s[key]) for s in scenarios
                                            if isinstance(s.get(key), int | float)])
+
+    def censored(entry: Mapping[str, Any]) -> bool:
+        return bool((entry.get("rpo") or {}).get("window_censored"))
+
+    measured = [s for s in scenarios if isinstance(s.get("rpo_s"), int | float)]
+    lines += _family("drills_rpo_seconds",
+                     "Measured RPO window: the fault back to the oldest acknowledged write "
+                     "lost (absent when only a lower bound is known).",
+                     [(at(s), s["rpo_s"]) for s in measured if not censored(s)])
+    lines += _family("drills_rpo_lower_bound_seconds",
+                     "The RPO window is at least this: the loss reaches back to the drill's "
+                     "first acknowledged write.",
+                     [(at(s), s["rpo_s"]) for s in measured if censored(s)])
     for name, key, help_text in _TARGETS:
         samples = []
         for s in scenarios:

@@ -272,3 +272,23 @@ def test_metrics_prom_parses_and_holds_the_figures(tmp_path: Path, parser: str) 
     assert value("drills_lost_writes", "pg-no-readback") is None  # not measured: no sample
     exit_codes = [s.value for s in families["drills_run_exit_code"].samples]
     assert exit_codes == [1]
+
+
+def test_metrics_prom_never_calls_a_bound_a_value() -> None:
+    """Rule 13: a censored RPO window is a lower bound, published under its own name."""
+    from drills.report.metrics import metrics_text
+
+    def entry(name: str, censored: bool) -> dict[str, Any]:
+        return {"name": name, "verdict": "pass", "rpo_s": 4.2, "rto_s": 0.0,
+                "rto_resolution_s": 0.05, "rpo": {"window_censored": censored}}
+
+    summary = {"plan": {"name": "p"}, "runtime": "local", "run_id": "r", "verdict": "pass",
+               "exit_code": 0, "scenarios": [entry("exact", False), entry("bounded", True)]}
+    families = _families(metrics_text(summary), "prometheus")
+
+    def scenarios(family: str) -> dict[str, float]:
+        return {s.labels["scenario"]: s.value for s in families[family].samples}
+
+    assert scenarios("drills_rpo_seconds") == {"exact": 4.2}
+    assert scenarios("drills_rpo_lower_bound_seconds") == {"bounded": 4.2}
+    assert scenarios("drills_rto_resolution_seconds") == {"exact": 0.05, "bounded": 0.05}

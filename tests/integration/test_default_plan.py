@@ -410,8 +410,11 @@ def test_a_power_cut_with_fsync_on_loses_nothing(run: dict[str, Any]) -> None:
 def test_a_power_cut_loses_the_newest_asynchronous_commits(run: dict[str, Any]) -> None:
     s = scenario(run, "postgres-power-loss-async-commit")
     assert s["lost_writes"] > 0  # the cut has teeth where durability is traded away
-    # the newest ones: within PostgreSQL's own bound, three wal_writer_delay (3 x 200 ms)
-    assert s["rpo_s"] is not None and 0 < s["rpo_s"] <= 0.6
+    # the newest ones: within PostgreSQL's own bound, three wal_writer_delay (3 x 200 ms).
+    # 0 when every lost commit was acknowledged after the cut began (seen once on compose:
+    # the container still answered for milliseconds); those are judged by discard_window
+    assert s["rpo_s"] is not None and 0 <= s["rpo_s"] <= 0.6
+    assert s["rpo_s"] > 0 or s["rpo"]["lost_after_fault"] == s["lost_writes"]
 
 
 def test_fsync_off_is_a_negative_control_that_sees_damage(run: dict[str, Any]) -> None:

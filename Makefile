@@ -1,22 +1,29 @@
 # The two commands a newcomer needs; both install what is missing first.
 #   scripts/setup.sh         Python environment, PostgreSQL and Redis servers (apt), Toxiproxy (Go)
 #   scripts/setup_docker.sh  Docker engine, Compose v2, the stack's images (built offline)
-.PHONY: drill test setup lint bench bench-restore bench-http bench-history bench-long bench-probe bench-pdf bench-failover bench-power-loss bench-mongodb
+.PHONY: drill test check setup setup-local lint bench bench-restore bench-http bench-history bench-long bench-probe bench-pdf bench-failover bench-power-loss bench-mongodb
 
 # Images of the compose runtime: the ones setup_docker.sh builds from Debian packages (no
 # registry needed: drills/postgres:15, drills/redis:7). DRILLS_IMAGES=official uses the
 # registry's images (postgres:15, redis:7); DRILLS_<KIND>_IMAGE names one explicitly.
 export DRILLS_IMAGES ?= offline
 
-setup:
-	@bash scripts/setup.sh
+setup: setup-local
 	@bash scripts/setup_docker.sh
+
+setup-local:
+	@bash scripts/setup.sh
 
 drill: setup  ## run the default drill plan (runtime auto) and leave a report in reports/
 	.venv/bin/drill run
 
 test: setup lint  ## every test: unit, and integration on both runtimes against real servers
 	.venv/bin/python -m pytest
+
+check: setup-local lint  ## the fast tier (< 5 min): lint, types, the tests not marked slow or compose, the smoke plan
+	.venv/bin/python -m pytest -m "not slow and not compose" -q
+	rm -rf build/check  # the previous check: its report and its runs database
+	.venv/bin/drill run --plan drills/plans/smoke.yaml --runtime local --out build/check --run-id smoke
 
 lint:
 	.venv/bin/ruff check drills tests bench conftest.py
@@ -40,8 +47,8 @@ bench-long: setup  ## a 10-minute drill at full load, the memory of each of its 
 bench-probe: setup  ## the load's rate and the RTO resolution with a 50 ms and a 10 ms probe
 	.venv/bin/python bench/probe_cost.py
 
-bench-pdf: setup  ## the report's PDF for a finished run: pages, size, time, memory (RUN=reports/<id>)
-	.venv/bin/python bench/pdf_cost.py $(RUN)
+bench-pdf: setup  ## the report's PDF for a finished run: pages, size, time, memory (RUN=reports/<id>, EDITION=condensed|full)
+	.venv/bin/python bench/pdf_cost.py $(RUN) --edition $(or $(EDITION),condensed)
 
 bench-failover: setup  ## failover by path, 5 runs each: kill to first acknowledged write, lost writes
 	.venv/bin/python bench/repeat.py --runs 5 --out reports/bench-failover

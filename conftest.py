@@ -13,11 +13,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     from drills import kinds
     from drills.environment import drills_version
     from drills.errors import DrillError
-    from drills.stack import runtimes
+    from drills.runtime import choose
 
     lines = [f"drills {drills_version()}"]
     try:
-        concrete, why = runtimes.resolve("auto")
+        concrete, why = choose.resolve("auto")
         lines.append(f"drills runtime auto -> {concrete} ({why})")
     except DrillError as exc:
         lines.append(f"drills runtime auto: {exc}")

@@ -31,8 +31,9 @@ from drills.kinds.postgres.local import postgres_bindir
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.kinds.redis.settings import RedisSettings
 from drills.plan import WorkloadSpec
-from drills.stack import engine, runtimes
-from drills.stack.local import LocalRuntime
+from drills.runtime import choose
+from drills.runtime.local import LocalRuntime
+from drills.stack import engine
 from drills.stack.stack import Stack
 from drills.workload.runner import Workload
 
@@ -116,7 +117,7 @@ def stack_up_down(runtime: str, work: Path, rounds: int = 3) -> tuple[float, flo
     """Median seconds to bring postgres + redis up (ready) and to tear them down."""
     ups, downs = [], []
     for i in range(rounds):
-        made = runtimes.factory(runtime)(f"bench-up-{runtime}-{i}", work / "logs")
+        made = choose.factory(runtime)(f"bench-up-{runtime}-{i}", work / "logs")
         stack = Stack(made, made.services({"postgres": PostgresSettings(),
                                            "redis": RedisSettings()}))
         started = time.monotonic()

@@ -33,8 +33,8 @@ from drills.kinds.postgres.settings import PostgresSettings
 from drills.kinds.redis.settings import RedisSettings
 from drills.kinds.toxiproxy.settings import ToxiproxySettings
 from drills.plan import WorkloadSpec
+from drills.runtime.local import LocalRuntime
 from drills.stack.capabilities import CarriesLinks, require
-from drills.stack.local import LocalRuntime
 from drills.stack.stack import Stack
 from drills.workload.runner import Workload
 

@@ -34,7 +34,7 @@ from drills.kinds.postgres.restore import (
 )
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.plan.reader import PlanReader
-from drills.stack.local import LocalRuntime
+from drills.runtime.local import LocalRuntime
 from drills.stack.stack import Stack
 
 

@@ -81,7 +81,7 @@ class Backup:
 
 
 @dataclass(frozen=True)
-class Verification:
+class BackupVerification:
     """What the backup's own tool said about it.
 
     ``ok`` is None when its content could not be verified: a format drills does not check
@@ -118,7 +118,7 @@ class BackupMethod(ABC):
         """Take a backup called ``name`` from the live service."""
 
     @abstractmethod
-    def verify(self, backup: Backup) -> Verification:
+    def verify(self, backup: Backup) -> BackupVerification:
         """Check the backup with its own tool, right after it was taken."""
 
 

@@ -18,16 +18,21 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from drills import interrupt
 from drills.config import RunConfig, disk_short, prepare_out_dir, run_dir_taken
 from drills.errors import DrillError, PlanError, UsageError, printable
+from drills.evidence.pdf import EDITIONS
 from drills.plan import contradictions, load_plan
 from drills.plan.model import Acceptance
 from drills.plan.scenario_spec import Source
-from drills.stack import runtimes
+from drills.runtime import choose
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+PDF_HELP = ("report.pdf for auditors: condensed (default; the summary, the controls and a "
+            "block per scenario: its verdicts, timeline, runbook and trend) or full (every "
+            "detail of index.html)")
 
 
 def builtin_scenarios() -> Path:
@@ -50,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = RunConfig.resolve(plan=args.plan, out=args.out, runtime=args.runtime,
                                run_id=args.run_id, scenarios=tuple(args.scenario or ()),
-                               history=args.history, operator=args.operator,
+                               runs_db=args.runs_db, operator=args.operator,
                                sign_key=args.sign_key)
     plan = load_plan(config.plan_path)  # bad plans stop here, before anything starts
     if config.sign_key is not None:
@@ -80,21 +85,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         said = f" [{_accepted(accepted)}]" if accepted else " (a failing row of the verdict)"
         print(f"drill: the plan itself already misses a target: {printable(str(item), 600)}"
               + said, file=sys.stderr)
-    runtime, why = runtimes.resolve(config.runtime, runtimes.kinds_needed(
+    runtime, why = choose.resolve(config.runtime, choose.kinds_needed(
         plan, config.scenarios or tuple(plan.scenarios)))
-    refused = runtimes.refused_on(runtime, plan, config.scenarios or tuple(plan.scenarios))
+    refused = choose.refused_on(runtime, plan, config.scenarios or tuple(plan.scenarios))
     if refused:
         raise UsageError(f"runtime {runtime} ({why}) cannot run: " + "; ".join(refused)
                          + ". Choose the runtime with --runtime, or leave these scenarios out "
                          "with --scenario")
     if plan.stack is not None and plan.stack.own:
-        from drills.stack.own_compose import preflight
+        from drills.runtime.own_compose import preflight
 
         preflight(plan.stack)  # the team's project, refused before anything starts
     prepare_out_dir(config.out_dir)
     from drills.trends.store import RunStore
 
-    RunStore(config.history_path).check(config.run_id)
+    RunStore(config.runs_db_path).check(config.run_id)
     print(f"drill: runtime {runtime} ({why})")
     print(f"drill: run {config.run_id}, plan {printable(plan.path, 300)}, runtime {runtime}, "
           f"scenarios: {', '.join(config.scenarios or tuple(plan.scenarios))}", flush=True)
@@ -111,8 +116,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         "-W", "default", "-W", "ignore::pytest.PytestAssertRewriteWarning",
         "--drill-plan", str(plan.path), "--drill-out", str(config.out_dir),
         "--drill-runtime", runtime, "--drill-run-id", config.run_id,
-        "--drill-history", str(config.history_path), "--drill-operator", config.operator,
+        "--drill-runs-db", str(config.runs_db_path), "--drill-operator", config.operator,
         *(["--drill-sign-key", str(config.sign_key)] if config.sign_key else []),
+        "--drill-pdf", args.pdf,
         *[f"--drill-scenario={s}" for s in config.scenarios], *args.pytest_args,
     ]
     interrupt.install()  # SIGTERM tears down like Ctrl-C: every finally and teardown runs
@@ -145,6 +151,8 @@ def no_verdict(out_dir: Path, run_dir: Path, code: int) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild every figure and the report files from a run's saved journals."""
+    from drills.evidence.pdf import FILE_NAME as PDF
+    from drills.evidence.pdf import Edition, write_pdf
     from drills.journal import ScenarioFiles
     from drills.measure.evaluate import evaluate
     from drills.report import write_reports
@@ -187,6 +195,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     })
     rebuilt = json.loads(paths.summary.read_text())
     print(f"drill: report rebuilt from journals: {paths.html}")
+    problem = write_pdf(paths.html, run_dir / PDF, Edition(args.pdf))
+    if problem:  # the report stands without its PDF, as in a run (drills.evidence.pack)
+        print(f"drill: no PDF of the report: {problem}", file=sys.stderr)
+    else:
+        print(f"drill: PDF ({args.pdf} edition): {run_dir / PDF}")
     print(f"drill: {rebuilt['verdict']}")
     return EXIT_OK if rebuilt["exit_code"] == 0 else EXIT_FAILED
 
@@ -241,10 +254,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     from drills.plan import preview
     from drills.redact import redact_url_credentials
 
-    plan = load_plan(args.plan)  # invalid: PlanError, exit 2
+    if args.plan and args.plan_option and Path(args.plan) != Path(args.plan_option):
+        raise UsageError(f"drill check: two plans given ({args.plan} and --plan "
+                         f"{args.plan_option}); give one")
+    plan = load_plan(args.plan or args.plan_option)  # invalid: PlanError, exit 2
     host: list[str] = []
     if plan.stack is not None and plan.stack.own:
-        from drills.stack.own_compose import check_lines
+        from drills.runtime.own_compose import check_lines
 
         host = check_lines(plan.stack)  # host access drill run would refuse: exit 2
     for line in preview.describe(plan, host=host):  # a URL's password is never shown
@@ -315,6 +331,19 @@ def cmd_images(args: argparse.Namespace) -> int:
     return subprocess.run(["bash", str(script)], env=env, check=False).returncode
 
 
+class RenamedOption(argparse.Action):
+    """An option's old name: still accepted, with a one-line note on stderr of its new one."""
+
+    def __init__(self, *args: Any, new: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.new = new
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        print(f"drill: {option_string} is deprecated; use {self.new} instead", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="drill", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True)
@@ -328,12 +357,16 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="report directory (default: reports/)")
     run.add_argument("--run-id", help="the run's id and directory name under --out (default: "
                      "UTC time and a random suffix); e.g. the CI job's id")
-    run.add_argument("--history", help="runs database for trends and regression limits "
-                     "(default: drills-runs.sqlite in the --out directory)")
+    run.add_argument("--runs-db", metavar="FILE", help="runs database for trends and "
+                     "regression limits (default: drills-runs.sqlite in the --out directory)")
+    # the option's name until drills 0.2.0: CI scripts still say it
+    run.add_argument("--history", dest="runs_db", action=RenamedOption, new="--runs-db",
+                     help=argparse.SUPPRESS)
     run.add_argument("--operator", help="who runs the drill, for the evidence pack (default: "
                      "the login name)")
     run.add_argument("--sign-key", help="SSH private key (no passphrase) that signs the "
                      "evidence pack's manifest.json (ssh-keygen -Y sign)")
+    run.add_argument("--pdf", choices=EDITIONS, default=EDITIONS[0], help=PDF_HELP)
     run.add_argument("--scenarios", help="directory of your own scenario files (default: the "
                      "built-in scenarios shipped with drills)")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
@@ -341,11 +374,15 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a plan, show what each scenario will do "
                            "and the contradictions it holds; starts nothing (exit 0 fine, "
                            "1 contradictions, 2 invalid)")
-    check.add_argument("plan", help="the plan file")
+    check.add_argument("plan", nargs="?", help="the plan file (default: the plan shipped "
+                       "with drills)")
+    check.add_argument("--plan", dest="plan_option", metavar="PLAN",
+                       help="the plan file, as `drill run --plan` takes it")
     check.set_defaults(func=cmd_check)
     report = sub.add_parser("report", help="rebuild a run's report from its journals (exit 0 "
                             "every target passed, 1 a target failed or could not be verified)")
     report.add_argument("run_dir")
+    report.add_argument("--pdf", choices=EDITIONS, default=EDITIONS[0], help=PDF_HELP)
     report.set_defaults(func=cmd_report)
     verify = sub.add_parser("verify", help="check a run's evidence pack: every file's sha256, "
                             "the signature, and every figure recomputed from the journals "

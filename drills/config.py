@@ -9,6 +9,7 @@ import getpass
 import os
 import secrets
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ class RunConfig:
     run_id: str
     scenarios: tuple[str, ...] = ()  # empty: every scenario of the plan
     #: the runs database (drills.trends.store); default: drills-runs.sqlite in out_dir
-    history: Path | None = None
+    runs_db: Path | None = None
     #: who ran the drill, for the evidence pack: --operator, else the login name
     operator: str = "unknown"
     #: an SSH private key that signs the evidence pack's manifest (ssh-keygen -Y sign)
@@ -42,10 +43,11 @@ class RunConfig:
         return self.out_dir / self.run_id
 
     @property
-    def history_path(self) -> Path:
+    def runs_db_path(self) -> Path:
+        """The runs database this run records itself in and judges regressions against."""
         from drills.trends.store import FILE_NAME
 
-        return self.history if self.history is not None else self.out_dir / FILE_NAME
+        return self.runs_db if self.runs_db is not None else self.out_dir / FILE_NAME
 
     @classmethod
     def resolve(
@@ -55,7 +57,7 @@ class RunConfig:
         runtime: str | None = None,
         run_id: str | None = None,
         scenarios: tuple[str, ...] = (),
-        history: str | Path | None = None,
+        runs_db: str | Path | None = None,
         operator: str | None = None,
         sign_key: str | Path | None = None,
     ) -> RunConfig:
@@ -73,13 +75,24 @@ class RunConfig:
             runtime=runtime or env.get("DRILLS_RUNTIME") or "auto",
             run_id=_run_id(run_id or env.get("DRILLS_RUN_ID") or new_run_id()),
             scenarios=scenarios,
-            history=_optional_path(history, "DRILLS_HISTORY", "--history"),
+            runs_db=_optional_path(runs_db, "DRILLS_RUNS_DB", "--runs-db",
+                                   old_variable="DRILLS_HISTORY"),
             operator=_operator(operator or env.get("DRILLS_OPERATOR")),
             sign_key=_optional_path(sign_key, "DRILLS_SIGN_KEY", "--sign-key"),
         )
 
 
-def _optional_path(value: str | Path | None, variable: str, option: str) -> Path | None:
+def _optional_path(value: str | Path | None, variable: str, option: str,
+                   old_variable: str | None = None) -> Path | None:
+    """The option's path, else the variable's.
+
+    ``old_variable``, the variable's name before a rename, is still read where only it is
+    set (CI scripts set it), with a one-line note on stderr.
+    """
+    if value is None and old_variable is not None and old_variable in os.environ \
+            and variable not in os.environ:
+        print(f"drill: {old_variable} is deprecated; set {variable} instead", file=sys.stderr)
+        variable = old_variable
     value = value if value is not None else os.environ.get(variable)
     if value is None:
         return None

@@ -2,7 +2,7 @@
 
 The order is the one ``drill check`` prints (drills.plan.preview):
 
-1. the stack: the team's compose project (drills.stack.own_compose) or drills' own
+1. the stack: the team's compose project (drills.runtime.own_compose) or drills' own
    servers on the run's runtime;
 2. load into drills' write ledger in the ledger service, probed with every service's
    health check;
@@ -46,8 +46,8 @@ from drills.procedures.steps import ProcedureBackup, ProcedureFault, RunProcedur
 from drills.recovery.provision import Provision
 from drills.recovery.restart import Restart
 from drills.replication import failover_plan
-from drills.stack.local import LocalRuntime
-from drills.stack.own_compose import OwnComposeRuntime, OwnComposeService, resolve_health
+from drills.runtime.local import LocalRuntime
+from drills.runtime.own_compose import OwnComposeRuntime, OwnComposeService, resolve_health
 from drills.stack.service import Service
 from drills.stack.stack import Stack
 from drills.timeline import Category, EventKind
@@ -280,8 +280,6 @@ def _drill(drill: Drill, plan: Plan, scenario: ScenarioPlan, stack: Stack,
                     drill.recover(failover.step(step), phase)
                 case StepAction.PROCEDURE:
                     drill.recover(RunProcedure(plan.procedures[step.target], ctx), phase)
-                case StepAction.RESTORE:  # refused by refuse_blocking
-                    raise AssertionError(step)
         if detect is not None and detect.monitor is not None and monitor is not None:
             drill.verify_by(monitor, _shown(detect.monitor.describe(), env), detect.every_s)
         drill.wait_for_service()

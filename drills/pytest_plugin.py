@@ -9,6 +9,7 @@ the session ends. It stays inert in sessions that collect no drill.
 
 from __future__ import annotations
 
+import argparse
 import json
 import shlex
 import sys
@@ -24,10 +25,11 @@ from drills import interrupt
 from drills.config import RunConfig, claim_run_dir
 from drills.drill import Drill, RuntimeFactory
 from drills.errors import DrillError, PlanError
+from drills.evidence.pdf import EDITIONS
 from drills.measure.evaluate import DrillResult
 from drills.plan import Plan, load_plan
 from drills.plan.scenario_spec import Source
-from drills.stack import runtimes
+from drills.runtime import choose
 
 _RESULTS = pytest.StashKey[list[DrillResult]]()
 _CONFIG = pytest.StashKey[RunConfig]()
@@ -48,15 +50,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("drills", "disaster-recovery drills")
     group.addoption("--drill-plan", help="plan file (default: the plan shipped with drills)")
     group.addoption("--drill-out", help="report directory (default: reports/)")
-    group.addoption("--drill-runtime", choices=runtimes.RUNTIMES,
+    group.addoption("--drill-runtime", choices=choose.RUNTIMES,
                     help="what brings the stack up (default: auto)")
     group.addoption("--drill-run-id", help="run id (default: time plus random suffix)")
     group.addoption("--drill-scenario", action="append", default=[],
                     help="run only this scenario (repeatable)")
-    group.addoption("--drill-history", help="runs database for trends and regression limits "
+    group.addoption("--drill-runs-db", help="runs database for trends and regression limits "
                     "(default: drills-runs.sqlite in the report directory)")
+    # the option's name until drills 0.2.0, still accepted
+    group.addoption("--drill-history", dest="drill_history", help=argparse.SUPPRESS)
     group.addoption("--drill-operator", help="who runs the drill (default: the login name)")
     group.addoption("--drill-sign-key", help="SSH private key that signs the evidence pack")
+    group.addoption("--drill-pdf", choices=EDITIONS, default=EDITIONS[0],
+                    help="the report.pdf edition (drills.evidence.pdf): condensed (default), "
+                    "or full with every detail of the page")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,7 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
             plan=config.getoption("drill_plan"), out=config.getoption("drill_out"),
             runtime=config.getoption("drill_runtime"), run_id=config.getoption("drill_run_id"),
             scenarios=tuple(config.getoption("drill_scenario")),
-            history=config.getoption("drill_history"),
+            runs_db=_renamed_option(config, "drill_runs_db", "drill_history"),
             operator=config.getoption("drill_operator"),
             sign_key=config.getoption("drill_sign_key"),
         )
@@ -81,6 +88,16 @@ def pytest_configure(config: pytest.Config) -> None:
             check_private_key(key)
     except DrillError as exc:
         raise pytest.UsageError(str(exc)) from exc
+
+
+def _renamed_option(config: pytest.Config, name: str, old: str) -> Any:
+    """Option ``name``, else its old name ``old`` with a one-line note on stderr."""
+    value = config.getoption(name)
+    if value is None and config.getoption(old) is not None:
+        print(f"drill: --{old.replace('_', '-')} is deprecated; use "
+              f"--{name.replace('_', '-')} instead", file=sys.stderr)
+        value = config.getoption(old)
+    return value
 
 
 def _plan(config: pytest.Config) -> Plan:
@@ -191,12 +208,12 @@ def runtime_factory(config: pytest.Config, name: str,
     """
     resolved = config.stash.setdefault(_RUNTIME, {})
     if name not in resolved:
-        concrete, why = runtimes.resolve(name, None if scenarios is None else
-                                         runtimes.kinds_needed(_plan(config), scenarios))
+        concrete, why = choose.resolve(name, None if scenarios is None else
+                                         choose.kinds_needed(_plan(config), scenarios))
         resolved[name] = concrete
         if name == "auto":
             _progress_writer(config)(f"drills: runtime {concrete} ({why})")
-    return runtimes.factory(resolved[name])
+    return choose.factory(resolved[name])
 
 
 def _progress_writer(config: pytest.Config) -> Callable[[str], None]:
@@ -238,7 +255,7 @@ def drill_factory(request: pytest.FixtureRequest) -> Iterator[DrillFactory]:
             from drills.trends.store import RunStore, settings_digest
 
             save_baseline(drill.files.root, take_baseline(
-                RunStore(run.history_path), plan.name, drill.scenario.name,
+                RunStore(run.runs_db_path), plan.name, drill.scenario.name,
                 config.stash[_RUNTIME][runtime or run.runtime], limits.runs,
                 config.stash[_STARTED], settings_digest(drill.scenario.to_dict())))
         return drill
@@ -299,6 +316,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not results:
         return
     from drills.evidence.pack import seal
+    from drills.evidence.pdf import Edition
     from drills.plan.contradictions import find
     from drills.redact import keep_private
     from drills.report import render_reports
@@ -310,7 +328,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     plan = _plan(config)
     started = config.stash[_STARTED]
     previous = previous_run(run.run_dir.parent, plan.name, started, run.run_id)
-    store = RunStore(run.history_path)
+    store = RunStore(run.runs_db_path)
     meta = {
         "run_id": run.run_id, "runtime": runtime_of(results), "runtime_requested": run.runtime,
         "plan": {"path": str(plan.path), "sha256": plan.sha256, "name": plan.name,
@@ -333,7 +351,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # sealed first: the pack is the evidence; the runs database is a convenience on top.
     # The reports, which state the verdict, are written only once the pack is sealed.
     sealed = seal(run.run_dir, results, meta, plan.path, run.sign_key, plan.source,
-                  rendered.files)
+                  rendered.files, Edition(config.getoption("drill_pdf")))
     config.stash[_REPORT] = paths.html
     keep_private(run.run_dir)  # what a tool wrote with its own modes: 0600 in 0700 too
     if sealed.pdf_problem:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drills.backup import Verification, size_of
+from drills.backup import BackupVerification, size_of
 from drills.backup_content import gzip_file, postgres_archive, redis_files, sql_dump
 from drills.backup_content.formats import Format, Unit, units_of
 from drills.errors import printable
@@ -34,29 +34,30 @@ CHECKED = ("a pg_dump custom, directory or plain SQL dump (gzip or not), a pg_du
 _SHOWN = 8  # units whose verdict a directory's detail spells out
 
 
-def verify_content(backup: Path, timeout_s: float = 600.0) -> Verification:
+def verify_content(backup: Path, timeout_s: float = 600.0) -> BackupVerification:
     """Check ``backup`` (a file, or a directory of files) by its content."""
     try:
         units = units_of(backup)
     except OSError as exc:
-        return Verification(None, "file format check", f"{backup.name}: could not be read to "
-                            f"tell its format: {printable(exc)}")
+        return BackupVerification(None, "file format check", f"{backup.name}: could not be read to "
+                                  f"tell its format: {printable(exc)}")
     results = [(unit, check_unit(unit, timeout_s)) for unit in units]
     if not results:
-        return Verification(None, "file format check", f"{backup.name}: no file in it to check")
+        return BackupVerification(
+            None, "file format check", f"{backup.name}: no file in it to check")
     if len(results) == 1:
         return results[0][1]
     return combined(results)
 
 
-def check_unit(unit: Unit, timeout_s: float) -> Verification:
+def check_unit(unit: Unit, timeout_s: float) -> BackupVerification:
     """One unit of a backup, by its format."""
     try:
         folder = unit.format is Format.REDIS_AOF_MULTIPART
         size = size_of(unit.path.parent if folder else unit.path)
     except OSError as exc:
-        return Verification(None, "file format check", f"{unit.name}: could not be read: "
-                            f"{printable(exc)}")
+        return BackupVerification(None, "file format check", f"{unit.name}: could not be read: "
+                                  f"{printable(exc)}")
     match unit.format:
         case Format.PG_CUSTOM | Format.PG_DIRECTORY:
             return postgres_archive.check(unit, size, timeout_s)
@@ -68,11 +69,11 @@ def check_unit(unit: Unit, timeout_s: float) -> Verification:
             return redis_files.check_aof(unit, size, timeout_s)
         case Format.GZIP:
             return gzip_file.check(unit, size, JUDGED_BY_RESTORE)
-    return Verification(None, "file format check", f"{unit.name}: made, {size:,} bytes; "
-                        f"{JUDGED_BY_RESTORE} (not a format drills checks: {CHECKED})")
+    return BackupVerification(None, "file format check", f"{unit.name}: made, {size:,} bytes; "
+                              f"{JUDGED_BY_RESTORE} (not a format drills checks: {CHECKED})")
 
 
-def combined(results: list[tuple[Unit, Verification]]) -> Verification:
+def combined(results: list[tuple[Unit, BackupVerification]]) -> BackupVerification:
     """Several units: any failure fails, else any unverified is could not verify."""
     failed = [v for _, v in results if v.ok is False]
     unsure = [v for _, v in results if v.ok is None]
@@ -84,4 +85,4 @@ def combined(results: list[tuple[Unit, Verification]]) -> Verification:
               f"{len(unsure)} not verified. " + " | ".join(v.detail for v in shown[:_SHOWN])
               + (f" | and {more} more" if more > 0 else ""))
     tools = "; ".join(dict.fromkeys(v.tool for v in shown))
-    return Verification(ok, tools if len(tools) <= 400 else tools[:397] + "...", detail)
+    return BackupVerification(ok, tools if len(tools) <= 400 else tools[:397] + "...", detail)

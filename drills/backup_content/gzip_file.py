@@ -11,7 +11,7 @@ import gzip
 import zlib
 from pathlib import Path
 
-from drills.backup import Verification
+from drills.backup import BackupVerification
 from drills.backup_content.formats import Unit
 from drills.errors import printable
 
@@ -39,7 +39,7 @@ def broken(exc: BaseException) -> bool:
     return not isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError)
 
 
-def check(unit: Unit, size: int, judged_by: str) -> Verification:
+def check(unit: Unit, size: int, judged_by: str) -> BackupVerification:
     """A gzip file of a format drills does not check: its stream, and no more."""
     command = f"gzip -t {unit.name}"
     what = f"{unit.name} ({unit.format}, {size:,} bytes)"
@@ -47,10 +47,12 @@ def check(unit: Unit, size: int, judged_by: str) -> Verification:
         _, _, plain = read_gzip(unit.path)
     except (EOFError, OSError, zlib.error) as exc:
         if not broken(exc):
-            return Verification(None, command, f"{what}: could not be read: {printable(exc)}")
-        return Verification(False, command, f"{what}: the gzip stream is cut short or damaged "
-                            f"({printable(exc)}); a restore from it would fail: take it again, "
-                            "and check that the backup command wrote it to the end")
-    return Verification(None, command, f"{what}: made, {size:,} bytes, its gzip stream intact "
-                        f"({plain:,} bytes uncompressed); {judged_by} (what it holds is not a "
-                        "format drills checks)")
+            return BackupVerification(None, command, f"{what}: could not be read: {printable(exc)}")
+        return BackupVerification(
+            False, command, f"{what}: the gzip stream is cut short or damaged "
+            f"({printable(exc)}); a restore from it would fail: take it again, "
+            "and check that the backup command wrote it to the end")
+    return BackupVerification(
+        None, command, f"{what}: made, {size:,} bytes, its gzip stream intact "
+        f"({plain:,} bytes uncompressed); {judged_by} (what it holds is not a "
+        "format drills checks)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drills.backup import Verification
+from drills.backup import BackupVerification
 from drills.backup_content import tools
 from drills.backup_content.formats import Format, Unit, head_of
 
@@ -21,13 +21,13 @@ _AGAIN = ("take it again, and check that the backup command wrote it to the end 
           "a pipe whose failure the script ignored: `set -o pipefail`)")
 
 
-def check(unit: Unit, size: int, timeout_s: float) -> Verification:
+def check(unit: Unit, size: int, timeout_s: float) -> BackupVerification:
     """Both reads of ``unit`` (a custom-format file or a directory-format dump)."""
     where = str(unit.path)
     command = f"pg_restore --list {unit.name}; pg_restore -f /dev/null {unit.name}"
     what = f"{unit.name} ({unit.format}, {size:,} bytes)"
     listing = tools.attempt("pg_restore", ["--list", where], command, what, timeout_s)
-    if isinstance(listing, Verification):
+    if isinstance(listing, BackupVerification):
         return listing
     if listing.returncode != 0:
         return _unreadable(unit, command, what, listing)
@@ -35,28 +35,30 @@ def check(unit: Unit, size: int, timeout_s: float) -> Verification:
                if line.strip() and not line.startswith(";")
                and not line.startswith("pg_restore:")]
     full = tools.attempt("pg_restore", ["-f", "/dev/null", where], command, what, timeout_s)
-    if isinstance(full, Verification):
+    if isinstance(full, BackupVerification):
         return full
     if full.returncode != 0:
-        return Verification(False, command, f"{what}: its table of contents lists "
-                            f"{len(entries)} entries, but reading its data failed (exit "
-                            f"{full.returncode}): {full.tail()}. The dump is cut short or "
-                            f"damaged and a restore from it would fail: {_AGAIN}")
+        return BackupVerification(False, command, f"{what}: its table of contents lists "
+                                  f"{len(entries)} entries, but reading its data failed (exit "
+                                  f"{full.returncode}): {full.tail()}. The dump is cut short or "
+                                  f"damaged and a restore from it would fail: {_AGAIN}")
     data = sum(1 for line in entries if " TABLE DATA " in line)
-    return Verification(True, command, f"{what}: {len(entries)} entries in its table of "
-                        f"contents ({data} of table data); every data block read back")
+    return BackupVerification(True, command, f"{what}: {len(entries)} entries in its table of "
+                              f"contents ({data} of table data); every data block read back")
 
 
-def _unreadable(unit: Unit, command: str, what: str, listing: tools.ToolRun) -> Verification:
+def _unreadable(unit: Unit, command: str, what: str, listing: tools.ToolRun) -> BackupVerification:
     version = _archive_version(unit)
     if "unsupported version" in listing.output and version is not None and version[0] == 1:
-        return Verification(None, command, f"{what}: could not verify its content, this "
-                            f"host's pg_restore cannot read archive version "
-                            f"{version[0]}.{version[1]} (made by a newer pg_dump): "
-                            f"{listing.tail(300)}. To check it: {tools.INSTALL['pg_restore']}")
-    return Verification(False, command, f"{what}: pg_restore cannot read its table of "
-                        f"contents (exit {listing.returncode}): {listing.tail()}. The dump is "
-                        f"damaged: {_AGAIN}")
+        return BackupVerification(
+            None, command, f"{what}: could not verify its content, this "
+            f"host's pg_restore cannot read archive version "
+            f"{version[0]}.{version[1]} (made by a newer pg_dump): "
+            f"{listing.tail(300)}. To check it: {tools.INSTALL['pg_restore']}")
+    return BackupVerification(
+        False, command, f"{what}: pg_restore cannot read its table of "
+        f"contents (exit {listing.returncode}): {listing.tail()}. The dump is "
+        f"damaged: {_AGAIN}")
 
 
 def _archive_version(unit: Unit) -> tuple[int, int] | None:

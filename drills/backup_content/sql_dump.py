@@ -14,7 +14,7 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 
-from drills.backup import Verification
+from drills.backup import BackupVerification
 from drills.backup_content.formats import Format, Unit
 from drills.backup_content.gzip_file import TAIL, broken, read_gzip
 from drills.errors import printable
@@ -26,7 +26,7 @@ _AGAIN = ("take it again, and check that the backup command wrote it to the end 
           "a pipe whose failure the script ignored: `set -o pipefail`)")
 
 
-def check(unit: Unit, size: int) -> Verification:
+def check(unit: Unit, size: int) -> BackupVerification:
     """Read the dump (decompressing it if gzip) and look for its end marker."""
     gz = unit.format is Format.PG_SQL_GZIP
     command = f"{'gunzip' if gz else 'read'} {unit.name} to its end marker"
@@ -35,19 +35,20 @@ def check(unit: Unit, size: int) -> Verification:
         head, tail, plain = read_gzip(unit.path) if gz else _read_plain(unit.path, size)
     except (EOFError, OSError, zlib.error) as exc:
         if not gz or not broken(exc):
-            return Verification(None, command, f"{what}: could not be read: {printable(exc)}")
-        return Verification(False, command, f"{what}: the gzip stream is cut short or damaged "
-                            f"({printable(exc)}); a restore from it would fail: {_AGAIN}")
+            return BackupVerification(None, command, f"{what}: could not be read: {printable(exc)}")
+        return BackupVerification(
+            False, command, f"{what}: the gzip stream is cut short or damaged "
+            f"({printable(exc)}); a restore from it would fail: {_AGAIN}")
     marker = _marker(head)
     shown = marker.decode()
     inflated = f", {plain:,} bytes uncompressed, gzip stream intact" if gz else ""
     if _complete(tail, marker):
-        return Verification(True, command, f"{what}{inflated}: complete to its end marker "
-                            f"'{shown}'")
+        return BackupVerification(True, command, f"{what}{inflated}: complete to its end marker "
+                                  f"'{shown}'")
     last = tail.rstrip().rsplit(b"\n", 1)[-1][-120:].decode(errors="replace")
-    return Verification(False, command, f"{what}{inflated}: no end marker '{shown}' at its "
-                        f"end (its last line: '{printable(last, 130)}'): the dump is cut "
-                        f"short and a restore from it would stop there: {_AGAIN}")
+    return BackupVerification(False, command, f"{what}{inflated}: no end marker '{shown}' at its "
+                              f"end (its last line: '{printable(last, 130)}'): the dump is cut "
+                              f"short and a restore from it would stop there: {_AGAIN}")
 
 
 def _marker(head: bytes) -> bytes:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from drills.backup import Verification
+from drills.backup import BackupVerification
 from drills.errors import printable
 
 #: where Debian installs each PostgreSQL major version's programs (``15/bin``)
@@ -97,21 +97,22 @@ def run(tool: str, args: Sequence[str], timeout_s: float) -> ToolRun:
     return ToolRun(argv, done.returncode, output)
 
 
-def missing(tool: str, command: str, what: str) -> Verification:
+def missing(tool: str, command: str, what: str) -> BackupVerification:
     """Could not verify ``what``: ``tool`` is not installed; how to install it."""
-    return Verification(None, command, f"{what}: could not verify its content, {tool} is not "
-                        f"installed on this host. To check it: {INSTALL[tool]}")
+    return BackupVerification(None, command, f"{what}: could not verify its content, {tool} is not "
+                              f"installed on this host. To check it: {INSTALL[tool]}")
 
 
-def timed_out(tool: str, command: str, what: str, timeout_s: float) -> Verification:
+def timed_out(tool: str, command: str, what: str, timeout_s: float) -> BackupVerification:
     """Could not verify ``what``: ``tool`` did not finish in ``timeout_s``."""
-    return Verification(None, command, f"{what}: could not verify its content, {tool} did not "
-                        f"finish in {timeout_s:.0f} s (a larger backup job timeout gives it "
-                        "longer)")
+    return BackupVerification(
+        None, command, f"{what}: could not verify its content, {tool} did not "
+        f"finish in {timeout_s:.0f} s (a larger backup job timeout gives it "
+        "longer)")
 
 
 def attempt(tool: str, args: Sequence[str], command: str, what: str,
-            timeout_s: float) -> ToolRun | Verification:
+            timeout_s: float) -> ToolRun | BackupVerification:
     """``run``, with a missing tool or a timeout turned into its "could not verify"."""
     try:
         return run(tool, args, timeout_s)

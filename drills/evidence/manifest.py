@@ -110,8 +110,12 @@ def commands(results: Sequence[DrillResult],
 def build_manifest(run_dir: Path, results: Sequence[DrillResult],
                    steps: Sequence[Sequence[Step]], meta: Mapping[str, Any],
                    plan_copy: str | None, pdf_problem: str | None,
-                   pending: Mapping[str, bytes] | None = None) -> dict[str, Any]:
-    """The manifest; ``pending``: files not written yet (path -> bytes), listed as they will be."""
+                   pending: Mapping[str, bytes] | None = None,
+                   pdf_edition: str = "condensed") -> dict[str, Any]:
+    """The manifest; ``pending``: files not written yet (path -> bytes), listed as they will be.
+
+    ``pdf_edition``: the PDF's edition (drills.evidence.pdf.Edition), condensed or full.
+    """
     plan = meta.get("plan") or {}
     return {
         "schema": SCHEMA,
@@ -127,6 +131,7 @@ def build_manifest(run_dir: Path, results: Sequence[DrillResult],
         "drills": drills_source(),
         "servers": servers(results),
         "commands": commands(results, steps),
-        "pdf": {"file": None if pdf_problem else "report.pdf", "problem": pdf_problem},
+        "pdf": {"file": None if pdf_problem else "report.pdf", "problem": pdf_problem,
+                "edition": str(pdf_edition)},
         "files": file_entries(run_dir, pending),
     }

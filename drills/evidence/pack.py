@@ -18,7 +18,7 @@ from typing import Any
 
 from drills.evidence.manifest import FILE_NAME, build_manifest
 from drills.evidence.pdf import FILE_NAME as PDF
-from drills.evidence.pdf import render_pdf, write_pdf
+from drills.evidence.pdf import Edition, render_pdf, write_pdf
 from drills.evidence.signing import sign
 from drills.journal import ScenarioFiles, load_journal, write_json
 from drills.measure.evaluate import DrillResult
@@ -47,27 +47,29 @@ def copy_plan(run_dir: Path, plan_path: Path, source: bytes | None = None) -> st
 
 def seal(run_dir: Path, results: Sequence[DrillResult], meta: Mapping[str, Any],
          plan_path: Path, sign_key: Path | None, plan_source: bytes | None = None,
-         reports: Mapping[str, bytes] | None = None) -> Sealed:
+         reports: Mapping[str, bytes] | None = None,
+         pdf_edition: Edition = Edition.CONDENSED) -> Sealed:
     """Copy the plan, render the PDF, write the manifest and sign it.
 
     ``reports``: the rendered reports (drills.report.render_reports), written only once
     the manifest and its signature are; without, the reports already in ``run_dir``.
+    ``pdf_edition``: which edition of the PDF (drills.evidence.pdf), named in the manifest.
     """
     plan_copy = copy_plan(run_dir, plan_path, plan_source)
     pending = dict(reports or {})
     if "index.html" in pending:
-        pdf, pdf_problem = render_pdf(pending["index.html"], run_dir)
+        pdf, pdf_problem = render_pdf(pending["index.html"], run_dir, pdf_edition)
         if pdf is not None:
             pending = {PDF: pdf, **pending}
     else:
-        pdf_problem = write_pdf(run_dir / "index.html", run_dir / PDF)
+        pdf_problem = write_pdf(run_dir / "index.html", run_dir / PDF, pdf_edition)
     # the steps from each journal alone (the op histories, which can be large, are not needed)
     steps = [load_journal(ScenarioFiles(run_dir / r.scenario)).timeline.steps()
              for r in results]
     manifest = run_dir / FILE_NAME
     meta = {**meta, "signed": sign_key is not None}
     write_json(manifest, build_manifest(run_dir, results, steps, meta, plan_copy, pdf_problem,
-                                        pending))
+                                        pending, pdf_edition))
     signature = sign(manifest, sign_key) if sign_key is not None else None
     write_files(run_dir, pending)  # sealed: now the verdict may be read
     return Sealed(manifest, signature, pdf_problem)

@@ -15,7 +15,7 @@ from drills.errors import StackError, UsageError, printable
 if TYPE_CHECKING:
     from drills.datastore import DataStore
     from drills.stack.compose_spec import ComposeContext, ComposeSpec
-    from drills.stack.local import LocalContext
+    from drills.stack.local_service import LocalContext
     from drills.stack.service import Service
 
 
@@ -205,7 +205,7 @@ class ServiceKind(ABC):
         """The class of this kind's compose services, when it needs its own.
 
         It is ``<package>.compose.SERVICE_CLASS`` (a subclass of
-        drills.stack.compose.ComposeService) if the module defines one.
+        drills.stack.compose_service.ComposeService) if the module defines one.
         """
         found: type[Any] | None = getattr(self._module("compose"), "SERVICE_CLASS", None)
         return found

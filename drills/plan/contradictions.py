@@ -1,8 +1,9 @@
 """What a valid plan cannot hold together, found before anything runs (``drill check``).
 
 A contradiction is either *blocking* (the scenario cannot run as written: a restore from
-a backup job that does not exist, a procedure nobody defined, a placeholder where it has
-no value, recovery steps in an order that cannot bring a lost server back) or a promise
+a backup job that does not exist, through a procedure's ``{latest:JOB}``; a procedure
+nobody defined, a placeholder where it has no value, recovery steps in an order that
+cannot bring a lost server back) or a promise
 the plan's own numbers already break (an RPO of 6 h against a daily dump, an RTO shorter
 than its manual steps take). The first stops ``drill run`` before anything starts; the
 second is said at the start of the run, and the drill then measures how far off it is.
@@ -64,17 +65,13 @@ def gaps(plan: Plan, name: str) -> list[tuple[Contradiction, Acceptance | None]]
 def restored_jobs(plan: Plan, scenario: ScenarioPlan) -> list[str]:
     """The backup jobs a scenario's recovery restores from, in order.
 
-    Directly (``restore: JOB``) or through a procedure's ``{latest:JOB}``; names that do
-    not exist are included.
+    Through a procedure's ``{latest:JOB}`` (a plan's own scenario has no built-in restore
+    step: drills.plan.reader_v2 refuses one); names that do not exist are included.
     """
     found: list[str] = []
     for step in scenario.recovery:
-        names: list[str] = []
-        if step.action is StepAction.RESTORE:
-            names = [step.target]
-        elif step.action is StepAction.PROCEDURE and step.target in plan.procedures:
-            names = plan.procedures[step.target].backup_jobs()
-        found += [n for n in names if n not in found]
+        if step.action is StepAction.PROCEDURE and step.target in plan.procedures:
+            found += [n for n in plan.procedures[step.target].backup_jobs() if n not in found]
     return found
 
 
@@ -166,19 +163,6 @@ def _scenario(plan: Plan, name: str, scenario: ScenarioPlan) -> list[Contradicti
             found.append(Contradiction(
                 f"{where}.procedure", f"procedure {step.target} does not exist; `procedures` "
                 f"has: {', '.join(plan.procedures) or 'none'}", blocking=True))
-        if step.action is StepAction.RESTORE:
-            job = plan.backups.get(step.target)
-            if job is None:
-                found.append(Contradiction(
-                    f"{where}.restore", f"restores backup job {step.target}, which does not "
-                    f"exist; `backups` has: {', '.join(plan.backups) or 'none'}",
-                    blocking=True))
-            else:
-                found.append(Contradiction(
-                    f"{where}.restore", f"a built-in restore step in a plan's own scenario: "
-                    "drills restores its built-in backups only inside its built-in scenarios "
-                    f"(builtin: postgres-restore-dump, ...); restore job {step.target} with "
-                    "your own procedure ({latest:" + step.target + "})", blocking=True))
     for proc_name in procedures_of(plan, scenario):
         procedure = plan.procedures.get(proc_name)
         if procedure is None:

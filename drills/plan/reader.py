@@ -1,17 +1,19 @@
-"""Validating a plan file into a Plan: every key known, every value one that makes sense.
+"""Validating a version 1 plan into a Plan: every key known, every value one that makes sense.
+
+Version 2 (drills.plan.reader_v2) shares these value checks; which reader reads a file is
+decided by its ``version:`` key, in drills.plan.read.
 
 What is refused, beyond unknown keys and wrong types: NaN and infinity; numbers too large
 to mean anything; numbers YAML 1.1 would read differently (``030`` is octal 24 there,
-``1:30`` is 90); a version other than the integer 1; text with control characters in
-the name or description; a scenario without targets (a drill that cannot fail) or with
-an RTO target of 0 (one that cannot pass); a probe timeout of 0 or below the probe
-interval; a recovery timeout of 0; a count parameter of 0.
+``1:30`` is 90); text with control characters in the name or description; a scenario
+without targets (a drill that cannot fail) or with an RTO target of 0 (one that cannot
+pass); a probe timeout of 0 or below the probe interval; a recovery timeout of 0; a count
+parameter of 0.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 import re
 import reprlib
@@ -32,7 +34,6 @@ from drills.plan.model import (
     WorkloadSpec,
 )
 from drills.plan.scenario_spec import Phase
-from drills.plan.strict_yaml import load_tree, read_plan_bytes
 
 _UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^\s*((?:0|[1-9]\d*)(?:\.\d+)?)\s*([a-z]*)\s*$")
@@ -60,25 +61,6 @@ MAX_CONTROL_CHARS = 100
 
 _show = reprlib.Repr()
 _show.maxlevel, _show.maxlist, _show.maxdict, _show.maxstring, _show.maxother = 2, 4, 4, 40, 40
-
-
-def default_plan_path() -> Path:
-    """The plan that ships with drills and covers every scenario."""
-    return Path(__file__).resolve().parent.parent / "plans" / "default.yaml"
-
-
-def load_plan(path: Path | str | None = None) -> Plan:
-    """Read and validate a plan file; raise PlanError on the first problem."""
-    if path is None:
-        path = default_plan_path()
-    elif str(path).strip() == "":
-        raise PlanError("(empty path)", "(file)", "the plan path is empty; give a file, or "
-                        "leave the option out for the default plan")
-    path = Path(path)
-    data = read_plan_bytes(path)
-    tree = load_tree(path, data)
-    plan = PlanReader(path).plan(tree, hashlib.sha256(data).hexdigest())
-    return replace(plan, source=data)
 
 
 def shown(value: Any) -> str:
@@ -148,15 +130,8 @@ class PlanReader:
             raise self.fail(key, "must not contain control characters")
         return raw
 
-    def plan(self, raw: Any, sha256: str) -> Plan:
-        version = raw.get("version", 1) if isinstance(raw, dict) else 1
-        if type(version) is not int or version not in (1, 2):
-            raise self.fail("version", f"unsupported plan version {shown(version)}; "
-                            "allowed: 1 or 2 (an integer)")
-        if version == 2:
-            from drills.plan.reader_v2 import PlanV2Reader
-
-            return PlanV2Reader(self.path).plan_v2(raw, sha256)
+    def plan_v1(self, raw: Any, sha256: str) -> Plan:
+        """A version 1 plan (drills.plan.read chose this reader by its ``version:``)."""
         if isinstance(raw, dict) and any(k in raw for k in ("stack", "backups", "procedures",
                                                             "targets", "drill_every")):
             raise self.fail("version", "stack, backups, procedures and targets are sections of "

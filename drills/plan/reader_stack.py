@@ -112,7 +112,7 @@ class StackSectionsReader(PlanReader):
         """``stack.allow: {SERVICE: [NAME, ...]}``: host access the plan permits a service.
 
         Whether each SERVICE is one of the compose project's is known once its files are
-        read (drills.stack.own_compose.preflight, still before anything starts).
+        read (drills.runtime.own_compose.preflight, still before anything starts).
         """
         if raw is None:
             return {}

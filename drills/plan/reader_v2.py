@@ -38,6 +38,7 @@ from typing import Any
 
 from drills import kinds
 from drills.catalogue import CATALOGUE
+from drills.errors import PlanError
 from drills.plan.contradictions import restored_jobs
 from drills.plan.interpolate import variables
 from drills.plan.model import (
@@ -341,6 +342,8 @@ class PlanV2Reader(StackSectionsReader):
         steps = []
         for i, item in enumerate(raw):
             where = f"{key}[{i}]"
+            if isinstance(item, dict) and "restore" in item:
+                raise self.no_restore_step(item["restore"], f"{where}.restore")
             action, value, entry = self.single(item, where, tuple(a.value for a in StepAction),
                                                ("phase", "takes"))
             step = StepAction(action)
@@ -370,6 +373,19 @@ class PlanV2Reader(StackSectionsReader):
                     target = self.item_name(value, f"{where}.{action}")
             steps.append(StepSpec(step, target, phase, takes))
         return tuple(steps)
+
+    def no_restore_step(self, raw: Any, key: str) -> PlanError:
+        """``{restore: JOB}``: there is no such step; a plan's own procedure restores a job."""
+        try:
+            job = self.item_name(raw, key)
+        except PlanError:
+            job = "JOB"
+        return self.fail(key, "a plan's own scenario has no built-in restore step: drills "
+                         "restores its built-in backups only inside its built-in scenarios "
+                         f"(builtin: postgres-restore-dump, ...); restore job {job} with "
+                         "your own procedure: under `procedures`, e.g. restore-db: {run: "
+                         f"[scripts/restore.sh, '{{latest:{job}}}']}}, and the step "
+                         "{procedure: restore-db} here")
 
     def failover_step(self, step: StepAction, raw: Any, key: str, stack: StackSpec | None
                       ) -> tuple[str, tuple[str, ...]]:

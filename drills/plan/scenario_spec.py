@@ -62,7 +62,6 @@ class StepAction(StrEnum):
 
     RESTART = "restart"  # start the service again, wait until it answers
     PROVISION = "provision"  # a new, empty server in place of a lost one
-    RESTORE = "restore"  # drills' built-in restore of a built-in backup job
     PROCEDURE = "procedure"  # the team's own command
     MANUAL = "manual"  # a person's step with a stated duration; not measured
     PROMOTE = "promote"  # a replica (the most advanced of several) becomes the primary
@@ -83,8 +82,8 @@ class Phase(StrEnum):
 @dataclass(frozen=True)
 class StepSpec:
     action: StepAction
-    #: the service (restart, provision), procedure name, backup job (restore) or the
-    #: manual step's text
+    #: the service (restart, provision, failover steps), procedure name or the manual
+    #: step's text
     target: str
     phase: Phase = Phase.EXECUTION
     takes_s: float | None = None  # manual: the duration the plan states
@@ -107,8 +106,6 @@ class StepSpec:
             case StepAction.MANUAL:
                 return (f"manual: {self.target} (stated {span(self.takes_s or 0.0)}, "
                         "counted in the RTO, not measured)")
-            case StepAction.RESTORE:
-                return f"restore the latest backup of job {self.target} (built-in)"
             case StepAction.PROCEDURE:
                 return f"procedure {self.target}"
             case _:

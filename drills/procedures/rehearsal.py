@@ -99,6 +99,7 @@ def rehearse(drill: Drill, plan: Plan, job: BackupJob, ctx: ProcedureContext,
 def _run(drill: Drill, plan: Plan, job: BackupJob, ctx: ProcedureContext,
          env: Mapping[str, str], extra: dict[str, Any]) -> None:
     from drills.kinds.postgres.scratch import scratch_postgres
+    from drills.runtime.local import LocalRuntime
 
     assert job.rehearse is not None
     procedure = plan.procedures[job.rehearse]
@@ -106,7 +107,7 @@ def _run(drill: Drill, plan: Plan, job: BackupJob, ctx: ProcedureContext,
     tag = re.sub(r"[^a-z0-9_-]+", "-", job.name.lower())[:40]
     started = False
     try:
-        with scratch_postgres(drill.run_id, drill.files.logs, f"rehearsal-{tag}",
+        with scratch_postgres(LocalRuntime(drill.run_id, drill.files.logs), f"rehearsal-{tag}",
                               live.user, live.database) as scratch:
             started = True
             ep = scratch.endpoint

@@ -11,7 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from drills.action import Action
-from drills.backup import Backup, BackupMethod, ConsistencyPoint, Verification, sha256_of, size_of
+from drills.backup import (
+    Backup,
+    BackupMethod,
+    BackupVerification,
+    ConsistencyPoint,
+    sha256_of,
+    size_of,
+)
 from drills.backup_content import verify_content
 from drills.errors import (
     BackupProcedureFailed,
@@ -120,10 +127,10 @@ class ProcedureBackup(BackupMethod):
                       sha256_of(latest) if latest.is_file() else "",
                       {"files": [str(p.relative_to(where)) for p in files], **_facts(done)})
 
-    def verify(self, backup: Backup) -> Verification:
+    def verify(self, backup: Backup) -> BackupVerification:
         path = backup.host_path
         if backup.size_bytes == 0:
-            return Verification(False, "size", f"backup job {self.job.name} made nothing in "
-                                f"{path} (the procedure writes into {{backup_dir}})")
+            return BackupVerification(False, "size", f"backup job {self.job.name} made nothing in "
+                                      f"{path} (the procedure writes into {{backup_dir}})")
         # reading a dump back takes about as long as writing it: at least the job's time
         return verify_content(path, max(600.0, self.timeout_s))

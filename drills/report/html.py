@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from drills.report.replication_view import replication_view
 from drills.report.restore_view import backups_view, restore_view
 from drills.report.runbook import redact, runbook_rows
 from drills.report.summary import missing, run_verdict
-from drills.report.summary_view import summary_rows
+from drills.report.summary_view import Bar, summary_rows
 from drills.timeline import Step
 from drills.trends.store import Point
 
@@ -209,9 +209,27 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _verdict_rows(result: DrillResult) -> list[dict[str, Any]]:
+    """One row per target the scenario checked; a scenario that checked none, one such row."""
+    base = {"scenario": result.scenario, "anchor": _anchor(result.scenario)}
+    if not result.checks:
+        return [{**base, "title": "any target", "target": "n/a", "measured": "n/a",
+                 "resolution": "n/a", "verdict": _verdict(Verdict.COULD_NOT_VERIFY),
+                 "reason": "no target was checked"}]
+    return [{**base, "title": c.title, "target": c.target, "measured": c.measured,
+             "resolution": c.resolution or "n/a", "verdict": _verdict(c.verdict),
+             "reason": c.reason} for c in result.checks]
+
+
+def _bar_view(bar: Bar) -> dict[str, Any]:
+    css = "none" if bar.verdict is None else _CSS.get(bar.verdict, "cnv")
+    return {**asdict(bar), "css": css}
+
+
 def _scenario(result: DrillResult, page: ScenarioPage) -> dict[str, Any]:
     return {
         "name": result.scenario, "anchor": _anchor(result.scenario),
+        "checks": _verdict_rows(result),
         "probed": result.probed_service or "n/a", "store": result.store_service or "n/a",
         "runtime": result.runtime, "verdict": _verdict(result.verdict),
         "fault_at": wall_utc(result.t_fault_wall), "directory": page.directory,
@@ -247,23 +265,15 @@ def build_context(
 ) -> dict[str, Any]:
     """Everything the template shows, as plain strings and lists."""
     plan = meta.get("plan") or {}
-    rows = [
-        {"scenario": r.scenario, "anchor": _anchor(r.scenario), "title": c.title,
-         "target": c.target, "measured": c.measured, "resolution": c.resolution or "n/a",
-         "verdict": _verdict(c.verdict), "reason": c.reason}
-        for r in results for c in r.checks
-    ]
-    rows += [
-        {"scenario": r.scenario, "anchor": _anchor(r.scenario), "title": "any target",
-         "target": "n/a", "measured": "n/a", "resolution": "n/a",
-         "verdict": _verdict(Verdict.COULD_NOT_VERIFY), "reason": "no target was checked"}
-        for r in results if not r.checks
-    ]
+    # the targets checked first, then the scenarios that checked none
+    rows = [row for r in results if r.checks for row in _verdict_rows(r)]
+    rows += [row for r in results if not r.checks for row in _verdict_rows(r)]
     summary = summary_rows(results, [p.drilled for p in pages],
                            {r.scenario: p.trend for r, p in zip(results, pages, strict=True)})
     for row in summary:
         row["verdict"] = _verdict(row["verdict"])
         row["anchor"] = _anchor(row["scenario"])
+        row["rto_bar"], row["rpo_bar"] = _bar_view(row["rto_bar"]), _bar_view(row["rpo_bar"])
     controls = controls_view(results, [wall_utc(r.t_fault_wall) for r in results])
     for control in controls:
         control["verdict"] = _verdict(control["verdict"])

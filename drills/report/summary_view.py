@@ -7,11 +7,12 @@ saved with the run.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from drills.catalogue import CATALOGUE
 from drills.measure.evaluate import DrillResult
-from drills.measure.verdict import TargetCheck, fmt_s
+from drills.measure.verdict import TargetCheck, Verdict, fmt_s
 from drills.timeline import Category, Step
 from drills.trends.store import Point
 
@@ -27,6 +28,53 @@ def drilled(scenario: Mapping[str, Any], steps: Sequence[Step]) -> str:
     done = [s.name for s in steps if s.category in (Category.FAULT, Category.RECOVERY,
                                                     Category.REVERT)]
     return " → ".join(done) or "n/a"
+
+
+#: the longer of the figure and its target ends here (percent of the bar), so a bound's
+#: open end and a target at the very end both stay visible
+_SCALE_END = 80.0
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A measured figure drawn against its target, for the summary.
+
+    ``fill`` and ``mark`` are percents of the bar's width; the scale is the bar's own, from 0
+    to a little past the larger of the figure and the target. A lower bound (a censored
+    window, an outage not over when watching ended) is drawn open-ended and said "≥ x"
+    (docs/measurement.md rule 13: a bound is never shown as a value).
+    """
+
+    figure: str  # "0.636 s", "≥ 3.949 s", "n/a"
+    fill: float
+    mark: float | None  # where the target is; None: no target set
+    bound: bool
+    verdict: Verdict | None  # the target's verdict; None: no target
+
+
+def bar(value: float | None, target: float | None, bound: bool = False,
+        verdict: Verdict | None = None) -> Bar:
+    """``value`` against ``target`` (seconds), on a scale of their own."""
+    top = max(value or 0.0, target or 0.0)
+    scale = top * 100.0 / _SCALE_END if top > 0 else 1.0
+    fill = 0.0 if value is None else 100.0 * value / scale
+    mark = None if target is None else 100.0 * target / scale
+    figure = "n/a" if value is None else ("≥ " if bound else "") + fmt_s(value)
+    return Bar(figure, round(fill, 1), None if mark is None else round(mark, 1), bound,
+               verdict)
+
+
+def _bar(checks: Sequence[TargetCheck], key: str, value: float | None,
+         bound: bool) -> Bar:
+    """The row's figure against its target; with no target, the figure as measured."""
+    check = next((c for c in checks if c.key == key), None)
+    if check is None:
+        return bar(value, None, bound)
+    if check.measured_value is not None:
+        value = check.measured_value
+    elif not bound:  # the row has no figure (it says why): no bar drawn either
+        value = None
+    return bar(value, check.target_value, bound, check.verdict)
 
 
 def _row(checks: Sequence[TargetCheck], key: str,
@@ -70,8 +118,10 @@ def summary_rows(results: Sequence[DrillResult], what: Sequence[str],
     """One row per scenario; ``what`` says what each drilled (``drilled``)."""
     rows = []
     for result, text in zip(results, what, strict=True):
-        rto_target, rto = _row(result.checks, "rto_s",
-                               result.rto.seconds if result.rto else None)
+        rto_s = result.rto.seconds if result.rto else None
+        rto_target, rto = _row(result.checks, "rto_s", rto_s)
+        # watched and never answered again: the outage lasted at least the watch
+        open_for = result.rto.observed_s if result.rto and rto_s is None else None
         rpo_target, rpo = _row(result.checks, "rpo_s",
                                result.rpo.window_s if result.rpo else None)
         judged = any(c.key.startswith("regression.") for c in result.checks)
@@ -81,6 +131,10 @@ def summary_rows(results: Sequence[DrillResult], what: Sequence[str],
         rows.append({
             "scenario": result.scenario, "drilled": text,
             "rto_target": rto_target, "rto": rto, "rpo_target": rpo_target, "rpo": rpo,
+            "rto_bar": _bar(result.checks, "rto_s", rto_s if open_for is None else open_for,
+                            open_for is not None),
+            "rpo_bar": _bar(result.checks, "rpo_s", result.rpo.window_s if result.rpo else None,
+                            bool(result.rpo and result.rpo.censored)),
             "lost": "n/a" if w is None else f"{len(w.lost)} of {w.acked}",
             "verdict": result.verdict,
             "change": change(trends.get(result.scenario, ())) + pending,

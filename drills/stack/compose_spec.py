@@ -79,3 +79,8 @@ class ComposeContext:
         if owner is not None and os.geteuid() == 0:
             os.chown(path, owner, owner)
         return file_name
+
+
+def data_volume(service: str) -> str:
+    """The compose name of a service's data volume (Compose prefixes the project)."""
+    return f"{service}-data"

@@ -1,8 +1,9 @@
-"""The Docker engine as drills sees it: is one there, which images it has, its labels.
+"""The Docker engine as drills sees it: is one there, its Compose plugin, its labels.
 
 Every container and volume a run creates carries ``io.drills.run-id`` and the identity
 of the drill process that owns it (drills.ownership); ``drill clean`` acts only on those
-whose owner it can prove gone.
+whose owner it can prove gone. Whether it has the images of a run's kinds:
+drills.runtime.engine_check.
 """
 
 from __future__ import annotations
@@ -10,11 +11,8 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Any
 
-from drills import kinds
 from drills.errors import StackError
 
 RUN_LABEL = "io.drills.run-id"
@@ -51,53 +49,6 @@ def _socket_answers() -> None:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(3)
         sock.connect(host[len("unix://"):])
-
-
-@dataclass(frozen=True)
-class EngineCheck:
-    """Whether the compose runtime can run here, and why (not)."""
-
-    usable: bool
-    reason: str
-    bridge: bool = False
-
-
-def check_engine(needed: Collection[str] | None = None) -> EngineCheck:
-    """Can the compose runtime run: engine, images of the ``needed`` kinds present.
-
-    ``needed``: names of the kinds the run brings up; None: every kind.
-    """
-    # first: a bad DRILLS_IMAGES is a usage error whether an engine answers or not
-    images = list(dict.fromkeys(kind.image() for kind in kinds.all_kinds()
-                                if needed is None or kind.name in needed))  # one each
-    try:
-        docker_client = client(timeout=3)
-    except StackError as exc:
-        return EngineCheck(False, str(exc).split(". To fix")[0])
-    try:
-        version = docker_client.version().get("Version", "?")
-        missing = []
-        for image in images:
-            try:
-                docker_client.images.get(image)
-            except Exception:
-                missing.append(image)
-        bridge = any(n.name == "bridge" for n in docker_client.networks.list(names=["bridge"]))
-    finally:
-        docker_client.close()
-    compose = compose_version()
-    if compose is None:
-        return EngineCheck(False, f"engine {version} answers but `docker compose` (Compose v2) "
-                           "is not installed for this user (scripts/setup_docker.sh installs "
-                           "it as a CLI plugin in ~/.docker/cli-plugins; DOCKER_CONFIG moves it)")
-    if missing:
-        which = f"image {missing[0]} is" if len(missing) == 1 else \
-            f"images {', '.join(missing)} are"
-        return EngineCheck(False, f"engine {version} answers but {which} not present (pull "
-                           "them; or `drill images build` and DRILLS_IMAGES=offline; or name "
-                           "others with DRILLS_<KIND>_IMAGE)")
-    return EngineCheck(True, f"engine {version} and Compose {compose} answer, with "
-                       f"{', '.join(images) or 'no image of drills needed'}", bridge)
 
 
 def compose_version() -> str | None:

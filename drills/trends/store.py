@@ -114,19 +114,19 @@ class RunStore:
                 if version not in (0, SCHEMA_VERSION):
                     raise UsageError(f"{self.path}: a runs database of schema {version}, "
                                      f"newer than this drills ({SCHEMA_VERSION}); use a newer "
-                                     "drills or another --history file")
+                                     "drills or another --runs-db file")
                 db.executescript(_SCHEMA)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 with db:  # one transaction
                     yield db
         except sqlite3.DatabaseError as exc:
             raise UsageError(f"{self.path}: cannot use the runs database ({exc}); give "
-                             "another file with --history") from exc
+                             "another file with --runs-db") from exc
 
     def check(self, run_id: str) -> None:
         """Open (and create) the database before anything starts.
 
-        A bad --history, or a run id the database already holds, stops the run here.
+        A bad --runs-db, or a run id the database already holds, stops the run here.
         """
         with self._db() as db:
             if db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,13 @@ def drill_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60
         [sys.executable, "-m", "drills.cli", *args], cwd=REPO, capture_output=True, text=True,
         timeout=timeout, env={**os.environ, **(env or {})}, check=False, **kwargs,  # type: ignore[arg-type]
     )
+
+
+def chromium() -> str:
+    """The browser that opens the report as a person would; missing, a failure, never a skip."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "chromium is not installed: scripts/setup.sh installs it (Debian: chromium)"
+    return found
 
 
 def processes_in(directory: Path) -> list[str]:

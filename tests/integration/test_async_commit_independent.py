@@ -12,9 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from drills.kinds.postgres.local import postgres_bindir
 from drills.pytest_plugin import DrillFactory
 from drills.scenarios.test_postgres_kill import run_postgres_kill
+
+pytestmark = pytest.mark.slow
 
 
 def test_lost_count_matches_independent_readback(

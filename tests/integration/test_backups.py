@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from drills.backup import Backup, BackupMethod, Verification, sha256_of
+from drills.backup import Backup, BackupMethod, BackupVerification, sha256_of
 from drills.drill import Drill
 from drills.errors import BackupError, RecoveryError
 from drills.kinds.postgres import store as pg_store
@@ -29,8 +29,10 @@ from drills.kinds.redis.backup import AofCopy, RdbSnapshot
 from drills.kinds.redis.settings import RedisSettings
 from drills.measure.verdict import Verdict
 from drills.plan import load_plan
-from drills.stack import runtimes
+from drills.runtime import choose
 from drills.stack.stack import Stack
+
+pytestmark = pytest.mark.slow
 
 RUNTIMES = ["local", pytest.param("compose", marks=pytest.mark.compose)]
 
@@ -39,7 +41,7 @@ RUNTIMES = ["local", pytest.param("compose", marks=pytest.mark.compose)]
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("logs")
-    runtime = runtimes.factory(request.param)(f"itest-backups-{request.param}", logs)
+    runtime = choose.factory(request.param)(f"itest-backups-{request.param}", logs)
     with Stack(runtime, runtime.services({
         "pg": PostgresSettings(archive=True, archive_timeout_s=1),
         "cache": RedisSettings(appendonly=True),
@@ -141,7 +143,7 @@ class _Truncating(BackupMethod):
         os.truncate(made.host_path, made.size_bytes // 2)
         return made
 
-    def verify(self, backup: Backup) -> Verification:
+    def verify(self, backup: Backup) -> BackupVerification:
         return self.inner.verify(backup)
 
 
@@ -152,7 +154,7 @@ def test_a_drill_with_an_unusable_backup_fails(tmp_path: Path) -> None:
                          "    targets: {rto: 60s, rpo: 30s}\n")
     plan = load_plan(plan_file)
     drill = Drill(plan.scenario("postgres-restore-dump"), plan, "itest-unusable",
-                  tmp_path / "out", runtimes.factory("local"))
+                  tmp_path / "out", choose.factory("local"))
     with pytest.raises(BackupError, match="unusable"), drill:
         pg = drill.stack(postgres=PostgresSettings())["postgres"]
         with drill.load(pg):
@@ -198,7 +200,7 @@ def test_a_replay_that_stops_before_the_end_of_the_archive_is_a_failed_recovery(
         tmp_path: Path) -> None:
     """A failing restore_command reads as "no more WAL": PostgreSQL promotes at the end of
     the base backup. ReplayWal must not call that a recovery to the end of the archive."""
-    runtime = runtimes.factory("local")("itest-short-replay", tmp_path / "logs")
+    runtime = choose.factory("local")("itest-short-replay", tmp_path / "logs")
     with Stack(runtime, runtime.services({"pg": PostgresSettings(archive=True)})) as stack:
         pg = stack["pg"]
         pg_store.prepare(pg.endpoint)

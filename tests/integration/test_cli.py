@@ -65,6 +65,7 @@ def test_report_on_a_directory_that_is_not_a_run(tmp_path: Path) -> None:
     assert "no summary.json" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_plan_gap_fails_the_run_unless_accepted(tmp_path: Path) -> None:
     """Issue 20: `drill check` called the plan impossible (exit 1); `drill run` exited 0."""
     import json

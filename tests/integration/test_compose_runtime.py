@@ -22,8 +22,9 @@ from drills.kinds.postgres import store as pg_store
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.kinds.redis import store as redis_store
 from drills.kinds.redis.settings import RedisSettings
+from drills.runtime.compose import ComposeRuntime
 from drills.stack import engine
-from drills.stack.compose import ComposeRuntime, ComposeService
+from drills.stack.compose_service import ComposeService
 from drills.stack.stack import Stack
 from tests.integration.conftest import labelled
 
@@ -144,7 +145,7 @@ def test_the_compose_file_by_hand_renders(tmp_path: Path) -> None:
     """docker-compose.drill.yml is also a stack people start by hand (README, its header)."""
     import subprocess
 
-    from drills.stack.compose_file import template_path
+    from drills.runtime.compose_file import template_path
 
     password, conf = tmp_path / "pg-password", tmp_path / "redis.conf"
     password.write_text("secret\n")

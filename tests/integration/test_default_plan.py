@@ -20,6 +20,8 @@ from drills.journal import ScenarioFiles, read_json
 from drills.plan import load_plan
 from tests.integration.conftest import drill_cli
 
+pytestmark = pytest.mark.slow
+
 RUNTIMES = ["local", pytest.param("compose", marks=pytest.mark.compose)]
 
 

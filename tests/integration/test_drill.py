@@ -15,10 +15,12 @@ from drills.errors import StackError, UnknownKind
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.measure.evaluate import evaluate
 from drills.plan import load_plan
+from drills.runtime import choose
+from drills.runtime.local import LocalRuntime
 from drills.scenarios.test_postgres_kill import run_postgres_kill
-from drills.stack import runtimes
-from drills.stack.local import LocalRuntime
 from tests.integration.conftest import labelled
+
+pytestmark = pytest.mark.slow
 
 pytest_plugins = ["pytester"]
 
@@ -36,7 +38,7 @@ def short_drill(tmp_path: Path, run_id: str, runtime: str = "local") -> Drill:
     path.write_text(SHORT_PLAN)
     plan = load_plan(path)
     return Drill(plan.scenario("postgres-kill"), plan, run_id, tmp_path / "out",
-                 runtimes.factory(runtime))
+                 choose.factory(runtime))
 
 
 def workdirs(run_id: str) -> list[Path]:

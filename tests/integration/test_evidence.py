@@ -21,7 +21,9 @@ from typing import Any
 import pytest
 
 from drills.plan import default_plan_path
-from tests.integration.conftest import REPO, drill_cli
+from tests.integration.conftest import REPO, chromium, drill_cli
+
+pytestmark = pytest.mark.slow
 
 SCENARIOS = ("postgres-freeze", "postgres-kill")
 #: where the browser's screenshot of the report is kept with the test output
@@ -200,15 +202,9 @@ def _near(colours: list[tuple[int, tuple[int, int, int]]], rgb: tuple[int, int, 
                                                                              strict=True)))
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "chromium is not installed: scripts/setup.sh installs it (Debian: chromium)"
-    return found
-
-
 def _open_in_chromium(page: Path, screenshot: Path) -> tuple[str, list[str]]:
     """The page's DOM after loading, and every message it wrote to the browser's console."""
-    common = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+    common = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
               "--v=0", "--no-first-run", "--disable-extensions"]
     dom = subprocess.run([*common, "--dump-dom", page.as_uri()], capture_output=True,
                          text=True, timeout=120, check=True)

@@ -11,14 +11,17 @@ import json
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from drills import Drill, Fence, Partition, Promote, Rejoin, Repoint
 from drills.plan import default_plan_path, load_plan
+from drills.runtime.local import LocalRuntime
 from drills.scenarios.test_postgres_failover import replicated
 from drills.stack.capabilities import CarriesLinks, require
-from drills.stack.local import LocalRuntime
 from drills.stack.service import Service
 from tests.integration.conftest import drill_cli, processes_mentioning
+
+pytestmark = pytest.mark.slow
 
 FAILOVER_PLAN = default_plan_path().with_name("failover.yaml")
 

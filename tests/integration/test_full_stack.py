@@ -29,9 +29,11 @@ from drills.kinds.redis.settings import RedisSettings
 from drills.kinds.toxiproxy.settings import ToxiproxySettings
 from drills.network.link import Link
 from drills.network.toxiproxy import Toxic
-from drills.stack import runtimes
+from drills.runtime import choose
 from drills.stack.capabilities import CarriesLinks, require
 from drills.stack.stack import Stack
+
+pytestmark = pytest.mark.slow
 
 RUNTIMES = ["local", pytest.param("compose", marks=pytest.mark.compose)]
 
@@ -40,7 +42,7 @@ RUNTIMES = ["local", pytest.param("compose", marks=pytest.mark.compose)]
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("logs")
-    runtime = runtimes.factory(request.param)(f"itest-full-{request.param}", logs)
+    runtime = choose.factory(request.param)(f"itest-full-{request.param}", logs)
     with Stack(runtime, runtime.services({
         "postgres": PostgresSettings(), "redis": RedisSettings(),
         "toxiproxy": ToxiproxySettings(), "app": AppSettings(),
@@ -257,7 +259,7 @@ def test_stopping_removes_every_proxy_and_a_restart_brings_them_back(stack: Stac
 
 
 def test_a_link_needs_a_proxy_listed_before_the_app(tmp_path: Path) -> None:
-    runtime = runtimes.factory("local")("itest-order", tmp_path / "logs")
+    runtime = choose.factory("local")("itest-order", tmp_path / "logs")
     try:
         with pytest.raises(StackError, match="'toxiproxy', which the stack does not list"):
             runtime.services({"postgres": PostgresSettings(), "redis": RedisSettings(),

@@ -14,6 +14,8 @@ import pytest
 
 from tests.integration.conftest import REPO, labelled, processes_in, processes_mentioning
 
+pytestmark = pytest.mark.slow
+
 WARM = "ok/s"  # a progress line of the warm-up: servers and load are up
 #: the second recovery step (WAL replay) starting: the base backup was copied into new data
 RESTORING = "postgres-restore-wal: recovery"

@@ -31,7 +31,8 @@ from drills.datastore import DataStore, LedgerGone, NotSent, ProbeFailed, Reject
 from drills.errors import NotOurServer
 from drills.kinds.base import ServiceKind
 from drills.ownership import process_start_ticks
-from drills.stack import engine, runtimes
+from drills.runtime import choose
+from drills.stack import engine
 from drills.stack.capabilities import Exec, HasDataVolume, Killable, Pausable, require
 from drills.stack.service import Service
 from drills.stack.stack import Stack
@@ -205,7 +206,7 @@ def subject(request: pytest.FixtureRequest,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Subject]:
     kind, runtime = request.param
     run_id = f"itest-conform-{kind.name}-{runtime}"
-    made = runtimes.factory(runtime)(run_id, tmp_path_factory.mktemp(run_id) / "logs")
+    made = choose.factory(runtime)(run_id, tmp_path_factory.mktemp(run_id) / "logs")
     stack = Stack(made, made.services({kind.name: kind.settings_type()}))
     found = Subject(kind, runtime, stack, kind.store(), run_id, made.workdir)  # type: ignore[attr-defined]
     try:

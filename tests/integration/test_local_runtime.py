@@ -18,8 +18,9 @@ from drills.kinds.postgres import store as pg_store
 from drills.kinds.postgres.local import LocalPostgres
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.kinds.redis.settings import RedisSettings
+from drills.runtime.local import LocalRuntime
 from drills.stack.capabilities import Exec
-from drills.stack.local import LocalContext, LocalRuntime
+from drills.stack.local_service import LocalContext
 from drills.stack.stack import Stack
 
 

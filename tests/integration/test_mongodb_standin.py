@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from drills.kinds.mongodb.settings import MongoSettings
-from drills.stack.compose import ComposeRuntime
-from drills.stack.local import LocalRuntime
+from drills.runtime.compose import ComposeRuntime
+from drills.runtime.local import LocalRuntime
 from drills.stack.stack import Stack
+
+pytestmark = pytest.mark.slow
 
 RUNTIMES = ["local", pytest.param("compose", marks=pytest.mark.compose)]
 

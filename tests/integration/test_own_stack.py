@@ -23,6 +23,8 @@ import pytest
 from drills.stack.ports import free_port
 from tests.integration.conftest import REPO, drill_cli, labelled
 
+pytestmark = pytest.mark.slow
+
 COMPOSE = """
 services:
   db:

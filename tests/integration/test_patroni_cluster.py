@@ -26,10 +26,13 @@ from drills.kinds.haproxy.local import LocalHaproxy
 from drills.kinds.patroni import PatroniSettings
 from drills.kinds.patroni.local import LocalPatroni
 from drills.kinds.postgres import store
-from drills.stack.local import LocalRuntime, LocalService
+from drills.runtime.local import LocalRuntime
+from drills.stack.local_service import LocalService
 from drills.stack.process import descendants
 from drills.stack.stack import Stack
 from tests.integration.conftest import processes_mentioning
+
+pytestmark = pytest.mark.slow
 
 for _tool in ("etcd", "patroni", "haproxy"):
     if not (Path("/usr/sbin") / _tool).exists() and not (Path("/usr/bin") / _tool).exists():

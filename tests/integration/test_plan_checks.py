@@ -13,14 +13,14 @@ from drills.kinds.redis.settings import RedisSettings
 from drills.measure.verdict import Verdict
 from drills.plan.scenario_spec import Bound, CheckKind, CheckSpec
 from drills.plan_checks import run_check
-from drills.stack import runtimes
+from drills.runtime import choose
 from drills.stack.stack import Stack
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("logs")
-    runtime = runtimes.factory("local")("itest-plan-checks", logs)
+    runtime = choose.factory("local")("itest-plan-checks", logs)
     with Stack(runtime, runtime.services({"db": PostgresSettings(),
                                           "cache": RedisSettings()})) as made:
         with pg_store.connect(made["db"].endpoint) as conn:

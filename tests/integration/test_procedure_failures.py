@@ -13,7 +13,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.integration.conftest import drill_cli
+
+pytestmark = pytest.mark.slow
 
 PLAN = """version: 2
 name: a team's procedures that fail

@@ -28,9 +28,11 @@ from drills.kinds.redis.settings import RedisSettings
 from drills.kinds.sentinel.local import LocalSentinel
 from drills.kinds.sentinel.settings import SentinelSettings
 from drills.kinds.sentinel.watch import SentinelWatch, client_endpoint
-from drills.stack.local import LocalRuntime
+from drills.runtime.local import LocalRuntime
 from drills.stack.stack import Stack
 from tests.integration.conftest import processes_mentioning
+
+pytestmark = pytest.mark.slow
 
 DOWN_AFTER_MS = 1000
 FAILOVER_TIMEOUT_MS = 5000

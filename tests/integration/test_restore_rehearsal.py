@@ -10,8 +10,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.integration.conftest import REPO, drill_cli
 from tests.integration.test_own_stack import rows, scenarios_of
+
+pytestmark = pytest.mark.slow
 
 
 def _bot_service(tmp_path: Path, omit_leads: bool = False) -> Path:

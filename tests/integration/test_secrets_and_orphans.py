@@ -25,9 +25,13 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from drills.ownership import process_start_ticks, process_state
 from drills.procedures import leftovers
 from tests.integration.conftest import REPO, drill_cli, processes_mentioning
+
+pytestmark = pytest.mark.slow
 
 PLAN = """version: 2
 name: a procedure that leaves a child behind

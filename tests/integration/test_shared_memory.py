@@ -22,10 +22,12 @@ from pathlib import Path
 import pytest
 
 from drills.kinds.postgres.settings import PostgresSettings
-from drills.stack.local import LocalRuntime
+from drills.runtime.local import LocalRuntime
 from drills.stack.process import descendants
 from drills.stack.stack import Stack
 from tests.integration.conftest import REPO, drill_cli
+
+pytestmark = pytest.mark.slow
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ CRASHING_DRILL = """
 import sys, time
 from pathlib import Path
 from drills.kinds.postgres.settings import PostgresSettings
-from drills.stack.local import LocalRuntime
+from drills.runtime.local import LocalRuntime
 from drills.stack.stack import Stack
 
 runtime = LocalRuntime("itest-shm-crash", Path(sys.argv[1]))

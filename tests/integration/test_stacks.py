@@ -11,15 +11,17 @@ from drills.faults import Kill
 from drills.kinds.postgres import store as pg_store
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.kinds.redis.settings import RedisSettings
-from drills.stack import runtimes
+from drills.runtime import choose
 from drills.stack.stack import Stack
+
+pytestmark = pytest.mark.slow
 
 RUNTIMES = ["local", pytest.param("compose", marks=pytest.mark.compose)]
 
 
 @pytest.fixture(params=RUNTIMES)
 def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
-    runtime = runtimes.factory(request.param)(f"itest-two-pg-{request.param}", tmp_path / "logs")
+    runtime = choose.factory(request.param)(f"itest-two-pg-{request.param}", tmp_path / "logs")
     with Stack(runtime, runtime.services({
         "orders": PostgresSettings(),
         "billing": PostgresSettings(synchronous_commit=False),

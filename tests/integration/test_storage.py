@@ -23,6 +23,8 @@ from drills.storage.lazyfs import LazyFS, SplitWrite
 from drills.storage.loopfs import LoopFS
 from drills.storage.mounts import LeftoverKind, clean, is_mounted, leftovers, loop_devices
 
+pytestmark = pytest.mark.slow
+
 MiB = 1 << 20
 RecordProperty = Callable[[str, object], None]
 

@@ -25,15 +25,17 @@ from drills.kinds.redis.settings import RedisSettings
 from drills.plan.procedure_spec import BackupJob, Procedure
 from drills.procedures.context import ProcedureContext, ServiceAccess
 from drills.procedures.steps import ProcedureBackup
-from drills.stack import runtimes
+from drills.runtime import choose
 from drills.stack.service import Service
 from drills.stack.stack import Stack
+
+pytestmark = pytest.mark.slow
 
 
 @contextmanager
 def one_server(name: str, settings: object, tmp: pytest.TempPathFactory) -> Iterator[Service]:
     """One local server (its own runtime), stopped and removed at the end."""
-    runtime = runtimes.factory("local")(f"itest-team-backups-{name}", tmp.mktemp("logs"))
+    runtime = choose.factory("local")(f"itest-team-backups-{name}", tmp.mktemp("logs"))
     with Stack(runtime, runtime.services({name: settings})) as made:
         yield made[name]
 

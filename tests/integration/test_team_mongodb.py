@@ -18,6 +18,8 @@ import pytest
 from drills.stack.ports import free_port
 from tests.integration.conftest import REPO, drill_cli
 
+pytestmark = pytest.mark.slow
+
 PLAN = REPO / "examples" / "catalog-mongodb" / "drill-plan.yaml"
 
 
@@ -65,7 +67,7 @@ def test_a_mongodb_check_counts_the_teams_documents(tmp_path: Path) -> None:
     from drills.measure.verdict import Verdict
     from drills.plan.scenario_spec import Bound, CheckKind, CheckSpec
     from drills.plan_checks import run_check
-    from drills.stack.local import LocalRuntime
+    from drills.runtime.local import LocalRuntime
     from drills.stack.stack import Stack
 
     runtime = LocalRuntime("itest-mongo-check", tmp_path / "logs")

@@ -15,6 +15,8 @@ import pytest
 
 from tests.integration.conftest import REPO
 
+pytestmark = pytest.mark.slow
+
 
 def _clean_env(**extra: str) -> dict[str, str]:
     """This session's environment without what points back into the repository."""
@@ -71,7 +73,7 @@ from pathlib import Path
 from drills import kinds
 from drills.cli import builtin_scenarios
 from drills.plan import default_plan_path
-from drills.stack.compose_file import template_path
+from drills.runtime.compose_file import template_path
 root = Path(drills.__file__).parent
 print(json.dumps({
     "package": str(root),

@@ -27,15 +27,15 @@ from drills.measure.checker import WriteClasses
 from drills.measure.scan import scan
 from drills.plan import WorkloadSpec
 from drills.readback import ReadBack
+from drills.runtime.local import LocalRuntime
 from drills.stack.endpoint import Endpoint
-from drills.stack.local import LocalRuntime
 from drills.stack.ports import free_port
 from drills.stack.stack import Stack
 from drills.workload.ids import ID_BLOCK
 from drills.workload.runner import Workload
 from tests.integration.conftest import drill_cli
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DRILL = Path(sys.executable).with_name("drill")
 
 

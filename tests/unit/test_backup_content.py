@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from drills.backup import Backup, ConsistencyPoint, Verification
+from drills.backup import Backup, BackupVerification, ConsistencyPoint
 from drills.clock import Instant
 from drills.drill import Drill
 from drills.errors import BackupError
@@ -24,7 +24,7 @@ from drills.plan import load_plan
 from drills.plan.procedure_spec import BackupJob, Procedure
 from drills.procedures.context import ProcedureContext
 from drills.procedures.steps import ProcedureBackup
-from drills.stack import runtimes
+from drills.runtime import choose
 from drills.timeline import Category, EventKind
 from tests.synthetic import MONO0, make_scenario_dir
 from tests.unit.test_restore import TARGETS, by_key, codes, insert
@@ -57,7 +57,7 @@ def made(path: Path) -> Backup:
                   ConsistencyPoint(now, now, "between"), now, now, size, "")
 
 
-def verify(tmp_path: Path, name: str, content: bytes) -> Verification:
+def verify(tmp_path: Path, name: str, content: bytes) -> BackupVerification:
     path = tmp_path / name
     path.write_bytes(content)
     return job(tmp_path).verify(made(path))
@@ -195,7 +195,7 @@ def drill(tmp_path: Path) -> Drill:
                          "    targets: {rto: 60s, rpo: 30s}\n")
     plan = load_plan(plan_file)
     return Drill(plan.scenario("postgres-restore-dump"), plan, "utest-content",
-                 tmp_path / "out", runtimes.factory("local"))
+                 tmp_path / "out", choose.factory("local"))
 
 
 def test_a_drill_goes_on_from_an_unverified_backup_and_stops_at_a_damaged_one(
@@ -211,7 +211,7 @@ def test_a_drill_goes_on_from_an_unverified_backup_and_stops_at_a_damaged_one(
         run.backup(job(tmp_path, f'cp {cut} "$OUT/"'))
 
 
-def verify_steps(check: Verification) -> list[tuple[EventKind, str, float, dict[str, Any]]]:
+def verify_steps(check: BackupVerification) -> list[tuple[EventKind, str, float, dict[str, Any]]]:
     """A team's backup taken at 9.5 s and its verification, as the drill records them."""
     cat = str(Category.BACKUP)
     facts = {"backup": "nightly-1", "method": "the team's procedure backup (backup job "

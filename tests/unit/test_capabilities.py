@@ -18,7 +18,7 @@ from drills.errors import CapabilityMissing
 from drills.faults import CorruptFile, Freeze, Kill, LoseData
 from drills.kinds.postgres import KIND as POSTGRES
 from drills.stack.capabilities import HasDataVolume, Killable, offered
-from drills.stack.compose import ComposeService
+from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeSpec
 from drills.stack.endpoint import Endpoint
 from drills.stack.service import Service

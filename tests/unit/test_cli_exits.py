@@ -127,3 +127,18 @@ def test_a_disk_too_full_for_a_drill_is_named(tmp_path: Path,
     # a disk that fills during the run: said so, not "no drill ran"
     said = cli.no_verdict(tmp_path, tmp_path / "run", 1)
     assert "the disk filled up" in said and "no drill ran" not in said
+
+
+def test_check_takes_the_plan_as_run_does_or_as_its_argument(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from drills.plan import default_plan_path
+
+    storage = str(default_plan_path().with_name("storage.yaml"))
+    for args in (["check", storage], ["check", "--plan", storage],
+                 ["check", storage, "--plan", storage]):
+        assert cli.main(args) == 0, args
+        assert capsys.readouterr().out.rstrip().endswith(f"{storage}: valid, no contradiction")
+    assert cli.main(["check"]) == 0  # no plan: the one shipped with drills, as for run
+    assert str(default_plan_path()) in capsys.readouterr().out
+    assert cli.main(["check", storage, "--plan", str(default_plan_path())]) == 2
+    assert "two plans given" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from drills.kinds.postgres.settings import PostgresSettings
 from drills.kinds.redis import KIND as REDIS
 from drills.kinds.redis.settings import RedisSettings
 from drills.ownership import Owner
-from drills.stack import compose_file
+from drills.runtime import compose_file
 from drills.stack.compose_spec import ComposeContext
 
 LABELS = {"io.drills.run-id": "r1", **Owner.current().to_labels()}
@@ -95,8 +95,8 @@ def test_a_refused_own_service_says_to_check_its_network() -> None:
     """A database unreachable because of its network mode: a hint, not just 'refused'."""
     from types import SimpleNamespace
 
+    from drills.runtime.own_compose import OwnComposeService
     from drills.stack.endpoint import Endpoint
-    from drills.stack.own_compose import OwnComposeService
 
     service = object.__new__(OwnComposeService)
     service.name = "db"

@@ -12,8 +12,8 @@ from drills.errors import PlanError
 from drills.plan import load_plan
 from drills.plan.stack_spec import ALLOW_NAMES, ServiceSpec, StackSpec
 from drills.report.html import _environment
+from drills.runtime.own_compose import static_problems
 from drills.stack import compose_policy
-from drills.stack.own_compose import static_problems
 
 PROJECT = "/srv/shop"
 SOCKET = "/var/run/docker.sock"
@@ -243,7 +243,7 @@ def test_the_report_shows_an_allowance_used() -> None:
 
 def test_drill_check_says_what_it_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from drills.errors import UsageError
-    from drills.stack import own_compose
+    from drills.runtime import own_compose
 
     spec = StackSpec({"cache": ServiceSpec("cache", "redis")}, (tmp_path / "compose.yaml",),
                      tmp_path, (), {"cache": ("privileged",)})

@@ -15,6 +15,7 @@ import pytest
 
 from drills.evidence.manifest import FILE_NAME
 from drills.evidence.pack import seal
+from drills.evidence.pdf import Edition
 from drills.evidence.verify import verify_run
 from drills.measure.evaluate import evaluate
 from drills.report import write_reports
@@ -31,7 +32,8 @@ def key(tmp_path: Path) -> Path:
     return path
 
 
-def _sealed_run(tmp_path: Path, key: Path | None = None) -> Path:
+def _sealed_run(tmp_path: Path, key: Path | None = None,
+                edition: Edition = Edition.CONDENSED) -> Path:
     run_dir = tmp_path / "run"
     results = [evaluate(make_scenario_dir(run_dir, "pg-kill", lost=0)),
                evaluate(make_scenario_dir(run_dir, "pg-lossy", lost=4))]
@@ -41,7 +43,7 @@ def _sealed_run(tmp_path: Path, key: Path | None = None) -> Path:
                              "sha256": hashlib.sha256(plan.read_bytes()).hexdigest()},
             "operator": "Grace", "signed": key is not None}
     write_reports(run_dir, results, meta)
-    sealed = seal(run_dir, results, meta, plan, key)
+    sealed = seal(run_dir, results, meta, plan, key, pdf_edition=edition)
     assert sealed.pdf_problem is None
     return run_dir
 
@@ -61,6 +63,21 @@ def test_an_untouched_pack_verifies(tmp_path: Path) -> None:
     assert (run_dir / "report.pdf").read_bytes().startswith(b"%PDF-")
     assert any("the pack is not signed" in n for n in found.notes)
     assert not found.authenticated
+
+
+@pytest.mark.parametrize("edition", list(Edition))
+def test_either_edition_of_the_pdf_is_named_and_verifies(tmp_path: Path,
+                                                         edition: Edition) -> None:
+    run_dir = _sealed_run(tmp_path, edition=edition)
+    found = verify_run(run_dir)
+    assert found.passed, found.problems
+    manifest = json.loads((run_dir / FILE_NAME).read_text())
+    assert manifest["pdf"] == {"file": "report.pdf", "problem": None, "edition": str(edition)}
+    text = subprocess.run(["pdftotext", str(run_dir / "report.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    # the detail (every step of a drill) is in the full edition only; the verdicts in both
+    assert ("All steps" in text) is (edition is Edition.FULL)
+    assert "Runbook, as executed" in text and "pg-lossy" in text
 
 
 @pytest.mark.parametrize("edit", ["journal", "summary", "added", "removed", "plan", "link",

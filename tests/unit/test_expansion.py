@@ -15,7 +15,7 @@ from drills.plan import load_plan
 from drills.plan.interpolate import preview, substitute
 from drills.plan.preview import describe, stack_lines
 from drills.plan.stack_spec import HealthCheck
-from drills.stack.own_compose import resolve_health
+from drills.runtime.own_compose import resolve_health
 
 WHERE = "stack.services.db.health"
 

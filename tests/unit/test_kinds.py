@@ -6,6 +6,7 @@ import ast
 import importlib
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import yaml
 from drills import kinds
 from drills.errors import UnknownKind, UsageError
 from drills.kinds.postgres.settings import PostgresSettings
-from drills.stack.compose_file import template_path
+from drills.runtime.compose_file import template_path
 
 DRILLS = Path(kinds.__file__).resolve().parents[1]
 
@@ -149,8 +150,29 @@ def test_image_names_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_every_catalogue_scenario_names_the_kinds_its_stack_uses() -> None:
     from drills.catalogue import CATALOGUE
     from drills.plan import load_plan
-    from drills.stack.runtimes import kinds_needed
+    from drills.runtime.choose import kinds_needed
 
     for info in CATALOGUE.values():
         assert all(kinds.get(k).name == k for k in info.more_kinds)
     assert kinds_needed(load_plan(), ["patroni-failover"]) == {"patroni", "etcd", "haproxy"}
+
+
+@pytest.mark.parametrize("name", kinds.names())
+def test_a_local_server_restarts_with_its_kinds_overrides(name: str) -> None:
+    """drills.stack cannot ask the registry: each local service class gives its kind's."""
+    from drills.errors import StackError
+    from drills.stack.local_service import LocalService
+
+    def said(override_args: Callable[[Mapping[str, str]], list[str]]) -> list[str] | str:
+        try:
+            return override_args({"appendonly": "no"})
+        except StackError as exc:
+            return str(exc)
+
+    module = importlib.import_module(f"drills.kinds.{name}.local")
+    made = [c for c in vars(module).values() if isinstance(c, type)
+            and issubclass(c, LocalService) and c.__module__ == module.__name__]
+    assert made, f"{module.__name__} defines no LocalService"
+    for cls in made:
+        server = object.__new__(cls)  # its arguments, not a server: nothing is started
+        assert said(server.override_args) == said(kinds.get(name).override_args)

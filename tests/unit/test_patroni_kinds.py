@@ -15,7 +15,7 @@ from drills.kinds.haproxy import HaproxySettings
 from drills.kinds.haproxy.config import Backend, haproxy_cfg
 from drills.kinds.patroni import PatroniSettings
 from drills.kinds.patroni.member import leader_of
-from drills.stack.compose import ComposeService
+from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeContext, ComposeSpec
 from drills.stack.service import Service
 

@@ -1,3 +1,4 @@
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -5,7 +6,7 @@ import pytest
 from drills.catalogue import CATALOGUE
 from drills.errors import PlanError
 from drills.plan import default_plan_path, load_plan
-from drills.stack.runtimes import RUNTIMES as ALL_RUNTIMES
+from drills.runtime.choose import RUNTIMES as ALL_RUNTIMES
 
 RUNTIMES = tuple(r for r in ALL_RUNTIMES if r != "auto")
 
@@ -21,7 +22,7 @@ def test_default_plan_covers_every_scenario() -> None:
     everywhere = {n for n, info in CATALOGUE.items() if set(info.runtimes) == set(RUNTIMES)}
     assert set(plan.scenarios) == everywhere
     # the plans of one family each: subsets of the default plan
-    for name in ("failover.yaml", "storage.yaml"):
+    for name in ("failover.yaml", "storage.yaml", "smoke.yaml"):
         assert set(load_plan(default_plan_path().with_name(name)).scenarios) <= everywhere
     assert plan.path == default_plan_path()
     assert len(plan.sha256) == 64
@@ -168,3 +169,15 @@ def test_availability_is_a_share(tmp_path: Path, value: object, message: str) ->
         load_plan(write(tmp_path, text))
     assert "scenarios.app-redis-kill.targets.availability" in str(info.value)
     assert message in str(info.value)
+
+
+def test_the_smoke_plan_runs_the_default_plans_calibrations_as_they_are() -> None:
+    """`make check` drills the calibrations with the default plan's own settings, so that a
+    calibration broken in the default plan is broken in the smoke plan too."""
+    default = load_plan()
+    smoke = load_plan(default_plan_path().with_name("smoke.yaml"))
+    assert {"silent-loss", "postgres-freeze", "postgres-failover-lag"} <= set(smoke.scenarios)
+    for name in smoke.scenarios:
+        # regression limits and audit controls belong to a plan's history, not to the drill
+        assert dataclasses.replace(smoke.scenario(name), regression=None, controls=()) == \
+            dataclasses.replace(default.scenario(name), regression=None, controls=()), name

@@ -179,6 +179,21 @@ def test_version_1_with_version_2_sections_says_how_to_convert(tmp_path: Path) -
         load_plan(write(tmp_path, "version: 3\nscenarios: {}\n"))
 
 
+def test_the_version_key_alone_chooses_the_reader() -> None:
+    """drills.plan.read dispatches; no reader imports another reader to do it (issue 25)."""
+    import ast
+
+    def imported(module: str) -> set[str]:
+        tree = ast.parse((REPO / "drills" / "plan" / f"{module}.py").read_text())
+        return {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+
+    assert imported("reader").isdisjoint({"drills.plan.reader_v2", "drills.plan.reader_stack",
+                                          "drills.plan.read"})
+    for module in ("reader_v2", "reader_stack"):
+        assert "drills.plan.read" not in imported(module), module
+    assert {"drills.plan.reader", "drills.plan.reader_v2"} <= imported("read")
+
+
 def test_builtin_and_code_scenarios_in_version_2(tmp_path: Path) -> None:
     plan = load_plan(plan_with(tmp_path, """
   kill-pg: {builtin: postgres-kill, targets: {rto: 30s}}
@@ -197,16 +212,36 @@ def contradictions(tmp_path: Path, scenarios: str, extra: str = PROCS) -> list[s
             for c in find(load_plan(plan_with(tmp_path, scenarios, extra)))]
 
 
-def test_a_restore_from_a_job_that_does_not_exist_blocks(tmp_path: Path) -> None:
+@pytest.mark.parametrize("job", ["daily", "weekly"])
+def test_a_restore_step_is_refused_when_the_plan_is_read(tmp_path: Path, job: str) -> None:
+    # whether the job exists or not: drills has no built-in restore for a plan's own
+    # scenario, so the plan is refused at once, saying what to write instead
+    path = plan_with(tmp_path, f"""
+  x:
+    fault: {{lose_server: db}}
+    recovery: [{{provision: db}}, {{restore: {job}}}, {{procedure: restore}}]
+    targets: {{rto: 1h}}
+""")
+    with pytest.raises(PlanError) as caught:
+        load_plan(path)
+    assert caught.value.path == path and caught.value.key == "scenarios.x.recovery[1].restore"
+    assert "has no built-in restore step" in caught.value.problem
+    assert (f"restore job {job} with your own procedure: under `procedures`, e.g. restore-db: "
+            f"{{run: [scripts/restore.sh, '{{latest:{job}}}']}}, and the step "
+            "{procedure: restore-db}") in caught.value.problem
+    assert main(["check", str(path)]) == 2
+
+
+def test_a_procedure_that_does_not_exist_blocks(tmp_path: Path) -> None:
     found = contradictions(tmp_path, """
   x:
     fault: {lose_server: db}
-    recovery: [{provision: db}, {restore: weekly}, {procedure: nope}]
+    recovery: [{provision: db}, {procedure: restore}, {procedure: nope}]
     targets: {rto: 1h}
 """)
-    assert found[0].startswith("scenarios.x.recovery[1].restore|blocking|restores backup job "
-                               "weekly, which does not exist")
-    assert found[1].startswith("scenarios.x.recovery[2].procedure|blocking|procedure nope")
+    assert [f for f in found if "|blocking|" in f] == [
+        "scenarios.x.recovery[2].procedure|blocking|procedure nope does not exist; "
+        "`procedures` has: dump, restore"]
 
 
 def test_a_procedure_naming_a_missing_job_blocks(tmp_path: Path) -> None:

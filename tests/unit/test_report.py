@@ -292,3 +292,26 @@ def test_metrics_prom_never_calls_a_bound_a_value() -> None:
     assert scenarios("drills_rpo_seconds") == {"exact": 4.2}
     assert scenarios("drills_rpo_lower_bound_seconds") == {"bounded": 4.2}
     assert scenarios("drills_rto_resolution_seconds") == {"exact": 0.05, "bounded": 0.05}
+
+
+def test_summary_bars_draw_each_figure_against_its_target() -> None:
+    from drills.report.summary_view import bar
+
+    half = bar(5.0, 10.0, verdict=Verdict.PASS)  # the larger of the two ends at 80 %
+    assert (half.figure, half.fill, half.mark, half.bound) == ("5.000 s", 40.0, 80.0, False)
+    over = bar(20.0, 10.0, verdict=Verdict.FAIL)
+    assert (over.fill, over.mark) == (80.0, 40.0)
+    assert bar(None, 10.0).figure == "n/a" and bar(None, 10.0).fill == 0
+    assert bar(3.0, None).mark is None  # no target set: no mark
+    assert bar(0.0, 0.0).fill == 0.0 == bar(0.0, 0.0).mark
+    assert bar(9.0, 60.0, bound=True).figure == "≥ 9.000 s"  # rule 13: a bound, never a value
+
+
+def test_summary_shows_a_censored_rpo_as_a_bound(tmp_path: Path) -> None:
+    _, paths = _run(tmp_path, {"name": "pg-all-lost", "lost": 1000,
+                               "targets": {"rto_s": 30.0, "rpo_s": 60.0}})
+    html = paths.html.read_text(encoding="utf-8")
+    row = re.findall(r'<tr class="summary-row">(.*?)</tr>', html, re.S)[0]
+    assert "<strong>≥ 8.996 s</strong>" in row and 'class="open"' in row
+    assert "<strong>8.996 s</strong>" not in row
+    assert "<strong>1.610 s</strong>" in row and row.count('class="mark"') == 2

@@ -10,7 +10,8 @@ import pytest
 from drills import kinds
 from drills.errors import UsageError
 from drills.plan import load_plan
-from drills.stack import engine, runtimes
+from drills.runtime import choose
+from drills.stack import engine
 
 
 class _Images:
@@ -49,20 +50,20 @@ def partial_engine(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_postgres_drill_needs_only_the_postgres_image(partial_engine: None) -> None:
     plan = load_plan()  # the default plan
-    needed = runtimes.kinds_needed(plan, ["postgres-kill"])
+    needed = choose.kinds_needed(plan, ["postgres-kill"])
     assert needed == {"postgres"}
-    assert runtimes.resolve("compose", needed)[0] == "compose"  # before: refused
-    assert runtimes.resolve("auto", needed)[0] == "compose"
-    assert runtimes.kinds_needed(plan, ["postgres-kill", "redis-kill"]) == {"postgres", "redis"}
+    assert choose.resolve("compose", needed)[0] == "compose"  # before: refused
+    assert choose.resolve("auto", needed)[0] == "compose"
+    assert choose.kinds_needed(plan, ["postgres-kill", "redis-kill"]) == {"postgres", "redis"}
 
 
 def test_an_app_drill_needs_every_image(partial_engine: None) -> None:
     plan = load_plan()
-    assert runtimes.kinds_needed(plan, ["postgres-kill", "app-postgres-kill"]) is None
+    assert choose.kinds_needed(plan, ["postgres-kill", "app-postgres-kill"]) is None
     with pytest.raises(UsageError, match=r"--runtime compose cannot run: .*"
                        + kinds.get("toxiproxy").image().replace(".", r"\.")):
-        runtimes.resolve("compose", None)
-    assert runtimes.resolve("auto", None)[0] == "local"
+        choose.resolve("compose", None)
+    assert choose.resolve("auto", None)[0] == "local"
 
 
 def test_a_plan_stack_needs_the_images_of_its_built_in_servers(
@@ -81,7 +82,7 @@ scenarios:
     ledger: db
     targets: {rto: 30s, max_lost_writes: 0}
 """)
-    assert runtimes.kinds_needed(load_plan(plan), ["db-kill"]) == {"postgres"}
+    assert choose.kinds_needed(load_plan(plan), ["db-kill"]) == {"postgres"}
 
 
 def test_a_scenario_is_refused_on_a_runtime_it_does_not_run_on(
@@ -89,7 +90,7 @@ def test_a_scenario_is_refused_on_a_runtime_it_does_not_run_on(
     import dataclasses
 
     from drills import catalogue
-    from drills.stack.runtimes import refused_on
+    from drills.runtime.choose import refused_on
 
     plan = load_plan()
     assert refused_on("compose", plan, plan.scenarios) == []  # every built-in runs anywhere

@@ -180,3 +180,68 @@ def test_change_since_the_previous_drill() -> None:
     said = change([_point("r1", 2.0), _point("r2", 3.0, "fail", rpo=0.5)])
     assert said == "RTO +1.000 s (+50%); RPO +0.500 s; verdict was pass (vs r1)"
     assert change([_point("r1", 2.0), _point("r2", 2.0)]) == "RTO ±0; RPO ±0 (vs r1)"
+
+
+def test_the_runs_database_option_and_its_old_name(capsys: pytest.CaptureFixture[str]) -> None:
+    from drills.cli import parser
+
+    assert parser().parse_args(["run", "--runs-db", "r.sqlite"]).runs_db == "r.sqlite"
+    assert capsys.readouterr().err == ""
+    # --history, its name until 0.2.0, is in CI scripts: still read, with a one-line note
+    assert parser().parse_args(["run", "--history", "h.sqlite"]).runs_db == "h.sqlite"
+    assert capsys.readouterr().err == "drill: --history is deprecated; use --runs-db instead\n"
+    with pytest.raises(SystemExit):
+        parser().parse_args(["run", "--help"])
+    shown = capsys.readouterr().out
+    assert "--runs-db FILE" in shown and "--history" not in shown
+
+
+def test_a_bad_runs_database_under_its_old_name_is_named_by_the_new_one(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from drills.cli import EXIT_USAGE, main
+
+    assert main(["run", "--history", " "]) == EXIT_USAGE  # before anything starts
+    err = capsys.readouterr().err
+    assert "--history is deprecated; use --runs-db" in err
+    assert "--runs-db (or DRILLS_RUNS_DB) is empty" in err
+
+
+def test_the_runs_database_variable_and_its_old_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from drills.config import RunConfig
+
+    monkeypatch.delenv("DRILLS_RUNS_DB", raising=False)
+    monkeypatch.delenv("DRILLS_HISTORY", raising=False)
+    assert RunConfig.resolve(out=tmp_path).runs_db_path == tmp_path / "drills-runs.sqlite"
+    monkeypatch.setenv("DRILLS_HISTORY", str(tmp_path / "old.sqlite"))
+    assert RunConfig.resolve(out=tmp_path).runs_db == tmp_path / "old.sqlite"
+    assert capsys.readouterr().err == ("drill: DRILLS_HISTORY is deprecated; set "
+                                       "DRILLS_RUNS_DB instead\n")
+    monkeypatch.setenv("DRILLS_RUNS_DB", str(tmp_path / "new.sqlite"))
+    assert RunConfig.resolve(out=tmp_path).runs_db == tmp_path / "new.sqlite"
+    assert RunConfig.resolve(out=tmp_path, runs_db="opt.sqlite").runs_db == Path("opt.sqlite")
+    monkeypatch.delenv("DRILLS_RUNS_DB")
+    assert RunConfig.resolve(out=tmp_path, runs_db="opt.sqlite").runs_db == Path("opt.sqlite")
+    assert capsys.readouterr().err == ""  # the option given: the old variable is not read
+
+
+def test_the_plugins_runs_database_option_and_its_old_name(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from drills.pytest_plugin import _renamed_option
+
+    class Config:
+        def __init__(self, **options: str | None) -> None:
+            self.options = options
+
+        def getoption(self, name: str) -> str | None:
+            return self.options[name]
+
+    new, old = "drill_runs_db", "drill_history"
+    config: Any = Config(drill_runs_db="r.sqlite", drill_history=None)
+    assert _renamed_option(config, new, old) == "r.sqlite"
+    assert capsys.readouterr().err == ""
+    config = Config(drill_runs_db=None, drill_history="h.sqlite")
+    assert _renamed_option(config, new, old) == "h.sqlite"
+    assert capsys.readouterr().err == ("drill: --drill-history is deprecated; use "
+                                       "--drill-runs-db instead\n")

@@ -142,6 +142,6 @@ def test_the_gate_runs_drill_run_with_operator_and_run_id() -> None:
     assert evidence["with"]["retention-days"] >= 365
 
     save = only([s for s in all_steps if s.get("uses", "").startswith("actions/cache/save@")],
-                "history save")
+                "runs database save")
     assert save["if"].startswith("always()")
     assert save["with"]["path"] == "reports/drills-runs.sqlite"

@@ -11,7 +11,7 @@ from typing import Any
 from drills.kinds.app.settings import AppSettings
 from drills.kinds.app.upstreams import resolve
 from drills.stack.endpoint import Endpoint
-from drills.stack.local import LocalContext, LocalService
+from drills.stack.local_service import LocalContext, LocalService
 from drills.stack.ports import LOOPBACK, free_port
 from drills.stack.process import SupervisedProcess
 from drills.stack.workdir import write_private

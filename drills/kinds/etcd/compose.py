@@ -10,7 +10,7 @@ import secrets
 from drills.errors import StackError
 from drills.kinds.etcd.server import EtcdServer, command
 from drills.kinds.etcd.settings import EtcdSettings
-from drills.stack.compose import ComposeService
+from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeContext, ComposeSpec
 from drills.stack.endpoint import Endpoint
 from drills.stack.ports import LOOPBACK, free_port

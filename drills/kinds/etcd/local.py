@@ -14,7 +14,7 @@ from drills.kinds.etcd.server import EtcdServer, command
 from drills.kinds.etcd.settings import EtcdSettings
 from drills.stack.binaries import version_of
 from drills.stack.endpoint import Endpoint
-from drills.stack.local import LocalContext, LocalService
+from drills.stack.local_service import LocalContext, LocalService
 from drills.stack.ports import LOOPBACK, free_port
 from drills.stack.process import SupervisedProcess
 

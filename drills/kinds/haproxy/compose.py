@@ -15,7 +15,7 @@ from drills.kinds.haproxy.config import Backend, haproxy_cfg
 from drills.kinds.haproxy.local import endpoint_of, members_of
 from drills.kinds.haproxy.server import HaproxyServer
 from drills.kinds.haproxy.settings import HaproxySettings
-from drills.stack.compose import ComposeService
+from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeContext, ComposeSpec
 from drills.stack.ports import LOOPBACK, free_port
 

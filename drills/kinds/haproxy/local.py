@@ -16,7 +16,7 @@ from drills.kinds.haproxy.settings import HaproxySettings
 from drills.kinds.patroni.member import PatroniMember
 from drills.stack.binaries import version_of
 from drills.stack.endpoint import Endpoint
-from drills.stack.local import LocalContext, LocalService
+from drills.stack.local_service import LocalContext, LocalService
 from drills.stack.ports import LOOPBACK, free_port
 from drills.stack.process import SupervisedProcess
 from drills.stack.service import Service

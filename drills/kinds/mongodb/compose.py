@@ -24,7 +24,7 @@ from urllib.parse import quote
 from drills.errors import StackError
 from drills.kinds.mongodb import KIND
 from drills.kinds.mongodb.settings import MongoSettings
-from drills.stack.compose import ComposeService
+from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeContext, ComposeSpec
 from drills.stack.endpoint import Endpoint
 from drills.stack.ports import LOOPBACK

@@ -33,7 +33,7 @@ from drills.kinds.postgres.local import postgres_bindir
 from drills.stack.binaries import find_program, version_of
 from drills.stack.capabilities import ExecResult
 from drills.stack.endpoint import Endpoint
-from drills.stack.local import LocalContext, LocalService
+from drills.stack.local_service import LocalContext, LocalService
 from drills.stack.ports import LOOPBACK, free_port
 from drills.stack.process import RunAs, SupervisedProcess
 from drills.stack.workdir import write_private

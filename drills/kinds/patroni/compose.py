@@ -26,7 +26,7 @@ from drills.kinds.patroni.cluster import (
 )
 from drills.kinds.patroni.member import PatroniMember
 from drills.kinds.patroni.settings import PatroniSettings
-from drills.stack.compose import ComposeService
+from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeContext, ComposeSpec
 from drills.stack.endpoint import Endpoint
 from drills.stack.ports import LOOPBACK, free_port

@@ -20,8 +20,8 @@ from __future__ import annotations
 from drills.backup import (
     Backup,
     BackupMethod,
+    BackupVerification,
     ConsistencyPoint,
-    Verification,
     output_of,
     sha256_of,
     size_of,
@@ -67,7 +67,7 @@ class PgDump(_PostgresBackup):
         return Backup(name, self.method, self.service.name, path, where.path(file), point,
                       started, ended, size_of(path), sha256_of(path), {"database": database})
 
-    def verify(self, backup: Backup) -> Verification:
+    def verify(self, backup: Backup) -> BackupVerification:
         tool = f"pg_restore --list {backup.inside}; pg_restore -f /dev/null {backup.inside}"
         try:
             listing = run_tool(self.exec, self.service.name,
@@ -75,13 +75,13 @@ class PgDump(_PostgresBackup):
             entries = [line for line in listing.stdout.decode(errors="replace").splitlines()
                        if line and not line.startswith(";")]
             if not any(f"TABLE DATA public {store.TABLE} " in line for line in entries):
-                return Verification(False, tool, f"the table of contents ({len(entries)} "
-                                    f"entries) holds no data of table {store.TABLE}")
+                return BackupVerification(False, tool, f"the table of contents ({len(entries)} "
+                                          f"entries) holds no data of table {store.TABLE}")
             self._run(["pg_restore", "-f", "/dev/null", backup.inside])
         except BackupError as exc:
-            return Verification(False, tool, str(exc))
-        return Verification(True, tool, f"{len(entries)} entries, including the data of "
-                            f"{store.TABLE}; every data block read back")
+            return BackupVerification(False, tool, str(exc))
+        return BackupVerification(True, tool, f"{len(entries)} entries, including the data of "
+                                  f"{store.TABLE}; every data block read back")
 
 
 class BaseBackup(_PostgresBackup):
@@ -112,10 +112,10 @@ class BaseBackup(_PostgresBackup):
                       started, ended, size_of(path), sha256_of(manifest),
                       {"sha256_of": "backup_manifest", **facts})
 
-    def verify(self, backup: Backup) -> Verification:
+    def verify(self, backup: Backup) -> BackupVerification:
         tool = f"pg_verifybackup {backup.inside}"
         try:
             out = self._run(["pg_verifybackup", backup.inside])
         except BackupError as exc:
-            return Verification(False, tool, str(exc))
-        return Verification(True, tool, out or "backup successfully verified")
+            return BackupVerification(False, tool, str(exc))
+        return BackupVerification(True, tool, out or "backup successfully verified")

@@ -14,7 +14,7 @@ from drills.errors import StackError
 from drills.kinds.postgres.settings import PostgresSettings, archive_conf
 from drills.kinds.postgres.standby import ensure_slot, slot_name, standby_conf
 from drills.stack.capabilities import CarriesLinks, require
-from drills.stack.compose import ComposeService
+from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeContext, ComposeSpec
 from drills.stack.endpoint import Endpoint
 from drills.stack.ports import LOOPBACK

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from drills.errors import ServiceNotReady, StackError
-from drills.kinds.postgres import standby
+from drills.kinds.postgres import KIND, standby
 from drills.kinds.postgres.settings import PostgresSettings, archive_conf
 from drills.kinds.postgres.standby import Upstream
 from drills.stack.binaries import version_of
 from drills.stack.capabilities import CarriesLinks, require
 from drills.stack.endpoint import Endpoint
-from drills.stack.local import LocalContext, LocalService
+from drills.stack.local_service import LocalContext, LocalService
 from drills.stack.ports import LOOPBACK, free_port
 from drills.stack.process import RunAs, SupervisedProcess
 from drills.stack.service import Service
@@ -119,6 +119,9 @@ class LocalPostgres(LocalService):
 
     def exec_path(self) -> list[Path]:
         return [self.bindir]
+
+    def override_args(self, overrides: Mapping[str, str]) -> list[str]:
+        return KIND.override_args(overrides)
 
     def _initdb(self) -> None:
         self.home.mkdir(mode=0o700)

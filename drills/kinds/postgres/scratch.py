@@ -1,6 +1,6 @@
 """A scratch PostgreSQL for a restore rehearsal: a local process, gone when the rehearsal ends.
 
-It is made by the local runtime (drills.stack.local), whatever runtime the drill uses: its
+It is made by the local runtime (drills.runtime.local), whatever runtime the drill uses: its
 own directory ``drills-<run id>-*`` with the owner record, its process recorded there, so
 that Ctrl-C (teardown in ``finally``; the server dies with the drill) and ``drill clean``
 find it like every other server of the run. It answers as the user and database the job's
@@ -15,13 +15,12 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from pathlib import Path
 
 from drills.errors import DrillError, StackError
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.stack.endpoint import Endpoint
-from drills.stack.local import LocalRuntime
 from drills.stack.service import Service
+from drills.stack.stack import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +54,14 @@ def _as_team(endpoint: Endpoint, user: str, database: str) -> Endpoint:
 
 
 @contextmanager
-def scratch_postgres(run_id: str, logs_dir: Path, name: str, user: str | None,
+def scratch_postgres(runtime: Runtime, name: str, user: str | None,
                      database: str | None, timeout_s: float = 60.0) -> Iterator[Service]:
     """A started, empty PostgreSQL whose ``endpoint`` is the team's user and database.
 
-    StackError when it cannot be made here (no server binaries, it never answered).
+    ``runtime``: a new local runtime of the run's (drills.runtime.local.LocalRuntime),
+    closed here at the end. StackError when the server cannot be made here (no server
+    binaries, it never answered).
     """
-    runtime = LocalRuntime(run_id, logs_dir)
     server: Service | None = None
     try:
         server = runtime.services({name: PostgresSettings()})[name]

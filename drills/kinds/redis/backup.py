@@ -13,8 +13,8 @@ import time
 from drills.backup import (
     Backup,
     BackupMethod,
+    BackupVerification,
     ConsistencyPoint,
-    Verification,
     output_of,
     sha256_of,
     size_of,
@@ -62,15 +62,15 @@ class RdbSnapshot(BackupMethod):
                       started, ended, size_of(path), sha256_of(path),
                       {"keys_at_save": keys, "source": rdb})
 
-    def verify(self, backup: Backup) -> Verification:
+    def verify(self, backup: Backup) -> BackupVerification:
         tool = f"redis-check-rdb {backup.inside}"
         done = self.exec.exec(["redis-check-rdb", backup.inside], timeout_s=600)
         out = output_of(done.stdout + done.stderr)
         if done.returncode == 0 and "RDB looks OK" in out:
             keys = next((line.split("]")[-1].strip() for line in out.splitlines()
                          if "keys read" in line), "")
-            return Verification(True, tool, f"RDB looks OK{'; ' + keys if keys else ''}")
-        return Verification(False, tool, f"exit {done.returncode}: {out[-600:]}")
+            return BackupVerification(True, tool, f"RDB looks OK{'; ' + keys if keys else ''}")
+        return BackupVerification(False, tool, f"exit {done.returncode}: {out[-600:]}")
 
 
 class AofCopy(BackupMethod):
@@ -125,14 +125,14 @@ class AofCopy(BackupMethod):
                       {"sha256_of": manifest.name, "keys": keys, "source": source,
                        "writes_paused_s": resumed.mono - started.mono})
 
-    def verify(self, backup: Backup) -> Verification:
+    def verify(self, backup: Backup) -> BackupVerification:
         manifest = next(backup.host_path.glob("*.manifest"), None)
         if manifest is None:
-            return Verification(False, "redis-check-aof", "no manifest in the copy")
+            return BackupVerification(False, "redis-check-aof", "no manifest in the copy")
         inside = f"{backup.inside}/{manifest.name}"
         tool = f"redis-check-aof {inside}"
         done = self.exec.exec(["redis-check-aof", inside], timeout_s=600)
         out = output_of(done.stdout + done.stderr)
         if done.returncode == 0 and "is valid" in out:
-            return Verification(True, tool, out.splitlines()[-1] if out else "valid")
-        return Verification(False, tool, f"exit {done.returncode}: {out[-600:]}")
+            return BackupVerification(True, tool, out.splitlines()[-1] if out else "valid")
+        return BackupVerification(False, tool, f"exit {done.returncode}: {out[-600:]}")

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from drills.kinds.redis.replica import primary_of, replication_conf
 from drills.kinds.redis.settings import RedisSettings, conf_text
-from drills.stack.compose import ComposeService
+from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeContext, ComposeSpec
 from drills.stack.endpoint import Endpoint
 from drills.stack.ports import LOOPBACK

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from drills.errors import StackError
+from drills.kinds.redis import KIND
 from drills.kinds.redis.replica import primary_of, replication_conf
 from drills.kinds.redis.settings import RedisSettings, conf_text
 from drills.stack.binaries import version_of
 from drills.stack.endpoint import Endpoint
-from drills.stack.local import LocalContext, LocalService
+from drills.stack.local_service import LocalContext, LocalService
 from drills.stack.ports import LOOPBACK, free_port
 from drills.stack.process import SupervisedProcess
 from drills.stack.workdir import write_private
@@ -69,6 +70,9 @@ class LocalRedis(LocalService):
 
     def exec_path(self) -> list[Path]:
         return [self.binary.parent]
+
+    def override_args(self, overrides: Mapping[str, str]) -> list[str]:
+        return KIND.override_args(overrides)
 
     def start(self) -> None:
         if not self.conf_path.exists():

@@ -25,7 +25,7 @@ from drills.kinds.sentinel.watch import (
     sentinel_conf,
     watched,
 )
-from drills.stack.compose import ComposeService
+from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeContext, ComposeSpec
 from drills.stack.endpoint import Endpoint
 from drills.stack.ports import LOOPBACK

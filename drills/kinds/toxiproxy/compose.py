@@ -10,7 +10,7 @@ from __future__ import annotations
 from drills.errors import StackError
 from drills.kinds.toxiproxy.links import ProxyLinks
 from drills.kinds.toxiproxy.settings import ToxiproxySettings
-from drills.stack.compose import ComposeService
+from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeContext, ComposeSpec
 from drills.stack.endpoint import Endpoint
 from drills.stack.ports import LOOPBACK

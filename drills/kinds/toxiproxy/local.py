@@ -11,7 +11,7 @@ from drills.kinds.toxiproxy.links import ProxyLinks
 from drills.kinds.toxiproxy.settings import ToxiproxySettings
 from drills.stack.binaries import find_program, version_of
 from drills.stack.endpoint import Endpoint
-from drills.stack.local import LocalContext, LocalService
+from drills.stack.local_service import LocalContext, LocalService
 from drills.stack.ports import LOOPBACK, free_port
 from drills.stack.process import SupervisedProcess
 

@@ -19,7 +19,7 @@ import yaml
 
 from drills.errors import StackError
 from drills.kinds.base import ServiceKind
-from drills.stack.compose_spec import ComposeSpec
+from drills.stack.compose_spec import ComposeSpec, data_volume
 
 COMPOSE_FILE = "docker-compose.drill.yml"
 
@@ -101,11 +101,6 @@ def service_definition(
     else:
         made["ports"] = [f"127.0.0.1:{spec.endpoint.port}:{spec.container_port}"]
     return made
-
-
-def data_volume(service: str) -> str:
-    """The compose name of a service's data volume (Compose prefixes the project)."""
-    return f"{service}-data"
 
 
 def project_file(definitions: Mapping[str, Mapping[str, Any]], volumes: list[str],

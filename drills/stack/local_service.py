@@ -1,15 +1,15 @@
-"""The ``local`` runtime: the stack's servers as supervised child processes.
+"""What a server of the local runtime is: a supervised process in a directory of its own.
 
-Everything lives in one temporary directory per run (drills.stack.workdir), on free
-loopback ports chosen at run time. Each kind builds its own service class on
-``LocalService``, which gives every local server the optional capabilities a process
-in a directory can offer: killable and pausable (signals to its whole process tree),
-a data volume (its directory: lost, or a file of it overwritten), and exec (a command
-run as the server's account with the server's tools and connection settings).
+Each kind builds its own service class on ``LocalService``, which gives every local server
+the optional capabilities a process in a directory can offer: killable and pausable
+(signals to its whole process tree), a data volume (its directory: lost, or a file of it
+overwritten), and exec (a command run as the server's account with the server's tools and
+connection settings). The local runtime (drills.runtime.local) hands a kind a
+``LocalContext`` to build it in.
 
 A server killed for good leaves shared memory (a killed PostgreSQL: a System V segment and
 /dev/shm files) that outlives the run's directory: it is removed, proven the run's, when
-the directory or the server's data goes (drills.stack.shm).
+the server's data goes (drills.stack.shm).
 """
 
 from __future__ import annotations
@@ -22,20 +22,16 @@ from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from drills import kinds
 from drills.action import Action
 from drills.clock import Instant
 from drills.errors import FaultError, StackError
 from drills.stack import shm
 from drills.stack.capabilities import BackupDir, ExecResult
 from drills.stack.process import RunAs, SupervisedProcess
-from drills.stack.service import Service, check_name
-from drills.stack.workdir import make_workdir
+from drills.stack.service import Service
 from drills.storage.lazyfs import LazyFS
 from drills.storage.loopfs import LoopFS, fill_action, free_action
-from drills.storage.mounts import clean as storage_clean
 
 
 @dataclass(frozen=True)
@@ -46,52 +42,6 @@ class LocalContext:
     logs_dir: Path  # the scenario's logs directory
     #: the services built so far, in stack order: a service may use those listed before it
     services: Mapping[str, Service]
-
-
-class LocalRuntime:
-    """Creates local services in a per-run directory and removes it at the end."""
-
-    name = "local"
-
-    def __init__(self, run_id: str, logs_dir: Path) -> None:
-        self.run_id = run_id
-        self.logs_dir = logs_dir
-        self.workdir = make_workdir(run_id, self.name)
-        self._closed = False
-        self._made: dict[str, Service] = {}
-
-    def services(self, wanted: Mapping[str, Any]) -> dict[str, Service]:
-        made: dict[str, Service] = {}
-        ctx = LocalContext(self.workdir, self.logs_dir, made)
-        for name, settings in wanted.items():
-            check_name(name)
-            made[name] = kinds.of_settings(settings).local(name, settings, ctx)
-        self._made.update(made)
-        return made
-
-    def describe(self) -> dict[str, Any]:
-        return {"runtime": self.name, "workdir": str(self.workdir)}
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            # before the directory goes: the lock files there name what dead servers left
-            problems = shm.release(self.workdir)
-            # the servers are stopped: nothing holds their LazyFS or loop mounts any more
-            for service in self._made.values():
-                mounted = getattr(service, "lazyfs", None)
-                if isinstance(mounted, LazyFS):
-                    try:
-                        mounted.unmount()  # and LazyFS itself ends, waited for
-                    except StackError as exc:
-                        problems.append(str(exc))
-            try:
-                storage_clean(self.workdir)
-            except StackError as exc:
-                problems.append(str(exc))
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            if problems:  # on the record of the teardown (drills.stack.stack.Stack.close)
-                raise StackError("; ".join(problems))
 
 
 class LocalService(Service):
@@ -237,9 +187,18 @@ class LocalService(Service):
 
     # -- Reconfigurable ----------------------------------------------------------------
 
+    def override_args(self, overrides: Mapping[str, str]) -> list[str]:
+        """Its kind's arguments that override configuration for one start.
+
+        drills.kinds.base.ServiceKind.override_args: a kind whose server takes them gives
+        them here too; one that takes none cannot be restarted with overrides (StackError).
+        """
+        raise StackError(f"kind {self.kind}: its server takes no configuration overrides "
+                         "on its command line")
+
     def start_with(self, overrides: Mapping[str, str]) -> None:
         base = list(self.proc.argv)
-        self.proc.argv = base + kinds.get(self.kind).override_args(overrides)
+        self.proc.argv = base + self.override_args(overrides)
         try:
             self.start()
         finally:

@@ -4,7 +4,7 @@ A plan's ``stack.compose`` names the team's file(s). drills never touches a proj
 not create: it brings the files up as ``drills-<run id>-...`` (its own containers,
 volumes and networks, labelled with the run and its owner through an override file), acts
 only on those, and removes them all at the end, as for its own servers
-(drills.stack.compose). Before anything starts it refuses what would reach outside that
+(drills.runtime.compose). Before anything starts it refuses what would reach outside that
 project:
 
 - a ``reach`` address that already answers: a stack drills did not create (the team's
@@ -38,9 +38,10 @@ from drills.health import run_health
 from drills.kinds.base import ServiceKind
 from drills.plan.interpolate import expand, substitute
 from drills.plan.stack_spec import HealthCheck, ServiceSpec, StackSpec
+from drills.runtime.compose import ComposeRuntime
 from drills.stack import compose_policy
 from drills.stack.capabilities import HasDataVolume, KeepsBackups
-from drills.stack.compose import ComposeRuntime, ComposeService
+from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeSpec
 from drills.stack.endpoint import Endpoint
 from drills.stack.service import Service

@@ -30,7 +30,7 @@ def resolve(name: str, kinds: Collection[str] | None = None) -> tuple[str, str]:
                          f"DRILLS_RUNTIME); available: {', '.join(RUNTIMES)}")
     if name == "local":
         return "local", "asked for"
-    from drills.stack.engine import check_engine
+    from drills.runtime.engine_check import check_engine
 
     check = check_engine(kinds)
     if name == "compose":
@@ -45,11 +45,11 @@ def resolve(name: str, kinds: Collection[str] | None = None) -> tuple[str, str]:
 def factory(name: str) -> type[Runtime]:
     """The runtime class for a concrete runtime name."""
     if name == "local":
-        from drills.stack.local import LocalRuntime
+        from drills.runtime.local import LocalRuntime
 
         return LocalRuntime
     if name == "compose":
-        from drills.stack.compose import ComposeRuntime
+        from drills.runtime.compose import ComposeRuntime
 
         return ComposeRuntime
     raise DrillError(f"unknown runtime {name!r}; resolve 'auto' first")

@@ -25,12 +25,12 @@ import time
 from pathlib import Path
 
 from drills import kinds
-from drills.history import Outcome, read_history
 from drills.kinds.postgres import store as pg_store
 from drills.kinds.postgres.local import postgres_bindir
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.kinds.redis.settings import RedisSettings
 from drills.plan import WorkloadSpec
+from drills.record.history import Outcome, read_history
 from drills.runtime import choose
 from drills.runtime.local import LocalRuntime
 from drills.stack import engine

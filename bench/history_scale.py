@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from drills.history.format import COMPLETION, HEADER, INVOKE, RECORD, VERSION, boot_id
-from drills.history.outcome import Outcome
-from drills.journal import ScenarioFiles, load_journal
-from drills.readback import ROW, readback_meta
-from drills.timeline import Category, EventKind
+from drills.record.history.format import COMPLETION, HEADER, INVOKE, RECORD, VERSION, boot_id
+from drills.record.history.outcome import Outcome
+from drills.record.journal import ScenarioFiles, load_journal
+from drills.record.readback import ROW, readback_meta
+from drills.record.timeline import Category, EventKind
 
 RECORDED = Path(__file__).parents[1] / "fixtures" / "recorded" / "postgres-restore-wal"
 USERS = 8

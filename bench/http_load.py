@@ -26,13 +26,13 @@ from pathlib import Path
 
 import redis
 
-from drills.history import Outcome, read_history
 from drills.kinds.app.settings import AppSettings
 from drills.kinds.postgres import store as pg_store
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.kinds.redis.settings import RedisSettings
 from drills.kinds.toxiproxy.settings import ToxiproxySettings
 from drills.plan import WorkloadSpec
+from drills.record.history import Outcome, read_history
 from drills.runtime.local import LocalRuntime
 from drills.stack.capabilities import CarriesLinks, require
 from drills.stack.stack import Stack

@@ -40,8 +40,8 @@ def load_plan(path: Path) -> Any:
 
 def first_ack_after_fault(run_dir: Path, name: str, t_fault: float) -> float | None:
     """Seconds from t_fault to the first write acknowledged after it (op history)."""
-    from drills.history import Outcome, read_history
-    from drills.journal import ScenarioFiles
+    from drills.record.history import Outcome, read_history
+    from drills.record.journal import ScenarioFiles
 
     files = ScenarioFiles(run_dir / name)
     acks = [op.complete_mono for op in read_history(files.history)

@@ -16,7 +16,7 @@ _EXPORTS = {
     "Drill": "drills.drill",
     "DrillError": "drills.errors",
     "PlanError": "drills.errors",
-    "Action": "drills.action",
+    "Action": "drills.record.action",
     "CapabilityMissing": "drills.errors",
     "CorruptFile": "drills.faults",
     "Fault": "drills.faults",
@@ -24,7 +24,7 @@ _EXPORTS = {
     "Kill": "drills.faults",
     "LoseData": "drills.faults",
     "SilentDelete": "drills.faults",
-    "Outcome": "drills.history",
+    "Outcome": "drills.record.history",
     "DrillResult": "drills.measure.evaluate",
     "evaluate": "drills.measure.evaluate",
     "Verdict": "drills.measure.verdict",
@@ -101,13 +101,11 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from drills.action import Action
     from drills.drill import Drill
     from drills.errors import CapabilityMissing, DrillError, PlanError
     from drills.faults import CorruptFile, Fault, Freeze, Kill, LoseData, SilentDelete
     from drills.faults.network import Bandwidth, Latency, Partition, ResetPeer, SlowClose
     from drills.faults.server_loss import KillAndCut
-    from drills.history import Outcome
     from drills.kinds.app.settings import AppSettings
     from drills.kinds.mongodb.settings import MongoSettings
     from drills.kinds.postgres.settings import PostgresSettings
@@ -116,5 +114,7 @@ if TYPE_CHECKING:
     from drills.measure.evaluate import DrillResult, evaluate
     from drills.measure.verdict import Verdict
     from drills.plan import Plan, ScenarioPlan, load_plan
+    from drills.record.action import Action
+    from drills.record.history import Outcome
     from drills.recovery import Fence, Promote, Provision, RecoveryStep, Rejoin, Repoint, Restart
     from drills.replication.group import Replicated

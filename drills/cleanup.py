@@ -4,7 +4,7 @@ It acts only on what it can prove a dead drills run created:
 
 - a working directory ``<tmp>/drills-<run id>-*`` that belongs to this user and that no
   one else can write to (tmp is shared: anybody can create a directory there), whose
-  ``owner.json`` names a drill process that is provably gone (drills.ownership);
+  ``owner.json`` names a drill process that is provably gone (drills.stack.ownership);
 - in such a directory, the server processes listed in ``processes.jsonl`` that are still
   the very processes started (same pid and start time), with their children;
 - in such a directory, what the procedures recorded in ``processes.jsonl`` left running:
@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from drills.errors import StackError
-from drills.ownership import Owner, OwnerState, process_start_ticks, process_state
 from drills.procedures import leftovers
 from drills.stack import shm
+from drills.stack.ownership import Owner, OwnerState, process_start_ticks, process_state
 from drills.stack.process import descendants
 from drills.stack.workdir import OWNER_FILE, PROCESSES_FILE, WORKDIR_PREFIX
 from drills.storage import mounts as storage_mounts

@@ -153,8 +153,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild every figure and the report files from a run's saved journals."""
     from drills.evidence.pdf import FILE_NAME as PDF
     from drills.evidence.pdf import Edition, write_pdf
-    from drills.journal import ScenarioFiles
     from drills.measure.evaluate import evaluate
+    from drills.record.journal import ScenarioFiles
     from drills.report import write_reports
 
     run_dir = Path(args.run_dir)

@@ -30,17 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from drills import interrupt
-from drills.action import Action
 from drills.backup import Backup, BackupMethod
 from drills.catalogue import CATALOGUE
-from drills.clock import Instant
 from drills.datastore import LedgerGone, Probe, store_for
 from drills.environment import host_facts
 from drills.errors import BackupError, DrillError, ProcedureFailed, RecoveryError
 from drills.faults.base import Fault
-from drills.health import HealthyProbe
-from drills.history import DrillClock
-from drills.journal import Journal, ScenarioFiles, write_json
 from drills.measure.evaluate import DrillResult, evaluate
 from drills.measure.tables import (
     INVENTORY_AFTER_RECOVERY,
@@ -51,14 +46,19 @@ from drills.plan import Plan, ScenarioPlan
 from drills.plan.contradictions import gaps, target_of
 from drills.plan.stack_spec import HealthCheck
 from drills.probe import SteadyStateProbe
-from drills.readback import readback_meta, write_rows
+from drills.probe.health import HealthyProbe
+from drills.record.action import Action
+from drills.record.clock import Instant
+from drills.record.history import DrillClock
+from drills.record.journal import Journal, ScenarioFiles, write_json
+from drills.record.readback import readback_meta, write_rows
+from drills.record.timeline import Category, EventKind, Timeline
 from drills.recovery.base import RecoveryStep
 from drills.redact import keep_private
 from drills.replication.sampler import ReplicationSampler
 from drills.replication.state import DEMOTED_META, DEMOTED_ROWS
 from drills.stack.service import Service
 from drills.stack.stack import Runtime, Stack
-from drills.timeline import Category, EventKind, Timeline
 from drills.workload.runner import LoadStats, Workload
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ class Drill:
         self._environment: dict[str, Any] = {
             **host_facts(),
             "plan": {"path": str(plan.path), "sha256": plan.sha256, "name": plan.name},
-            # every op history's times are put on this clock (drills.history.clocks)
+            # every op history's times are put on this clock (drills.record.history.clocks)
             "clock": DrillClock.now().to_dict(),
         }
         for gap, accepted in gaps(plan, scenario.name):

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from drills import kinds
 from drills.datastore import ProbeFailed
 from drills.errors import DrillError
-from drills.health import run_health
 from drills.measure.verdict import Verdict
 from drills.plan.interpolate import expand
 from drills.plan.scenario_spec import CheckKind, CheckSpec
 from drills.plan.stack_spec import HealthCheck
+from drills.probe.health import run_health
 from drills.stack.service import Service
 
 

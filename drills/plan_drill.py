@@ -43,6 +43,7 @@ from drills.plan_checks import run_check
 from drills.procedures.context import ProcedureContext, ServiceAccess
 from drills.procedures.rehearsal import rehearse, tables_now
 from drills.procedures.steps import ProcedureBackup, ProcedureFault, RunProcedure
+from drills.record.timeline import Category, EventKind
 from drills.recovery.provision import Provision
 from drills.recovery.restart import Restart
 from drills.replication import failover_plan
@@ -50,7 +51,6 @@ from drills.runtime.local import LocalRuntime
 from drills.runtime.own_compose import OwnComposeRuntime, OwnComposeService, resolve_health
 from drills.stack.service import Service
 from drills.stack.stack import Stack
-from drills.timeline import Category, EventKind
 from drills.workload.background import Background
 
 

@@ -11,8 +11,8 @@ import json
 import shutil
 from pathlib import Path
 
-from drills.journal import ScenarioFiles
 from drills.measure.evaluate import DrillResult, evaluate
+from drills.record.journal import ScenarioFiles
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "recorded"
 #: as many scenarios as the default plan drills

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from drills.clock import Instant
-from drills.history import HistoryWriter, Outcome, ProbeAttempt
-from drills.journal import Journal, ScenarioFiles, write_json
-from drills.readback import readback_meta, write_rows
-from drills.timeline import Category, EventKind, Timeline
+from drills.record.clock import Instant
+from drills.record.history import HistoryWriter, Outcome, ProbeAttempt
+from drills.record.journal import Journal, ScenarioFiles, write_json
+from drills.record.readback import readback_meta, write_rows
+from drills.record.timeline import Category, EventKind, Timeline
 
 MONO0 = 1000.0  # monotonic reading at t = 0 of a synthetic drill
 WALL0 = 1_763_700_000.0  # 2025-11-21T04:40:00Z

@@ -16,9 +16,9 @@ from typing import Any
 import drills
 from drills.environment import drills_version
 from drills.measure.evaluate import DrillResult
+from drills.record.timeline import Step
 from drills.report.runbook import RUNBOOK_CATEGORIES, command_of, redact
 from drills.report.summary import iso_utc
-from drills.timeline import Step
 
 FILE_NAME = "manifest.json"
 SCHEMA = 1

@@ -20,8 +20,8 @@ from drills.evidence.manifest import FILE_NAME, build_manifest
 from drills.evidence.pdf import FILE_NAME as PDF
 from drills.evidence.pdf import Edition, render_pdf, write_pdf
 from drills.evidence.signing import sign
-from drills.journal import ScenarioFiles, load_journal, write_json
 from drills.measure.evaluate import DrillResult
+from drills.record.journal import ScenarioFiles, load_journal, write_json
 from drills.report import write_files
 
 PLAN_DIR = "plan"

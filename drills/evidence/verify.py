@@ -25,8 +25,8 @@ from typing import Any
 from drills.errors import HistoryError, UsageError
 from drills.evidence.manifest import FILE_NAME, drills_source, run_files, sha256_of
 from drills.evidence.signing import SIGNATURE_SUFFIX, verify_signature
-from drills.journal import ScenarioFiles
 from drills.measure.evaluate import evaluate
+from drills.record.journal import ScenarioFiles
 from drills.report.metrics import FILE_NAME as METRICS
 from drills.report.metrics import metrics_text
 from drills.report.summary import exit_code, run_verdict

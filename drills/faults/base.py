@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
-from drills.action import Action
+from drills.record.action import Action
 from drills.stack.capabilities import require
 from drills.stack.service import Service
 

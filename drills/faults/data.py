@@ -7,14 +7,14 @@ from typing import cast
 
 import numpy as np
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.datastore import store_for
 from drills.errors import FaultError
 from drills.faults.base import Fault
-from drills.history import History
-from drills.history.ops import OK
-from drills.journal import ScenarioFiles
+from drills.record.action import Action
+from drills.record.clock import Instant
+from drills.record.history import History
+from drills.record.history.ops import OK
+from drills.record.journal import ScenarioFiles
 from drills.stack.capabilities import HasDataVolume
 from drills.stack.service import Service
 

@@ -20,11 +20,11 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.faults.base import Fault
 from drills.network.link import Link
 from drills.network.toxiproxy import Toxic
+from drills.record.action import Action
+from drills.record.clock import Instant
 
 
 class LinkFault(Fault):

@@ -8,11 +8,11 @@ Switchover   ask the HA manager (Patroni's REST API) to hand the primary role to
 
 from __future__ import annotations
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.errors import FaultError, RecoveryError
 from drills.faults.base import Fault
 from drills.kinds.patroni.member import PatroniMember, switchover
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.stack.service import Service
 
 

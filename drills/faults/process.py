@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import cast
 
-from drills.action import Action
 from drills.errors import FaultError
 from drills.faults.base import Fault
+from drills.record.action import Action
 from drills.stack.capabilities import Killable, Pausable
 from drills.stack.service import Service
 

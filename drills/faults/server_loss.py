@@ -14,10 +14,10 @@ import time
 from collections.abc import Sequence
 from typing import cast
 
-from drills.action import Action
 from drills.errors import FaultError
 from drills.faults.base import Fault
 from drills.network.link import Link
+from drills.record.action import Action
 from drills.stack.capabilities import Killable
 from drills.stack.service import Service
 

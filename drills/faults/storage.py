@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import cast
 
-from drills.action import Action
 from drills.faults.base import Fault
+from drills.record.action import Action
 from drills.stack.capabilities import FillsDisk, LosesPower
 from drills.stack.service import Service
 

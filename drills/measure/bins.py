@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drills.history.ops import OK
 from drills.measure.scan import Joined
+from drills.record.history.ops import OK
 
 BIN_S = 0.1
 MAX_BINS = 3000

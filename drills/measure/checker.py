@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from drills.history.ops import FAIL, OK, UNKNOWN, Op, ops_table
 from drills.measure.ids import Ids, concat
 from drills.measure.scan import Joined, scan
-from drills.readback import ReadBack
+from drills.record.history.ops import FAIL, OK, UNKNOWN, Op, ops_table
+from drills.record.readback import ReadBack
 
 #: how many ids of each class summary.json lists (all of them are in ids.txt.gz)
 IDS_LISTED = 20

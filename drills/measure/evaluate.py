@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drills.errors import HistoryError
-from drills.journal import ScenarioFiles
 from drills.measure.bins import BIN_S, Bins, BinsScan, bin_width
 from drills.measure.checker import WriteCheck, WriteClasses
 from drills.measure.findings import Finding
@@ -38,7 +37,8 @@ from drills.measure.service_levels import LevelsScan, PhaseLevels
 from drills.measure.sources import Sources, gather
 from drills.measure.verdict import TargetCheck, Verdict, overall
 from drills.plan import ProbeSpec
-from drills.timeline import Category, EventKind, Step
+from drills.record.journal import ScenarioFiles
+from drills.record.timeline import Category, EventKind, Step
 from drills.trends.baseline import Baseline, load_baseline, regression_rows
 
 

@@ -31,7 +31,7 @@ from drills.measure.step_failures import failed_steps, unexplained
 from drills.measure.tables import table_rows
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s
 from drills.plan import ProbeSpec
-from drills.timeline import Category, EventKind, Step
+from drills.record.timeline import Category, EventKind, Step
 
 
 class Judge:

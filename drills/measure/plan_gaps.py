@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from drills.measure.findings import Finding
 from drills.measure.verdict import TargetCheck, Verdict
-from drills.timeline import Event, EventKind
+from drills.record.timeline import Event, EventKind
 
 RESOLUTION = "projection, not measured"
 

@@ -22,7 +22,7 @@ from drills.measure.findings import Finding
 from drills.measure.rto import Rto
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s, overall
 from drills.plan.scenario_spec import CheckKind
-from drills.timeline import Category, Step
+from drills.record.timeline import Category, Step
 
 DETECT_STEP = "detect the disaster"
 

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from drills.history import ProbeAttempt
 from drills.measure.service_levels import PhaseLevels
-from drills.timeline import Event, EventKind
+from drills.record.history import ProbeAttempt
+from drills.record.timeline import Event, EventKind
 
 
 @dataclass(frozen=True)

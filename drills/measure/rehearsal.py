@@ -26,7 +26,7 @@ from typing import Any
 from drills.measure.findings import Finding
 from drills.measure.tables import short_of
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s
-from drills.timeline import Category, Step
+from drills.record.timeline import Category, Step
 
 TARGET = "restores into a scratch server; the plan's checks pass there"
 RESOLUTION = "exact (row counts)"

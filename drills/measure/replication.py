@@ -24,8 +24,8 @@ import numpy as np
 from drills.errors import HistoryError
 from drills.measure.checker import IDS_LISTED, WriteCheck
 from drills.measure.sources import Sources
-from drills.readback import load_readback
-from drills.timeline import Category, EventKind, Step
+from drills.record.readback import load_readback
+from drills.record.timeline import Category, EventKind, Step
 
 
 @dataclass(frozen=True)

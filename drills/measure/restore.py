@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from drills.history.ops import OK
 from drills.measure.checker import WriteCheck
 from drills.measure.ids import Ids, concat
 from drills.measure.scan import Joined
-from drills.timeline import Category, Step
+from drills.record.history.ops import OK
+from drills.record.timeline import Category, Step
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from drills.history.ops import OK, Op, ops_table
 from drills.measure.checker import WriteCheck
 from drills.measure.scan import Joined
+from drills.record.history.ops import OK, Op, ops_table
 
 
 @dataclass(frozen=True)

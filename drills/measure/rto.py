@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from drills.history import ProbeAttempt
 from drills.plan import ProbeSpec
-from drills.timeline import Category, Step
+from drills.record.history import ProbeAttempt
+from drills.record.timeline import Category, Step
 
 _PHASE_STEPS = (Category.FAULT, Category.REVERT, Category.RECOVERY)
 

@@ -1,6 +1,6 @@
 """One pass over the op history, joined with the read-back, feeding every measurement.
 
-The history streams in chunks (drills.history.ops); each chunk's ids are looked up in the
+The history streams in chunks (drills.record.history.ops); each chunk's ids are looked up in the
 read-back's sorted ids (a binary search per chunk, never a dictionary), and the chunk with
 what the lookup found goes to each ``Scanner``: the write checker, the RPO's count, the
 service levels, the chart's bins, the restore's accuracy. Each keeps only what it reports.
@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from drills.readback import ReadBack
+from drills.record.readback import ReadBack
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from drills.history.ops import FAIL, OK, UNKNOWN, Op, ops_table
 from drills.measure.ids import concat
 from drills.measure.scan import Joined
-from drills.timeline import Category, Step
+from drills.record.history.ops import FAIL, OK, UNKNOWN, Op, ops_table
+from drills.record.timeline import Category, Step
 
 PHASES = ("before", "fault", "recovery", "after")
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from drills.errors import HistoryError
-from drills.history import DrillClock, History, ProbeAttempt, read_probes
-from drills.journal import Journal, ScenarioFiles, load_journal
-from drills.readback import ReadBack, load_readback
-from drills.timeline import Event, EventKind, Step, steps_of
+from drills.record.history import DrillClock, History, ProbeAttempt, read_probes
+from drills.record.journal import Journal, ScenarioFiles, load_journal
+from drills.record.readback import ReadBack, load_readback
+from drills.record.timeline import Event, EventKind, Step, steps_of
 
 
 @dataclass

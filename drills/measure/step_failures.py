@@ -23,7 +23,7 @@ from typing import Any
 
 from drills.measure.findings import Finding
 from drills.measure.verdict import TargetCheck, Verdict
-from drills.timeline import Category, Step
+from drills.record.timeline import Category, Step
 
 TARGET = "the procedure completes: exit 0 within its timeout"
 

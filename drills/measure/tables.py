@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from drills.measure.findings import Finding
 from drills.measure.verdict import TargetCheck, Verdict
-from drills.timeline import Event, EventKind
+from drills.record.timeline import Event, EventKind
 
 INVENTORY_AT_BACKUP = "at the backup"
 INVENTORY_BEFORE_FAULT = "before the fault"

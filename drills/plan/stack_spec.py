@@ -17,7 +17,7 @@ from typing import Any
 from drills.errors import UsageError, printable
 
 #: ``stack.allow`` names: one per setting of a team's compose file that gives a container the
-#: host (drills.stack.compose_policy refuses each unless the plan allows it for the service)
+#: host (drills.runtime.compose_policy refuses each unless the plan allows it for the service)
 ALLOW_NAMES: Mapping[str, str] = {
     "privileged": "privileged: true",
     "pid_host": "pid: host (or container:<other>)",

@@ -37,8 +37,8 @@ from drills.plan.scenario_spec import CheckKind, CheckSpec
 from drills.plan_checks import run_check
 from drills.procedures.context import ProcedureContext, ServiceAccess
 from drills.procedures.runner import run
+from drills.record.timeline import Category
 from drills.stack.service import Service
-from drills.timeline import Category
 
 
 class Rehearsal(Exception):

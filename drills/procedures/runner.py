@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drills.clock import Instant
 from drills.errors import RecoveryProcedureFailed
-from drills.ownership import process_start_ticks
 from drills.plan.procedure_spec import Procedure
 from drills.procedures import leftovers
 from drills.procedures.context import ProcedureContext
+from drills.record.clock import Instant
 from drills.redact import redact_text, redacting_pipe
+from drills.stack.ownership import process_start_ticks
 from drills.stack.process import die_with_parent
 from drills.stack.workdir import record_process
 

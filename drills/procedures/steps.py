@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drills.action import Action
 from drills.backup import (
     Backup,
     BackupMethod,
@@ -19,7 +18,7 @@ from drills.backup import (
     sha256_of,
     size_of,
 )
-from drills.backup_content import verify_content
+from drills.backup.content import verify_content
 from drills.errors import (
     BackupProcedureFailed,
     FaultError,
@@ -30,6 +29,7 @@ from drills.faults.base import Fault
 from drills.plan.procedure_spec import BackupJob, Procedure
 from drills.procedures.context import ProcedureContext
 from drills.procedures.runner import CommandResult, run
+from drills.record.action import Action
 from drills.recovery.base import RecoveryStep
 from drills.stack.service import Service
 
@@ -86,7 +86,7 @@ class ProcedureBackup(BackupMethod):
     its end (nothing invoked after it can be). Verified by what it made: a dump or a Redis
     file recognised by its content and read to its end by its own tool; anything else is
     "made, N bytes; content judged by the restore", which is could not verify, never a pass
-    (drills.backup_content).
+    (drills.backup.content).
     """
 
     label = "job"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from drills.action import Action
+from drills.record.action import Action
 
 
 class RecoveryStep(ABC):

@@ -18,10 +18,10 @@ from __future__ import annotations
 import time
 from typing import Protocol, runtime_checkable
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.datastore import store_for
 from drills.errors import RecoveryError, StackError
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.recovery.base import RecoveryStep
 from drills.replication.group import Replicated
 from drills.stack.service import Service

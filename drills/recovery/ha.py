@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from drills.action import Action
 from drills.errors import RecoveryError
+from drills.record.action import Action
 from drills.recovery.base import RecoveryStep
 
 #: waits up to the given seconds; the action when it happened, None when it did not

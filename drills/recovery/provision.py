@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.errors import RecoveryError
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.recovery.base import RecoveryStep
 from drills.stack.service import Service
 

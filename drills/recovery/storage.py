@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import cast
 
-from drills.action import Action
 from drills.errors import StackError
+from drills.record.action import Action
 from drills.recovery.base import RecoveryStep
 from drills.stack.capabilities import FillsDisk
 from drills.stack.service import Service

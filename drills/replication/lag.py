@@ -8,10 +8,10 @@ writes acknowledged in the last ``ms`` (Judge.lag_calibration).
 
 from __future__ import annotations
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.network.link import Link
 from drills.network.toxiproxy import Toxic
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.recovery.base import RecoveryStep
 
 

@@ -12,8 +12,8 @@ import threading
 from collections.abc import Sequence
 
 from drills.datastore import store_for
+from drills.record.timeline import EventKind, Timeline
 from drills.stack.service import Service
-from drills.timeline import EventKind, Timeline
 
 
 class ReplicationSampler:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 Role = Literal["primary", "replica"]
 
-#: a demoted primary's ledger, read before it rejoined (drills.readback format)
+#: a demoted primary's ledger, read before it rejoined (drills.record.readback format)
 DEMOTED_ROWS = "demoted.bin"
 DEMOTED_META = "demoted.json"
 

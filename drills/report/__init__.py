@@ -92,7 +92,7 @@ def render_reports(
     """
     run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     # URL credentials in no report: the results come from journals already redacted
-    # (drills.journal.write_json); the run's facts (its command line...) are redacted here
+    # (drills.record.journal.write_json); the run's facts (its command line...) are redacted here
     meta = redact_tree(dict(meta))
     records = [load_records(run_dir / r.scenario) for r in results]
     for result, record in zip(results, records, strict=True):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from drills.measure.bins import Bins
-from drills.timeline import Category, Step
+from drills.record.timeline import Category, Step
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -16,6 +16,7 @@ from drills import kinds
 from drills.errors import UnknownKind
 from drills.measure.evaluate import DrillResult
 from drills.measure.verdict import Verdict, fmt_s
+from drills.record.timeline import Step
 from drills.report.controls_view import controls_view
 from drills.report.levels_view import levels_view
 from drills.report.records import SOURCE_FILES
@@ -24,7 +25,6 @@ from drills.report.restore_view import backups_view, restore_view
 from drills.report.runbook import redact, runbook_rows
 from drills.report.summary import missing, run_verdict
 from drills.report.summary_view import Bar, summary_rows
-from drills.timeline import Step
 from drills.trends.store import Point
 
 _TEMPLATES = Path(__file__).with_name("templates")

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drills.errors import HistoryError
-from drills.journal import Journal, ScenarioFiles, load_journal
-from drills.timeline import Step
+from drills.record.journal import Journal, ScenarioFiles, load_journal
+from drills.record.timeline import Step
 
 #: The saved files every figure of the report is recomputed from.
 SOURCE_FILES = ("journal.json", "history*.bin", "probes.jsonl", "readback.json",

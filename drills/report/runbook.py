@@ -14,7 +14,7 @@ from typing import Any
 
 from drills.measure.evaluate import DrillResult
 from drills.measure.verdict import fmt_s
-from drills.timeline import Category, Step
+from drills.record.timeline import Category, Step
 
 FILE_NAME = "runbook.md"
 #: the steps an operator does or sees; setup, load and teardown belong to the drill itself

@@ -13,7 +13,7 @@ from typing import Any
 from drills.catalogue import CATALOGUE
 from drills.measure.evaluate import DrillResult
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s
-from drills.timeline import Category, Step
+from drills.record.timeline import Category, Step
 from drills.trends.store import Point
 
 

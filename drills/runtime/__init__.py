@@ -4,6 +4,7 @@ local.py         LocalRuntime: the servers as supervised processes in a per-run 
 compose.py       ComposeRuntime: the servers as containers of a Compose project per run
 compose_file.py  the project file of a run, from the kinds' templates
 own_compose.py   OwnComposeRuntime: the team's own compose file as a project of drills'
+compose_policy.py what a team's compose file may not do to the host, unless its plan allows it
 engine_check.py  whether the compose runtime can run here (engine, Compose, images)
 choose.py        which runtime a run uses (``auto``, ``local``, ``compose``)
 

@@ -4,7 +4,7 @@ Each run is its own Compose project, ``drills-<run id>``, from a file generated 
 kind templates (drills.runtime.compose_file). Up and down go through the Docker Compose v2
 CLI; each service is a ``ComposeService`` (drills.stack.compose_service), whose faults and
 restarts go through the Docker Engine API (docker SDK). Containers and volumes carry the
-run's id and the identity of its owner (drills.ownership); ``close()`` removes them all.
+run's id and the identity of its owner (drills.stack.ownership); ``close()`` removes them all.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from typing import Any
 
 from drills import kinds
 from drills.errors import StackError
-from drills.ownership import Owner
 from drills.runtime import compose_file, engine_check
 from drills.stack import engine
 from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeContext, data_volume
+from drills.stack.ownership import Owner
 from drills.stack.service import Service, check_name
 from drills.stack.workdir import make_workdir
 from drills.storage.lazyfs import LazyFS

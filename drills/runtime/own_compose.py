@@ -13,7 +13,7 @@ project:
   explicitly named volumes and networks (they outlive the project: a server loss would
   delete them), and writable bind mounts (the drill's servers would write into the team's
   directories);
-- every setting that gives a container the host (drills.stack.compose_policy: privileged,
+- every setting that gives a container the host (drills.runtime.compose_policy: privileged,
   host namespaces, capabilities, devices, host paths, the engine's socket...), unless the
   plan's ``stack.allow`` permits that setting for that service.
 """
@@ -30,16 +30,16 @@ from dataclasses import replace
 from typing import Any
 
 from drills import kinds
-from drills.action import Action
-from drills.clock import Instant
 from drills.datastore import ProbeFailed
 from drills.errors import FaultError, StackError, UsageError, printable
-from drills.health import run_health
 from drills.kinds.base import ServiceKind
 from drills.plan.interpolate import expand, substitute
 from drills.plan.stack_spec import HealthCheck, ServiceSpec, StackSpec
+from drills.probe.health import run_health
+from drills.record.action import Action
+from drills.record.clock import Instant
+from drills.runtime import compose_policy
 from drills.runtime.compose import ComposeRuntime
-from drills.stack import compose_policy
 from drills.stack.capabilities import HasDataVolume, KeepsBackups
 from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeSpec

@@ -19,14 +19,14 @@ from __future__ import annotations
 import pytest
 
 from drills import Drill, Kill, Replicated, Repoint, Verdict
-from drills.action import Action
-from drills.clock import Instant
 from drills.datastore import store_for
 from drills.faults.planned import Switchover
 from drills.kinds.etcd import EtcdSettings
 from drills.kinds.haproxy import HaproxySettings
 from drills.kinds.patroni import PatroniSettings
 from drills.kinds.patroni.member import PatroniMember
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.recovery.ha import Observe
 from drills.stack.service import Service
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import pytest
 
 from drills import Drill, Kill, RedisSettings, Replicated, Repoint, Verdict
-from drills.action import Action
 from drills.kinds.sentinel.settings import SentinelSettings
 from drills.kinds.sentinel.watch import SentinelEvents, SentinelWatch, client_endpoint
+from drills.record.action import Action
 from drills.recovery.ha import Observe
 
 

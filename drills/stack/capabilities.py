@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast, runtime_checkable
 
-from drills.action import Action
 from drills.errors import CapabilityMissing
+from drills.record.action import Action
 
 if TYPE_CHECKING:
     from drills.network.link import Link

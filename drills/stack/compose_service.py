@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from docker.errors import NotFound
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.errors import DrillError, FaultError, StackError
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.stack.capabilities import BackupDir, ExecResult, HasDataVolume, KeepsBackups
 from drills.stack.compose_spec import ComposeSpec, data_volume
 from drills.stack.service import Service

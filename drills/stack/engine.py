@@ -1,7 +1,7 @@
 """The Docker engine as drills sees it: is one there, its Compose plugin, its labels.
 
 Every container and volume a run creates carries ``io.drills.run-id`` and the identity
-of the drill process that owns it (drills.ownership); ``drill clean`` acts only on those
+of the drill process that owns it (drills.stack.ownership); ``drill clean`` acts only on those
 whose owner it can prove gone. Whether it has the images of a run's kinds:
 drills.runtime.engine_check.
 """

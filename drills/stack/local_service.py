@@ -23,9 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.errors import FaultError, StackError
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.stack import shm
 from drills.stack.capabilities import BackupDir, ExecResult
 from drills.stack.process import RunAs, SupervisedProcess

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from drills.clock import Instant
 from drills.errors import StackError
+from drills.record.clock import Instant
 from drills.stack.workdir import record_process
 
 _PR_SET_PDEATHSIG = 1

@@ -38,7 +38,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from drills.ownership import process_start_ticks, process_state
+from drills.stack.ownership import process_start_ticks, process_state
 from drills.stack.workdir import PROCESSES_FILE
 
 log = logging.getLogger(__name__)

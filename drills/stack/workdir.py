@@ -1,6 +1,6 @@
 """The per-run working directory: ``<tmp>/drills-<run id>-*``, with an owner record.
 
-``owner.json`` identifies the drill process (drills.ownership); ``processes.jsonl`` gets
+``owner.json`` identifies the drill process (drills.stack.ownership); ``processes.jsonl`` gets
 one line per server process started, with its pid and start time. ``drill clean``
 removes a directory, and stops the processes listed in it that are still the same
 processes, only when the directory is this user's and its owner is proven dead.
@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from drills.ownership import Owner, process_start_ticks
+from drills.stack.ownership import Owner, process_start_ticks
 
 WORKDIR_PREFIX = "drills-"
 OWNER_FILE = "owner.json"

@@ -17,9 +17,9 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.errors import FaultError, StackError
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.storage.mounts import detach, is_mounted, mounts, run_tool, unmount
 
 FILLER = ".drills-filler"

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from drills.errors import HistoryError
-from drills.journal import read_json, write_json
 from drills.measure.findings import Finding
 from drills.measure.verdict import TargetCheck, Verdict, fmt_s
+from drills.record.journal import read_json, write_json
 from drills.trends.store import Point, RunStore
 
 FILE_NAME = "baseline.json"

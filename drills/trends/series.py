@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from drills.errors import HistoryError
-from drills.journal import read_json, write_json
 from drills.measure.evaluate import DrillResult
+from drills.record.journal import read_json, write_json
 from drills.trends.store import Point, RunStore
 
 FILE_NAME = "trends.json"

@@ -29,8 +29,8 @@ from gevent.event import Event as GEvent
 from locust import events
 from locust.env import Environment
 
-from drills.history import HistoryWriter
-from drills.history.format import errors_path
+from drills.record.history import HistoryWriter
+from drills.record.history.format import errors_path
 from drills.stack.endpoint import Endpoint
 from drills.workload.users import Recorder, user_class
 

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from drills.history import Outcome
+from drills.record.history import Outcome
 
 #: the header by which the app says whether a failed write reached its database
 ATTEMPTED_HEADER = "X-Write-Attempted"

@@ -41,7 +41,7 @@ from typing import Any
 import gevent
 from gevent.event import Event as GEvent
 
-from drills.history import HistoryWriter
+from drills.record.history import HistoryWriter
 from drills.stack.endpoint import Endpoint
 from drills.stack.process import die_with_parent
 from drills.workload import distributed

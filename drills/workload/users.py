@@ -20,7 +20,7 @@ from locust import FastHttpUser, User, constant_throughput, events, task
 
 from drills import kinds
 from drills.datastore import NotSent, Rejected, Writer, store_for
-from drills.history import HistoryWriter, Outcome
+from drills.record.history import HistoryWriter, Outcome
 from drills.stack.endpoint import Endpoint
 from drills.workload.http_outcome import ATTEMPTED_HEADER, classify
 from drills.workload.ids import first_id

@@ -36,7 +36,7 @@ def test_lost_count_matches_independent_readback(
     )
     present = {int(line) for line in psql.stdout.split()}
     # the history read by hand, not by drills' reader: 40-byte records, type b"O" = ok,
-    # the id at offset 8 (drills/history/format.py), after a header record
+    # the id at offset 8 (drills/record/history/format.py), after a header record
     raw = drill.files.history.read_bytes()
     acked = {struct.unpack_from("<q", raw, at + 8)[0]
              for at in range(40, len(raw) - len(raw) % 40, 40) if raw[at:at + 1] == b"O"}

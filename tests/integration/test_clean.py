@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from drills.ownership import Owner, process_start_ticks
+from drills.stack.ownership import Owner, process_start_ticks
 from drills.stack.workdir import OWNER_FILE, PROCESSES_FILE
 from tests.integration.conftest import REPO, drill_cli
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from drills.history import Outcome, read_history
-from drills.journal import ScenarioFiles, read_json
 from drills.plan import load_plan
+from drills.record.history import Outcome, read_history
+from drills.record.journal import ScenarioFiles, read_json
 from tests.integration.conftest import drill_cli
 
 pytestmark = pytest.mark.slow

@@ -30,10 +30,10 @@ from drills import kinds
 from drills.datastore import DataStore, LedgerGone, NotSent, ProbeFailed, Rejected
 from drills.errors import NotOurServer
 from drills.kinds.base import ServiceKind
-from drills.ownership import process_start_ticks
 from drills.runtime import choose
 from drills.stack import engine
 from drills.stack.capabilities import Exec, HasDataVolume, Killable, Pausable, require
+from drills.stack.ownership import process_start_ticks
 from drills.stack.service import Service
 from drills.stack.stack import Stack
 from drills.stack.workdir import PROCESSES_FILE

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from drills.clock import Instant
 from drills.datastore import NotSent, Rejected
 from drills.errors import RecoveryError, ServiceNotReady
 from drills.kinds.etcd import EtcdSettings
@@ -26,6 +25,7 @@ from drills.kinds.haproxy.local import LocalHaproxy
 from drills.kinds.patroni import PatroniSettings
 from drills.kinds.patroni.local import LocalPatroni
 from drills.kinds.postgres import store
+from drills.record.clock import Instant
 from drills.runtime.local import LocalRuntime
 from drills.stack.local_service import LocalService
 from drills.stack.process import descendants

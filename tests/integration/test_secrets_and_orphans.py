@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from drills.ownership import process_start_ticks, process_state
 from drills.procedures import leftovers
+from drills.stack.ownership import process_start_ticks, process_state
 from tests.integration.conftest import REPO, drill_cli, processes_mentioning
 
 pytestmark = pytest.mark.slow

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from drills.history import History, HistoryFile
 from drills.kinds.postgres import store as pg_store
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.measure.checker import WriteClasses
 from drills.measure.scan import scan
 from drills.plan import WorkloadSpec
-from drills.readback import ReadBack
+from drills.record.history import History, HistoryFile
+from drills.record.readback import ReadBack
 from drills.runtime.local import LocalRuntime
 from drills.stack.endpoint import Endpoint
 from drills.stack.ports import free_port

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from drills.backup import Backup, BackupVerification, ConsistencyPoint
-from drills.clock import Instant
 from drills.drill import Drill
 from drills.errors import BackupError
 from drills.measure.evaluate import evaluate
@@ -24,8 +23,9 @@ from drills.plan import load_plan
 from drills.plan.procedure_spec import BackupJob, Procedure
 from drills.procedures.context import ProcedureContext
 from drills.procedures.steps import ProcedureBackup
+from drills.record.clock import Instant
+from drills.record.timeline import Category, EventKind
 from drills.runtime import choose
-from drills.timeline import Category, EventKind
 from tests.synthetic import MONO0, make_scenario_dir
 from tests.unit.test_restore import TARGETS, by_key, codes, insert
 
@@ -131,7 +131,7 @@ def no_tools(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(empty))
     monkeypatch.delenv("DRILLS_PG_BINDIR", raising=False)
     monkeypatch.delenv("DRILLS_REDIS_SERVER", raising=False)
-    monkeypatch.setattr("drills.backup_content.tools.DEBIAN_POSTGRESQL", tmp_path / "none")
+    monkeypatch.setattr("drills.backup.content.tools.DEBIAN_POSTGRESQL", tmp_path / "none")
 
 
 @pytest.mark.usefixtures("no_tools")

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.errors import CapabilityMissing
 from drills.faults import CorruptFile, Freeze, Kill, LoseData
 from drills.kinds.postgres import KIND as POSTGRES
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.stack.capabilities import HasDataVolume, Killable, offered
 from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeSpec

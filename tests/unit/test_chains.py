@@ -127,10 +127,10 @@ scenarios:
 
 
 def _gap_rows(tmp_path: Path, accept: str = "") -> list[TargetCheck]:
-    from drills.clock import Instant
     from drills.measure.plan_gaps import gap_rows
     from drills.plan.contradictions import gaps, target_of
-    from drills.timeline import Event, EventKind
+    from drills.record.clock import Instant
+    from drills.record.timeline import Event, EventKind
 
     path = tmp_path / "plan.yaml"
     path.write_text(GAP_PLAN + accept)
@@ -174,8 +174,8 @@ def test_the_projection_of_a_wal_drill_is_its_chain(tmp_path: Path) -> None:
     import json
     import shutil
 
-    from drills.journal import ScenarioFiles
     from drills.measure.evaluate import evaluate
+    from drills.record.journal import ScenarioFiles
 
     run = tmp_path / "postgres-restore-wal"
     shutil.copytree(Path(__file__).parents[2] / "fixtures" / "recorded" / "postgres-restore-wal",

@@ -1,6 +1,6 @@
-from drills.history import Op, Outcome
 from drills.measure.checker import check_writes
 from drills.measure.rpo import acked_before, measure_rpo
+from drills.record.history import Op, Outcome
 
 
 def op(i: int, outcome: Outcome, ack: float | None = None, value: str | None = None) -> Op:

@@ -19,8 +19,8 @@ import pytest
 from drills import cli
 from drills.errors import UsageError
 from drills.measure.evaluate import evaluate
-from drills.ownership import Owner, process_start_ticks
 from drills.report import write_reports
+from drills.stack.ownership import Owner, process_start_ticks
 from drills.stack.workdir import OWNER_FILE
 from tests.synthetic import META, make_scenario_dir
 

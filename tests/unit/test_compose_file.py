@@ -9,9 +9,9 @@ from drills.kinds.postgres import KIND as POSTGRES
 from drills.kinds.postgres.settings import PostgresSettings
 from drills.kinds.redis import KIND as REDIS
 from drills.kinds.redis.settings import RedisSettings
-from drills.ownership import Owner
 from drills.runtime import compose_file
 from drills.stack.compose_spec import ComposeContext
+from drills.stack.ownership import Owner
 
 LABELS = {"io.drills.run-id": "r1", **Owner.current().to_labels()}
 

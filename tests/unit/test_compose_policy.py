@@ -12,8 +12,8 @@ from drills.errors import PlanError
 from drills.plan import load_plan
 from drills.plan.stack_spec import ALLOW_NAMES, ServiceSpec, StackSpec
 from drills.report.html import _environment
+from drills.runtime import compose_policy
 from drills.runtime.own_compose import static_problems
-from drills.stack import compose_policy
 
 PROJECT = "/srv/shop"
 SOCKET = "/var/run/docker.sock"

@@ -16,7 +16,7 @@ from drills.measure.plan_targets import DETECT_STEP
 from drills.measure.verdict import Verdict
 from drills.plan import load_plan
 from drills.plan.scenario_spec import CheckKind
-from drills.timeline import Category
+from drills.record.timeline import Category
 from tests.synthetic import T_FAULT, make_scenario_dir
 from tests.unit.test_plan_targets import add_step
 from tests.unit.test_plan_v2 import PROCS, STACK, write
@@ -62,8 +62,8 @@ def _undetected(tmp_path: Path, targets: dict[str, object]):  # type: ignore[no-
     files = make_scenario_dir(tmp_path, lost=0, targets=targets)
     add_step(files, DETECT_STEP, T_FAULT + 0.02, T_FAULT + 60.0, Category.RECOVERY)
     # the step as Drill.detect records it when nothing failed
-    from drills.journal import load_journal, write_json
-    from drills.timeline import Event, EventKind, Timeline
+    from drills.record.journal import load_journal, write_json
+    from drills.record.timeline import Event, EventKind, Timeline
 
     journal = load_journal(files)
     journal.timeline = Timeline(tuple(

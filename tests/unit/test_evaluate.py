@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from drills.clock import Instant
-from drills.journal import Journal, ScenarioFiles, load_journal, write_json
 from drills.measure.evaluate import evaluate
 from drills.measure.verdict import Verdict
-from drills.readback import load_readback
-from drills.timeline import Event, EventKind, Timeline
+from drills.record.clock import Instant
+from drills.record.journal import Journal, ScenarioFiles, load_journal, write_json
+from drills.record.readback import load_readback
+from drills.record.timeline import Event, EventKind, Timeline
 from tests.synthetic import MONO0, T_FAULT, T_RECOVERED, make_scenario_dir, write_readback
 
 

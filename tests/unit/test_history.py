@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from drills.errors import HistoryError
-from drills.history import (
+from drills.record.history import (
     DrillClock,
     History,
     HistoryFile,
@@ -18,7 +18,7 @@ from drills.history import (
     read_history,
     read_probes,
 )
-from drills.history.format import RECORD
+from drills.record.history.format import RECORD
 
 
 def _three_ops(path: Path, worker: int = 0, first_id: int = 1) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drills.history import Outcome
+from drills.record.history import Outcome
 from drills.workload.http_outcome import classify
 
 

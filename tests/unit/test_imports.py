@@ -22,6 +22,9 @@ LAYERS = [
     ("stack", "kinds"),  # building blocks (service, endpoint, process) below the kinds
     ("stack", "runtime"),  # ... and below the runtimes that assemble a stack from them
     ("kinds", "runtime"),  # the runtimes ask the kinds' registry, never the other way round
+    ("stack", "plan"),  # a plan names services; a service never reads a plan
+    ("record", "measure"),  # what a drill recorded, below what is computed from it
+    ("record", "report"),
 ]
 
 

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from drills.errors import PlanError
-from drills.journal import Journal, ScenarioFiles, load_journal, write_json
 from drills.measure.evaluate import evaluate
 from drills.measure.verdict import Verdict
 from drills.plan import load_plan
-from drills.readback import load_readback
-from drills.timeline import Event, EventKind, Timeline
+from drills.record.journal import Journal, ScenarioFiles, load_journal, write_json
+from drills.record.readback import load_readback
+from drills.record.timeline import Event, EventKind, Timeline
 from tests.synthetic import T_RECOVERED, make_scenario_dir, write_readback
 from tests.unit.test_evaluate import add_event, by_key, codes
 

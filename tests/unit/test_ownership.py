@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from drills.cleanup import _private
-from drills.ownership import Owner, OwnerState, process_start_ticks
+from drills.stack.ownership import Owner, OwnerState, process_start_ticks
 
 
 def child_owner(pid: int) -> Owner | None:

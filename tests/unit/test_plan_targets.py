@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drills.clock import Instant
-from drills.journal import Journal, load_journal, write_json
 from drills.measure.evaluate import evaluate
 from drills.measure.verdict import Verdict
-from drills.timeline import Category, Event, EventKind, Timeline
+from drills.record.clock import Instant
+from drills.record.journal import Journal, load_journal, write_json
+from drills.record.timeline import Category, Event, EventKind, Timeline
 from tests.synthetic import MONO0, T_FAULT, make_scenario_dir
 from tests.unit.test_evaluate import add_event, by_key, codes
 

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 from drills.datastore import ProbeFailed
-from drills.history import read_probes
 from drills.plan import ProbeSpec
 from drills.probe import SteadyStateProbe
+from drills.record.history import read_probes
 
 SPEC = ProbeSpec(interval_s=0.01, timeout_s=0.2)
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from drills.journal import ScenarioFiles
 from drills.measure.evaluate import evaluate
+from drills.record.journal import ScenarioFiles
 from drills.report.ids_file import read_ids, write_ids
 
 RECORDED = Path(__file__).parents[2] / "fixtures" / "recorded"

@@ -15,7 +15,7 @@ from drills.measure.findings import CATALOGUE, Finding, Severity
 from drills.measure.rehearsal import compare, rehearsal_rows
 from drills.measure.verdict import Verdict
 from drills.plan import load_plan
-from drills.timeline import Category, EventKind, Timeline
+from drills.record.timeline import Category, EventKind, Timeline
 from tests.synthetic import make_scenario_dir
 from tests.unit.test_evaluate import add_event, by_key, codes
 from tests.unit.test_plan_v2 import PROCS, plan_with

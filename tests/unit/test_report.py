@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from drills.history import Op, Outcome, ops_table
-from drills.journal import ScenarioFiles
 from drills.measure.bins import MAX_BINS, BinsScan, bin_width
 from drills.measure.evaluate import DrillResult, evaluate
 from drills.measure.verdict import Verdict
+from drills.record.history import Op, Outcome, ops_table
+from drills.record.journal import ScenarioFiles
 from drills.report import ReportPaths, write_reports
 from tests.synthetic import KILL_MECHANISM, META, SECRET, make_scenario_dir
 

@@ -8,10 +8,7 @@ from typing import Any
 
 import pytest
 
-from drills.clock import Instant
 from drills.errors import PlanError, RecoveryError
-from drills.history import read_history
-from drills.journal import Journal, ScenarioFiles, load_journal, write_json
 from drills.kinds.postgres.restore import (
     find_commit,
     find_drop,
@@ -25,7 +22,10 @@ from drills.kinds.redis.restore import find_last_command
 from drills.measure.evaluate import evaluate
 from drills.measure.verdict import Verdict
 from drills.plan import load_plan
-from drills.timeline import Category, Event, EventKind, Timeline
+from drills.record.clock import Instant
+from drills.record.history import read_history
+from drills.record.journal import Journal, ScenarioFiles, load_journal, write_json
+from drills.record.timeline import Category, Event, EventKind, Timeline
 from tests.synthetic import MONO0, T_FAULT, WALL0, make_scenario_dir
 
 

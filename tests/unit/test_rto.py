@@ -1,10 +1,10 @@
 import pytest
 
-from drills.clock import Instant
-from drills.history import ProbeAttempt
 from drills.measure.rto import achieved_interval, measure_rto
 from drills.plan import ProbeSpec
-from drills.timeline import Category, Step
+from drills.record.clock import Instant
+from drills.record.history import ProbeAttempt
+from drills.record.timeline import Category, Step
 
 SPEC = ProbeSpec(interval_s=0.05, timeout_s=1.0)
 

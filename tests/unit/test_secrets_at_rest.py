@@ -23,14 +23,13 @@ from typing import Any
 import pytest
 
 from drills.config import claim_run_dir
-from drills.journal import write_json
 from drills.measure.evaluate import evaluate
-from drills.ownership import Owner, process_start_ticks
 from drills.plan import WorkloadSpec
 from drills.plan.procedure_spec import Procedure
 from drills.procedures import leftovers
 from drills.procedures.context import ProcedureContext, ServiceAccess
 from drills.procedures.runner import run
+from drills.record.journal import write_json
 from drills.redact import (
     REDACTED,
     StreamRedactor,
@@ -40,6 +39,7 @@ from drills.redact import (
 )
 from drills.report import write_reports
 from drills.stack.endpoint import Endpoint
+from drills.stack.ownership import Owner, process_start_ticks
 from drills.stack.workdir import OWNER_FILE, PROCESSES_FILE
 from drills.workload import runner as workload_runner
 from tests.synthetic import META, make_scenario_dir

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from drills.clock import Instant
-from drills.history import Op, Outcome, ops_table
 from drills.measure.service_levels import (
     PHASES,
     LevelsScan,
@@ -13,7 +11,9 @@ from drills.measure.service_levels import (
     phase_bounds,
     quantile,
 )
-from drills.timeline import Category, Step
+from drills.record.clock import Instant
+from drills.record.history import Op, Outcome, ops_table
+from drills.record.timeline import Category, Step
 
 
 def op(i: int, at: float, outcome: Outcome = Outcome.OK, latency: float | None = 0.01) -> Op:

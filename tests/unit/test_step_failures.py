@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from drills.clock import Instant
 from drills.errors import BackupProcedureFailed, RecoveryError, RecoveryProcedureFailed
 from drills.measure.evaluate import DrillResult, evaluate
 from drills.measure.findings import CATALOGUE, Finding, Severity
@@ -22,7 +21,8 @@ from drills.measure.verdict import Verdict
 from drills.plan.procedure_spec import Procedure
 from drills.procedures.context import ProcedureContext
 from drills.procedures.steps import RunProcedure
-from drills.timeline import Category, EventKind, Step
+from drills.record.clock import Instant
+from drills.record.timeline import Category, EventKind, Step
 from tests.synthetic import make_scenario_dir
 from tests.unit.test_backup_content import drill, job
 from tests.unit.test_restore import by_key, codes, insert

@@ -112,7 +112,7 @@ def _with_regression(run_dir: Path, baseline: Baseline, **spec: Any) -> Path:
 def test_evaluate_judges_the_saved_baseline(tmp_path: Path) -> None:
     # the synthetic drill's RTO is 1.61 s: 1.0 s * 1.3 is exceeded, 1.5 s * 1.3 is not
     root = _with_regression(tmp_path / "a", _baseline(1.0, 1.0, 1.0), lost=0)
-    from drills.journal import ScenarioFiles
+    from drills.record.journal import ScenarioFiles
 
     result = evaluate(ScenarioFiles(root))
     assert result.rto is not None and result.rto.seconds == pytest.approx(1.61)

@@ -25,11 +25,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.errors import StackError
 from drills.kinds.mongodb.settings import MongoSettings
 from drills.kinds.postgres.local import postgres_bindir
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.stack.binaries import find_program, version_of
 from drills.stack.capabilities import ExecResult
 from drills.stack.endpoint import Endpoint

@@ -13,11 +13,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.errors import NotOurServer, RecoveryError, ServiceNotReady, StackError
 from drills.kinds.etcd.server import read_keys
 from drills.kinds.patroni.cluster import Cluster
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.stack.http_json import request
 from drills.stack.service import Service
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import cast
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.errors import FaultError
 from drills.faults.base import Fault
 from drills.kinds.postgres import store
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.stack.capabilities import HasDataVolume, Killable
 from drills.stack.service import Service
 

@@ -26,10 +26,10 @@ from drills.backup import (
     sha256_of,
     size_of,
 )
-from drills.clock import Instant
+from drills.backup.exec_tools import run_tool
 from drills.errors import BackupError
-from drills.exec_tools import run_tool
 from drills.kinds.postgres import store
+from drills.record.clock import Instant
 
 
 class _PostgresBackup(BackupMethod):

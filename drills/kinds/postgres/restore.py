@@ -30,13 +30,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from drills.action import Action
 from drills.backup import Backup
-from drills.clock import Instant
+from drills.backup.exec_tools import run_tool
 from drills.errors import RecoveryError
-from drills.exec_tools import run_tool
 from drills.kinds.postgres import store
 from drills.kinds.postgres.settings import WAL_ARCHIVE
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.recovery.base import RecoveryStep
 from drills.stack.capabilities import Exec, ExecResult, KeepsBackups, require
 from drills.stack.service import Service

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from drills.action import Action
-from drills.clock import Instant
 from drills.faults.base import Fault
 from drills.kinds.redis import store
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.stack.service import Service
 
 

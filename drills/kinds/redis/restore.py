@@ -17,11 +17,11 @@ from __future__ import annotations
 import shutil
 import time
 
-from drills.action import Action
 from drills.backup import Backup
-from drills.clock import Instant
 from drills.errors import RecoveryError
 from drills.kinds.redis import store
+from drills.record.action import Action
+from drills.record.clock import Instant
 from drills.recovery.base import RecoveryStep
 from drills.stack.capabilities import KeepsBackups, Reconfigurable, require
 from drills.stack.service import Service

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from drills.clock import Instant
 from drills.errors import NotOurServer, RecoveryError, StackError, printable
 from drills.kinds.redis import KIND as REDIS
 from drills.kinds.redis.replica import SENTINEL_DISCOVERY
 from drills.kinds.sentinel.settings import SentinelSettings
+from drills.record.clock import Instant
 from drills.stack.endpoint import Endpoint
 from drills.stack.service import Service
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from drills.backup import BackupVerification, size_of
-from drills.backup_content import gzip_file, postgres_archive, redis_files, sql_dump
-from drills.backup_content.formats import Format, Unit, units_of
+from drills.backup.content import gzip_file, postgres_archive, redis_files, sql_dump
+from drills.backup.content.formats import Format, Unit, units_of
 from drills.errors import printable
 
 #: what a backup whose format drills does not check is: made, and no more

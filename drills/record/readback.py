@@ -1,7 +1,7 @@
 """The read-back: what the store held after recovery, as sorted ids and value digests.
 
 ``readback.bin`` holds one 16-byte row per write the store held, sorted by id: the id and
-the 64-bit digest of its value (drills.history.format.digest). ``readback.json`` says
+the 64-bit digest of its value (drills.record.history.format.digest). ``readback.json`` says
 where it came from, how many rows, or why the store could not be read. Runs saved before
 drills 0.2 kept the values themselves in ``readback.json``; they are still read.
 """
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from drills.errors import HistoryError
-from drills.history.format import digest
+from drills.record.history.format import digest
 
 ROW = np.dtype([("id", "<i8"), ("digest", "<u8")])
 FORMAT = 2
@@ -112,7 +112,7 @@ def readback_meta(source: str, rows: int | None, file_name: str | None,
 
 def load_readback(meta_path: Path) -> ReadBack:
     """Read readback.json and the rows it names (a memory map: the page cache holds them)."""
-    from drills.journal import read_json
+    from drills.record.journal import read_json
 
     raw = read_json(meta_path)
     try:

@@ -9,7 +9,7 @@ carried from one chunk to the next. An operation with no completion when its fil
 
 Each load generator writes a file of its own (``history.bin``, ``history-w1.bin``, ...)
 with ids from a range of its own; their times are put on the drill's clock
-(drills.history.clocks). ``read_history`` builds ``Op`` objects for small histories
+(drills.record.history.clocks). ``read_history`` builds ``Op`` objects for small histories
 (tests, benchmarks).
 """
 
@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from drills.errors import HistoryError
-from drills.history.clocks import DrillClock
-from drills.history.format import (
+from drills.record.history.clocks import DrillClock
+from drills.record.history.format import (
     CHUNK_RECORDS,
     COMPLETION,
     INVOKE,
@@ -35,7 +35,7 @@ from drills.history.format import (
     HistoryFile,
     digest,
 )
-from drills.history.outcome import Outcome
+from drills.record.history.outcome import Outcome
 
 OP = np.dtype([("id", "<i8"), ("invoke", "<f8"), ("complete", "<f8"), ("outcome", "u1"),
                ("digest", "<u8"), ("err", "<u4")])

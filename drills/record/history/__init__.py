@@ -6,11 +6,11 @@
 ``probes``  the steady-state probe's attempts (probes.jsonl)
 """
 
-from drills.history.clocks import DrillClock
-from drills.history.format import HistoryFile, HistoryWriter, digest
-from drills.history.ops import OP, History, Op, ops_table, read_history
-from drills.history.outcome import Outcome
-from drills.history.probes import ProbeAttempt, read_probes
+from drills.record.history.clocks import DrillClock
+from drills.record.history.format import HistoryFile, HistoryWriter, digest
+from drills.record.history.ops import OP, History, Op, ops_table, read_history
+from drills.record.history.outcome import Outcome
+from drills.record.history.probes import ProbeAttempt, read_probes
 
 __all__ = ["OP", "DrillClock", "History", "HistoryFile", "HistoryWriter", "Op", "Outcome",
            "ProbeAttempt", "digest", "ops_table", "read_history", "read_probes"]

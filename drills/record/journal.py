@@ -3,11 +3,11 @@
 One directory per scenario and run::
 
     journal.json    the timeline, the scenario's plan entry, runtime and environment
-    history.bin     the workload's op history (drills.history); with several load
+    history.bin     the workload's op history (drills.record.history); with several load
                     generators, one file each: history-w1.bin, history-w2.bin, ...
     probes.jsonl    the steady-state probe attempts
     readback.json   what the store held after recovery: its source, row count or error,
-    readback.bin    and the rows: ids and value digests (drills.readback)
+    readback.bin    and the rows: ids and value digests (drills.record.readback)
     ids.txt.gz      every id of each class of the write check, as ranges (the report)
     logs/           service logs
 
@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from drills.errors import HistoryError
+from drills.record.timeline import Timeline
 from drills.redact import redact_tree, write_private_bytes
-from drills.timeline import Timeline
 
 SCHEMA = 2  # 2: the probed service and the store are named apart (1: one "service")
 

@@ -15,7 +15,7 @@ at the very end (a short write, a crash of the machine), where it is skipped::
     32     8     digest   invoke: 64-bit BLAKE2b of the value written. Header: boot id
 
 The header's clocks and boot id let a reader put the times of a worker on another host
-on the drill's clock (drills.history.clocks). Error texts are kept once each in
+on the drill's clock (drills.record.history.clocks). Error texts are kept once each in
 ``<file>.errors`` (JSON lines ``{"n": 3, "text": "..."}``), written before the first
 record that uses them. The JSON-lines format of drills before 0.2 (``history.jsonl``) is
 still read, so older runs can be reported and verified.
@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from drills.errors import HistoryError
-from drills.history.jsonl import json_lines
-from drills.history.outcome import Outcome
+from drills.record.history.jsonl import json_lines
+from drills.record.history.outcome import Outcome
 
 VERSION = 1
 RECORD = np.dtype([("type", "u1"), ("kind", "u1"), ("aux", "<u2"), ("err", "<u4"),

@@ -12,7 +12,7 @@ import zlib
 from pathlib import Path
 
 from drills.backup import BackupVerification
-from drills.backup_content.formats import Unit
+from drills.backup.content.formats import Unit
 from drills.errors import printable
 
 #: how much of the end of the uncompressed data is kept, for an end marker

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TextIO
 
 from drills.datastore import Probe, ProbeFailed
-from drills.history import ProbeAttempt
 from drills.measure.rto import probe_passed
 from drills.plan import ProbeSpec
+from drills.record.history import ProbeAttempt
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ design of the method, and those make the measured RPO.
 
 Every backup is verified right after it is taken, by the tool made for it
 (``pg_restore --list``, ``pg_verifybackup``, ``redis-check-rdb``), before any fault; a
-team's backup job by what it made (drills.backup_content).
+team's backup job by what it made (drills.backup.content).
 Backups live in the service's backup directory (drills.stack.capabilities.BackupDir),
 outside its data, and go with the run.
 """
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drills.clock import Instant
+from drills.record.clock import Instant
 from drills.stack.capabilities import Exec, KeepsBackups, require
 from drills.stack.service import Service
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from drills.clock import Instant
+from drills.record.clock import Instant
 
 
 class EventKind(StrEnum):

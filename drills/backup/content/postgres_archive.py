@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from drills.backup import BackupVerification
-from drills.backup_content import tools
-from drills.backup_content.formats import Format, Unit, head_of
+from drills.backup.content import tools
+from drills.backup.content.formats import Format, Unit, head_of
 
 _AGAIN = ("take it again, and check that the backup command wrote it to the end (disk space; "
           "a pipe whose failure the script ignored: `set -o pipefail`)")

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from drills.history.format import HistoryFile, boot_id
+from drills.record.history.format import HistoryFile, boot_id
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 
 from drills.backup import BackupVerification
-from drills.backup_content import tools
-from drills.backup_content.formats import Format, Unit
+from drills.backup.content import tools
+from drills.backup.content.formats import Format, Unit
 from drills.errors import printable
 
 _AGAIN = ("take it again, and check that the backup command copied it to the end (copy it "

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drills.errors import HistoryError
-from drills.history.jsonl import json_lines
+from drills.record.history.jsonl import json_lines
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from drills.clock import Instant
+from drills.record.clock import Instant
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import zlib
 from pathlib import Path
 
 from drills.backup import BackupVerification
-from drills.backup_content.formats import Format, Unit
-from drills.backup_content.gzip_file import TAIL, broken, read_gzip
+from drills.backup.content.formats import Format, Unit
+from drills.backup.content.gzip_file import TAIL, broken, read_gzip
 from drills.errors import printable
 
 #: the end marker each header promises (by what the header names)

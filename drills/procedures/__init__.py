@@ -6,6 +6,8 @@ runner.py    running one: argv, working directory, timeout, its own process grou
              at the timeout, at teardown or on Ctrl-C; output saved, secrets redacted
 leftovers.py what a procedure started, found again (its group, its session, its mark):
              ended with it, and by `drill clean` after a crash
-steps.py     a command as a fault, a recovery step, or a backup method
-rehearsal.py a backup job's restore rehearsed into a scratch server (verify: restore)
+
+The command as a fault, a recovery step or a backup method lives with its kind:
+drills.faults.procedure, drills.recovery.procedure, drills.backup.procedure; a backup
+job's restore rehearsed into a scratch server (verify: restore) in drills.plan_rehearsal.
 """

@@ -72,6 +72,10 @@ class CommandResult:
         return {"procedure": self.name, "command": self.to_dict(), "outcome": self.outcome(),
                 "log_tail": self.tail()}
 
+    def facts(self) -> dict[str, object]:
+        """What a fault, a recovery step or a backup records of the command that did it."""
+        return {"command": self.to_dict()}
+
     def to_dict(self) -> dict[str, Any]:
         return {"procedure": self.name, "argv": list(self.argv), "cwd": str(self.cwd),
                 "exit_code": self.exit_code, "timed_out": self.timed_out,

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from drills.backup import Backup, sha256_of
+from drills.backup.procedure import ProcedureBackup
 from drills.kinds.postgres import store as pg_store
 from drills.kinds.postgres.local import postgres_bindir
 from drills.kinds.postgres.settings import PostgresSettings
@@ -24,7 +25,6 @@ from drills.kinds.redis import store as redis_store
 from drills.kinds.redis.settings import RedisSettings
 from drills.plan.procedure_spec import BackupJob, Procedure
 from drills.procedures.context import ProcedureContext, ServiceAccess
-from drills.procedures.steps import ProcedureBackup
 from drills.runtime import choose
 from drills.stack.service import Service
 from drills.stack.stack import Stack

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from drills.backup import Backup, BackupVerification, ConsistencyPoint
+from drills.backup.procedure import ProcedureBackup
 from drills.drill import Drill
 from drills.errors import BackupError
 from drills.measure.evaluate import evaluate
@@ -22,7 +23,6 @@ from drills.measure.verdict import Verdict
 from drills.plan import load_plan
 from drills.plan.procedure_spec import BackupJob, Procedure
 from drills.procedures.context import ProcedureContext
-from drills.procedures.steps import ProcedureBackup
 from drills.record.clock import Instant
 from drills.record.timeline import Category, EventKind
 from drills.runtime import choose

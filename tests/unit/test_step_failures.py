@@ -20,9 +20,9 @@ from drills.measure.step_failures import failed_steps, unexplained
 from drills.measure.verdict import Verdict
 from drills.plan.procedure_spec import Procedure
 from drills.procedures.context import ProcedureContext
-from drills.procedures.steps import RunProcedure
 from drills.record.clock import Instant
 from drills.record.timeline import Category, EventKind, Step
+from drills.recovery.procedure import RunProcedure
 from tests.synthetic import make_scenario_dir
 from tests.unit.test_backup_content import drill, job
 from tests.unit.test_restore import by_key, codes, insert

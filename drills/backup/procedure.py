@@ -1,9 +1,6 @@
-"""A procedure as a fault, a recovery step, or the method of a backup job.
+"""A backup job taken by the team's own command.
 
-Each runs the team's command through drills.procedures.runner and says what it did in the
-drill's terms: a fault took effect when the command started (an upper bound on the RTO, as
-the command may take a moment to hurt), a recovery step took as long as the command ran,
-and a backup's consistency point lies between the command's start and its end.
+Its consistency point lies between the command's start and its end.
 """
 
 from __future__ import annotations
@@ -19,63 +16,11 @@ from drills.backup import (
     size_of,
 )
 from drills.backup.content import verify_content
-from drills.errors import (
-    BackupProcedureFailed,
-    FaultError,
-    ProcedureFailed,
-    RecoveryProcedureFailed,
-)
-from drills.faults.base import Fault
+from drills.errors import BackupProcedureFailed, ProcedureFailed
 from drills.plan.procedure_spec import BackupJob, Procedure
 from drills.procedures.context import ProcedureContext
-from drills.procedures.runner import CommandResult, run
-from drills.record.action import Action
-from drills.recovery.base import RecoveryStep
+from drills.procedures.runner import run
 from drills.stack.service import Service
-
-
-def _facts(done: CommandResult) -> dict[str, object]:
-    return {"command": done.to_dict()}
-
-
-class ProcedureFault(Fault):
-    """The team's chaos command (``tools/chaos/kill_pg.sh``) against one service."""
-
-    def __init__(self, service: Service, procedure: Procedure, ctx: ProcedureContext) -> None:
-        super().__init__(service, f"procedure {procedure.name} against {service.name}")
-        self.procedure, self.ctx = procedure, ctx
-
-    def inject(self) -> Action:
-        done = run(self.procedure, self.ctx, self.ctx.log_name(self.procedure.name))
-        if not done.ok:
-            raise FaultError(f"procedure {self.procedure.name} ({' '.join(done.argv)}) "
-                             f"failed: {done.outcome()}:\n{done.tail()}")
-        return Action(f"the team's command `{' '.join(done.argv)}` ({done.outcome()}); t_fault "
-                      "is when it started", done.started, _facts(done))
-
-
-class RunProcedure(RecoveryStep):
-    """One of the team's recovery commands (``scripts/restore-db.sh latest.sql.gz``)."""
-
-    def __init__(self, procedure: Procedure, ctx: ProcedureContext) -> None:
-        self.procedure, self.ctx = procedure, ctx
-        self.name = f"procedure {procedure.name}"
-
-    def run(self, timeout_s: float) -> Action:
-        # the procedure's own `timeout` bounds it (a restore may take longer than the
-        # drill's recovery_timeout, which bounds waiting for the service to answer)
-        done = run(self.procedure, self.ctx, self.ctx.log_name(self.procedure.name))
-        if not done.ok:
-            raise RecoveryProcedureFailed(
-                f"procedure {self.procedure.name} ({' '.join(done.argv)}) failed: "
-                f"{done.outcome()}:\n{done.tail()}", done.failure_facts())
-        facts: dict[str, object] = {"phase": "procedure", **_facts(done)}
-        restored = [self.ctx.latest_names[j] for j in self.procedure.backup_jobs()
-                    if j in self.ctx.latest_names]
-        if restored:  # it restores a backup of the drill: measured as a restore
-            facts["restored_from"] = restored[-1]
-        return Action(f"the team's command `{' '.join(done.argv)}` ({done.outcome()})",
-                      done.started, facts)
 
 
 class ProcedureBackup(BackupMethod):
@@ -125,7 +70,7 @@ class ProcedureBackup(BackupMethod):
         return Backup(name, self.method, self.service.name, latest, str(latest), point,
                       done.started, done.ended, size_of(latest) if files else 0,
                       sha256_of(latest) if latest.is_file() else "",
-                      {"files": [str(p.relative_to(where)) for p in files], **_facts(done)})
+                      {"files": [str(p.relative_to(where)) for p in files], **done.facts()})
 
     def verify(self, backup: Backup) -> BackupVerification:
         path = backup.host_path

@@ -47,7 +47,7 @@ class ScenarioInfo:
     #: no targets (drills.drill.Drill.expect_damage)
     negative_control: str = ""
     #: what the fault needs of this machine: "lazyfs" (a FUSE file system that forgets),
-    #: "loop" (a loop-mounted file system), or "" (drills.storage says where they work)
+    #: "loop" (a loop-mounted file system), or "" (drills.stack.storage says where they work)
     storage_needs: str = ""
 
 

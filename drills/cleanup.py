@@ -42,8 +42,8 @@ from drills.procedures import leftovers
 from drills.stack import shm
 from drills.stack.ownership import Owner, OwnerState, process_start_ticks, process_state
 from drills.stack.process import descendants
+from drills.stack.storage import mounts as storage_mounts
 from drills.stack.workdir import OWNER_FILE, PROCESSES_FILE, WORKDIR_PREFIX
-from drills.storage import mounts as storage_mounts
 
 _MAX_RECORD = 1 << 20  # an owner or process record is a few hundred bytes
 _DEATH_WAIT_S = 5.0  # a SIGKILLed process is gone in milliseconds; then it is stuck

@@ -132,7 +132,7 @@ fi
 #    verify", naming this, and `drill check` says so before a run.
 lazyfs_version=0.3.0
 lazyfs_bin=.venv/bin/lazyfs
-lazyfs_stamp=.venv/share/drills/lazyfs.version  # read by drills.storage.lazyfs
+lazyfs_stamp=.venv/share/drills/lazyfs.version  # read by drills.stack.storage.lazyfs
 lazyfs_sha256=1adabdb69ddfe18d00ce39e6ae0b62893e17766714dadcc5dc37a83112417d6c
 lazyfs_cache="${DRILLS_STATE_DIR:-$HOME/.cache/drills}/lazyfs-$lazyfs_version"
 lazyfs_tarball=lazyfs-$lazyfs_version.tar.gz

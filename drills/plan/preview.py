@@ -22,7 +22,7 @@ from drills.plan.procedure_spec import Procedure
 from drills.plan.scenario_spec import Source
 from drills.plan.spans import span
 from drills.plan.stack_spec import HealthCheck, StackSpec
-from drills.storage.needs import NEEDS, unavailable
+from drills.stack.storage.needs import NEEDS, unavailable
 
 
 def _shown_argv(procedure: Procedure) -> str:

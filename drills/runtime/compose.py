@@ -26,10 +26,10 @@ from drills.stack.compose_service import ComposeService
 from drills.stack.compose_spec import ComposeContext, data_volume
 from drills.stack.ownership import Owner
 from drills.stack.service import Service, check_name
+from drills.stack.storage.lazyfs import LazyFS
+from drills.stack.storage.loopfs import LoopFS
+from drills.stack.storage.mounts import clean as storage_clean
 from drills.stack.workdir import make_workdir
-from drills.storage.lazyfs import LazyFS
-from drills.storage.loopfs import LoopFS
-from drills.storage.mounts import clean as storage_clean
 
 
 class ComposeRuntime:

@@ -21,9 +21,9 @@ from drills.errors import StackError
 from drills.stack import shm
 from drills.stack.local_service import LocalContext
 from drills.stack.service import Service, check_name
+from drills.stack.storage.lazyfs import LazyFS
+from drills.stack.storage.mounts import clean as storage_clean
 from drills.stack.workdir import make_workdir
-from drills.storage.lazyfs import LazyFS
-from drills.storage.mounts import clean as storage_clean
 
 
 class LocalRuntime:

@@ -1,7 +1,7 @@
 """Power loss: the data directory on LazyFS, every process killed, un-fsynced writes dropped.
 
 A SIGKILL leaves the kernel's page cache intact; a power cut does not. These drills put the
-server's data directory on LazyFS (drills.storage.lazyfs), so that the fault forgets what
+server's data directory on LazyFS (drills.stack.storage.lazyfs), so that the fault forgets what
 was never fsynced, as a machine losing power would (drills.faults.storage.PowerLoss).
 Local runtime: LazyFS is a FUSE file system of the host.
 

@@ -35,8 +35,8 @@ from drills.record.clock import Instant
 from drills.stack.capabilities import BackupDir, ExecResult, HasDataVolume, KeepsBackups
 from drills.stack.compose_spec import ComposeSpec, data_volume
 from drills.stack.service import Service
-from drills.storage.lazyfs import LazyFS
-from drills.storage.loopfs import LoopFS, fill_action, free_action
+from drills.stack.storage.lazyfs import LazyFS
+from drills.stack.storage.loopfs import LoopFS, fill_action, free_action
 
 if TYPE_CHECKING:  # types only: the kinds and the runtime are above this module
     from drills.kinds.base import ServiceKind

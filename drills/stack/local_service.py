@@ -30,8 +30,8 @@ from drills.stack import shm
 from drills.stack.capabilities import BackupDir, ExecResult
 from drills.stack.process import RunAs, SupervisedProcess
 from drills.stack.service import Service
-from drills.storage.lazyfs import LazyFS
-from drills.storage.loopfs import LoopFS, fill_action, free_action
+from drills.stack.storage.lazyfs import LazyFS
+from drills.stack.storage.loopfs import LoopFS, fill_action, free_action
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class LocalService(Service):
 
         LazyFS's own files (configuration, command FIFOs, log) and its backing directory
         stay beside the mount, never in it; the mount goes when the runtime closes
-        (drills.storage.mounts.clean). StackError, with the reason, where LazyFS cannot
+        (drills.stack.storage.mounts.clean). StackError, with the reason, where LazyFS cannot
         be mounted (no /dev/fuse, not root, not built).
         """
         if self.lazyfs is not None:

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from drills.errors import FaultError
-from drills.storage import lazyfs, loopfs
-from drills.storage.lazyfs import LazyFS, SplitWrite
-from drills.storage.loopfs import LoopFS
-from drills.storage.mounts import LeftoverKind, clean, is_mounted, leftovers, loop_devices
+from drills.stack.storage import lazyfs, loopfs
+from drills.stack.storage.lazyfs import LazyFS, SplitWrite
+from drills.stack.storage.loopfs import LoopFS
+from drills.stack.storage.mounts import LeftoverKind, clean, is_mounted, leftovers, loop_devices
 
 pytestmark = pytest.mark.slow
 

@@ -50,7 +50,7 @@ def test_storage_drills_say_what_they_need() -> None:
 
 
 def test_lazyfs_answer_in_a_line_for_the_report() -> None:
-    from drills.storage.lazyfs import LazyFS
+    from drills.stack.storage.lazyfs import LazyFS
 
     answer = ("[2026-12-06 12:13:56.595] [global] [info] [lazyfs.faults.worker]: received "
               "'lazyfs::clear-cache'\n"
@@ -65,7 +65,7 @@ def test_lazyfs_answer_in_a_line_for_the_report() -> None:
 def test_a_machine_without_fuse_gets_the_reason_not_a_mount(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from drills.errors import StackError
-    from drills.storage import lazyfs
+    from drills.stack.storage import lazyfs
 
     monkeypatch.setattr(lazyfs, "available", lambda: "no /dev/fuse: this kernel has no FUSE")
     mount = lazyfs.LazyFS(tmp_path / "files", name="t")

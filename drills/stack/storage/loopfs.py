@@ -3,7 +3,7 @@
 The image file, the mount point and the filler file all live in the directory the caller
 gives (the run directory). The file system is made with no reserved blocks (``-m 0``) so
 that it fills at the same point for root and for a server's own account. A run that dies
-leaves the mount and its loop device behind: drills.storage.mounts.clean() finds and takes
+leaves the mount and its loop device behind: drills.stack.storage.mounts.clean() finds and takes
 them down from /proc/self/mounts and /sys/block.
 """
 
@@ -20,7 +20,7 @@ from types import TracebackType
 from drills.errors import FaultError, StackError
 from drills.record.action import Action
 from drills.record.clock import Instant
-from drills.storage.mounts import detach, is_mounted, mounts, run_tool, unmount
+from drills.stack.storage.mounts import detach, is_mounted, mounts, run_tool, unmount
 
 FILLER = ".drills-filler"
 _CHUNK = 1 << 20

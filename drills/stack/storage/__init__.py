@@ -8,8 +8,8 @@ Each module has ``available()``: None where it can work, else the reason it cann
 scenario to end "could not verify" with that reason and for ``drill check`` to say so.
 """
 
-from drills.storage.lazyfs import LazyFS
-from drills.storage.loopfs import LoopFS
-from drills.storage.mounts import Leftover, LeftoverKind, clean, leftovers
+from drills.stack.storage.lazyfs import LazyFS
+from drills.stack.storage.loopfs import LoopFS
+from drills.stack.storage.mounts import Leftover, LeftoverKind, clean, leftovers
 
 __all__ = ["LazyFS", "Leftover", "LeftoverKind", "LoopFS", "clean", "leftovers"]

@@ -37,7 +37,7 @@ from types import TracebackType
 
 from drills.errors import DrillError, FaultError, StackError
 from drills.stack.process import SupervisedProcess
-from drills.storage.mounts import is_mounted, unmount
+from drills.stack.storage.mounts import is_mounted, unmount
 
 #: the version scripts/setup.sh builds
 LAZYFS_VERSION = "0.3.0"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drills.storage import lazyfs, loopfs
+from drills.stack.storage import lazyfs, loopfs
 
 #: what each need means, for people
 NEEDS = {

@@ -18,7 +18,7 @@ drill: setup  ## run the default drill plan (runtime auto) and leave a report in
 	.venv/bin/drill run
 
 test: setup lint  ## every test: unit, and integration on both runtimes against real servers
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest --durations=30  # the 30 slowest, for whoever shortens `make test` next
 
 check: setup-local lint  ## the fast tier (< 5 min): lint, types, the tests not marked slow or compose, the smoke plan
 	.venv/bin/python -m pytest -m "not slow and not compose" -q

@@ -315,3 +315,13 @@ def test_summary_shows_a_censored_rpo_as_a_bound(tmp_path: Path) -> None:
     assert "<strong>≥ 8.996 s</strong>" in row and 'class="open"' in row
     assert "<strong>8.996 s</strong>" not in row
     assert "<strong>1.610 s</strong>" in row and row.count('class="mark"') == 2
+
+
+def test_the_latency_line_marks_only_the_bins_it_cannot_draw() -> None:
+    from drills.report.charts import isolated
+
+    nan = math.nan
+    assert isolated([1.0, 2.0, 3.0]) == []
+    assert isolated([1.0, nan, 2.0, nan, nan, 3.0, 4.0]) == [0, 2]
+    assert isolated([nan, 5.0]) == [1]
+    assert isolated([]) == []

@@ -10,7 +10,10 @@ From the timeline alone (docs/measurement.md rule 9):
 - **Two primaries**: from the instant a replica was promoted to the instant the old primary
   was fenced (stopped) or rejoined, when the old primary was still accepting writes. The
   writes lost that the demoted primary's own ledger holds (read before it rejoined:
-  Drill.read_demoted) are the class "acknowledged by a demoted primary"; exact, by id.
+  Drill.read_demoted) fall in three classes by their acknowledgement, exact, by id:
+  after the promotion ("acknowledged by a demoted primary"), between the fault and the
+  promotion (isolated: the only primary, cut off from its replica), and before the fault
+  (not yet replicated when the link was cut: the lag's loss).
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ class SplitBrain:
     #: lost writes it holds, acknowledged between the fault and the promotion (it was the
     #: only primary, cut off from its replica)
     isolated_lost: int
+    #: lost writes it holds, acknowledged before the fault: on the primary only, not yet
+    #: replicated when the link was cut (asynchronous replication's lag)
+    unreplicated_lost: int
     #: rows in the demoted primary's ledger
     demoted_rows: int
 
@@ -70,7 +76,8 @@ class SplitBrain:
                 "promoted_mono": self.promoted_mono, "fenced_mono": self.fenced_mono,
                 "demoted_lost": self.demoted_lost,
                 "demoted_lost_ids": list(self.demoted_lost_ids[:IDS_LISTED]),
-                "isolated_lost": self.isolated_lost, "demoted_rows": self.demoted_rows}
+                "isolated_lost": self.isolated_lost,
+                "unreplicated_lost": self.unreplicated_lost, "demoted_rows": self.demoted_rows}
 
 
 @dataclass(frozen=True)
@@ -186,10 +193,30 @@ def _split_brain(ev: Sources, root: Path, promoted_mono: float, t_fault: float,
         problems.append("the demoted primary's ledger or the write check is missing")
         return None
     lost = writes.lost.array
-    acks = writes.lost_acks
-    held = np.isin(lost, ledger.ids)
-    after_promotion = held & (acks > promoted_mono)
-    isolated = held & (acks > t_fault) & (acks <= promoted_mono)
-    return SplitBrain(demoted, promoted_mono, fenced, int(np.count_nonzero(after_promotion)),
-                      tuple(int(i) for i in lost[after_promotion][:IDS_LISTED]),
-                      int(np.count_nonzero(isolated)), len(ledger.ids))
+    classes = held_classes(lost, writes.lost_acks, ledger.ids, t_fault, promoted_mono)
+    return SplitBrain(demoted, promoted_mono, fenced, int(np.count_nonzero(classes.after)),
+                      tuple(int(i) for i in lost[classes.after][:IDS_LISTED]),
+                      int(np.count_nonzero(classes.isolated)),
+                      int(np.count_nonzero(classes.unreplicated)), len(ledger.ids))
+
+
+@dataclass(frozen=True)
+class HeldClasses:
+    """Masks over the lost writes that the demoted primary's ledger holds, by acknowledgement."""
+
+    after: np.ndarray  # after the promotion: two primaries
+    isolated: np.ndarray  # after the fault, up to the promotion: the only primary, cut off
+    unreplicated: np.ndarray  # up to the fault: not yet on the replica when the link was cut
+
+
+def held_classes(lost: np.ndarray, acks: np.ndarray, ledger_ids: np.ndarray,
+                 t_fault: float, promoted_mono: float) -> HeldClasses:
+    """Split the lost writes the demoted primary holds into three disjoint classes.
+
+    Every lost write in the ledger is in exactly one: the three cover the acknowledgement
+    times (-inf, t_fault], (t_fault, promoted], (promoted, +inf).
+    """
+    held = np.isin(lost, ledger_ids)
+    return HeldClasses(after=held & (acks > promoted_mono),
+                       isolated=held & (acks > t_fault) & (acks <= promoted_mono),
+                       unreplicated=held & (acks <= t_fault))

@@ -52,6 +52,7 @@ def replication_view(result: DrillResult) -> dict[str, Any] | None:
             "two_primaries": "n/a (never fenced)" if split.two_primaries_s is None
             else fmt_s(split.two_primaries_s),
             "demoted_lost": split.demoted_lost, "isolated_lost": split.isolated_lost,
+            "unreplicated_lost": split.unreplicated_lost,
             "ids": ", ".join(str(i) for i in split.demoted_lost_ids) or "none",
             "rows": split.demoted_rows,
         }

@@ -77,8 +77,12 @@ def test_split_brain_matches_an_independent_read(tmp_path: Path) -> None:
     assert split is not None
     only_old = seen["old"] - seen["new"]
     lost = set(result.writes.lost)
-    # every lost write the old primary holds is in the drill's two classes, and nothing else
-    assert len(lost & only_old) == split.demoted_lost + split.isolated_lost > 0
+    # every lost write the old primary holds is in one of the drill's three classes: after
+    # the promotion, cut off before it, or acknowledged before the fault and not yet
+    # replicated (CI once found 7 of those, asynchronous replication's lag at the cut)
+    assert split.demoted_lost > 0
+    assert len(lost & only_old) == (split.demoted_lost + split.isolated_lost
+                                    + split.unreplicated_lost)
     assert set(split.demoted_lost_ids) <= only_old
     # what else only the old primary holds was never acknowledged (in doubt), not lost
     assert len(only_old - lost) <= result.writes.unknown

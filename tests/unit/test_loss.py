@@ -207,3 +207,19 @@ def test_a_foreign_writer_is_diagnosed_as_such(tmp_path: Path) -> None:
     result = evaluate(files)
     assert "FOREIGN_WRITER" in codes(result) and "WRITES_CORRUPTED" not in codes(result)
     assert by_key(result, "integrity").verdict == Verdict.FAIL
+
+
+def test_a_demoted_primarys_lost_writes_fall_in_exactly_one_class() -> None:
+    """Acknowledged before the fault, before the promotion, or after it: disjoint, complete."""
+    import numpy as np
+
+    from drills.measure.replication import held_classes
+
+    lost = np.array([1, 2, 3, 4, 5, 6, 7])
+    acks = np.array([9.0, 10.0, 10.5, 11.0, 11.5, 12.0, 13.0])
+    ledger = np.array([1, 2, 3, 4, 5, 6, 100])  # 7 is lost but not on the old primary
+    c = held_classes(lost, acks, ledger, t_fault=10.0, promoted_mono=11.0)
+    assert lost[c.unreplicated].tolist() == [1, 2]  # an ack at the fault instant is before it
+    assert lost[c.isolated].tolist() == [3, 4]
+    assert lost[c.after].tolist() == [5, 6]
+    assert not (c.unreplicated & c.isolated).any() and not (c.isolated & c.after).any()

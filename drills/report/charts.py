@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from drills.measure.bins import Bins
 from drills.record.timeline import Category, Step
+from drills.report.svg import figure_svg
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-_SVG_START = re.compile(r"<svg\b")
 _STEP_COLOURS = {Category.RECOVERY: "#1f5fbf", Category.REVERT: "#7b3fa0"}
 
 
@@ -196,13 +194,7 @@ def timeline_svg(
     more_handles, more_labels = legend[1].get_legend_handles_labels()
     fig.legend(handles + more_handles, labels + more_labels, loc="lower center", ncols=2,
                fontsize=8.5, frameon=False, bbox_to_anchor=(0.5, 0.0))
-    buf = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
-        fig.savefig(buf, format="svg",
-                    metadata={"Type": None, "Format": None, "Creator": None, "Date": None})
-    text = buf.getvalue()
-    start = _SVG_START.search(text)
-    return text[start.start():] if start else text
+    return figure_svg(fig, salt)
 
 
 def drill_chart(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from drills.report.svg import figure_svg
 from drills.trends.store import Point
 
-_SVG_START = re.compile(r"<svg\b")
 _VERDICT_COLOURS = {"pass": "#2e7d32", "fail": "#c62828"}
 _CNV_COLOUR = "#ef6c00"
 
@@ -55,10 +53,4 @@ def trend_svg(scenario: str, points: Sequence[Point]) -> str | None:
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     fig.text(0.07, 0.02, "marker colour: green pass, red fail, orange could not verify; "
              "the last marker is this run (UTC start times)", fontsize=8, color="#444444")
-    buf = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": f"trend-{scenario}", "svg.fonttype": "none"}):
-        fig.savefig(buf, format="svg",
-                    metadata={"Type": None, "Format": None, "Creator": None, "Date": None})
-    text = buf.getvalue()
-    start = _SVG_START.search(text)
-    return text[start.start():] if start else text
+    return figure_svg(fig, f"trend-{scenario}")

@@ -71,6 +71,9 @@ def test_each_scenario_has_its_verdict_rows_and_its_timeline(condensed: Path) ->
     assert len(names) == len(set(names)) == DEFAULT_PLAN_SCENARIOS
     flat = " ".join(text.split())
     assert flat.count("x: seconds relative to the fault start") == DEFAULT_PLAN_SCENARIOS
+    # the charts are drawn, not only captioned: an image WeasyPrint cannot read is dropped
+    # without a word, and each timeline's panels label their axis
+    assert flat.count("operations per second") >= DEFAULT_PLAN_SCENARIOS
     assert text.count("Runbook, as executed") == DEFAULT_PLAN_SCENARIOS
     assert text.count("Trend across drills") == DEFAULT_PLAN_SCENARIOS
     # the detail is left out: it stays in index.html and the full edition

@@ -325,3 +325,70 @@ def test_the_latency_line_marks_only_the_bins_it_cannot_draw() -> None:
     assert isolated([1.0, nan, 2.0, nan, nan, 3.0, 4.0]) == [0, 2]
     assert isolated([nan, 5.0]) == [1]
     assert isolated([]) == []
+
+
+def test_a_chart_loses_only_its_empty_groups() -> None:
+    """matplotlib's id-only <g> wrappers go; every mark and every group that styles stays."""
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from drills.report.svg import figure_svg
+
+    fig = Figure(figsize=(4, 2))
+    ax = fig.add_subplot()
+    ax.plot([0, 1, 2], [1, 3, 2], label="ops/s")
+    ax.set_title("a & b < c")
+    ax.legend()
+    svg = figure_svg(fig, "t")
+    import io
+    raw = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "t", "svg.fonttype": "none"}):
+        fig.savefig(raw, format="svg")
+
+    def marks(text: str) -> list[str]:
+        return re.findall(r"<(path|use|text|rect|clipPath)\b", text)
+
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    assert marks(svg) == marks(raw.getvalue())
+    assert re.search(r'<g id="[^"]*">', svg) is None  # no group that holds only an id
+    # a group that does something (a transform, a clip, a style) is kept
+    import xml.etree.ElementTree as ET
+
+    from drills.report.svg import SVG_NS, dissolve_bare_groups
+    g = f"{{{SVG_NS}}}g"
+    root = ET.fromstring(f'<svg xmlns="{SVG_NS}"><g id="a"><g id="b" transform="scale(2)">'
+                         '<path d="M0 0"/></g><g id="c"><text>t</text></g></g></svg>')
+    dissolve_bare_groups(root)
+    assert [(e.tag.split("}")[1], e.get("id")) for e in root.iter()] == [
+        ("svg", None), ("g", "b"), ("path", None), ("text", None)]
+    assert root.find(g) is not None
+    assert "a &amp; b &lt; c" in svg
+    assert svg == figure_svg(fig, "t")  # the same figure, the same text
+
+
+def test_the_pdf_page_drops_what_is_marked_detail_and_keeps_the_rest() -> None:
+    from drills.evidence.pdf import without_detail
+
+    page = ('<p>a</p>\n<div class="x detail" id="q"><div>in<div>deeper</div></div>\n'
+            '<br></div><p title="<div>">b</p><section class="detail"><p>c</section>\n'
+            '<div class="details">kept</div><div class="detail">never closed')
+    assert without_detail(page) == ('<p>a</p>\n<p title="<div>">b</p>\n'
+                                    '<div class="details">kept</div>'
+                                    '<div class="detail">never closed')
+
+
+def test_the_pdf_page_draws_each_chart_as_an_image_of_the_same_svg() -> None:
+    import base64
+
+    from drills.evidence.pdf import charts_as_images
+
+    chart = '<svg xmlns="http://www.w3.org/2000/svg"><text>é</text></svg>'
+    page = f"<figure>{chart}<figcaption>x</figcaption></figure><p>{chart}</p>"
+    out = charts_as_images(page)
+    assert "<svg" not in out and out.count('<img class="chart"') == 2
+    data = out.split("base64,")[1].split('"')[0]
+    assert base64.b64decode(data).decode("utf-8") == chart

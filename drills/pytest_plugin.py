@@ -321,7 +321,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from drills.redact import keep_private
     from drills.report import render_reports
     from drills.report.cadence import cadence, previous_run
-    from drills.trends.series import gather, save_trends
+    from drills.report.trend_series import gather, save_trends
     from drills.trends.store import RunStore, settings_digest
 
     run = config.stash[_CONFIG]

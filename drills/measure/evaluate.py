@@ -20,6 +20,7 @@ from drills.measure.judge import Judge
 from drills.measure.loss import LossClasses
 from drills.measure.probe_cost import ProbeCost, probe_cost
 from drills.measure.projection import Projection, project
+from drills.measure.regression import regression_rows
 from drills.measure.replication import Replication, measure_replication
 from drills.measure.restore import (
     BackupTaken,
@@ -39,7 +40,7 @@ from drills.measure.verdict import TargetCheck, Verdict, overall
 from drills.plan import ProbeSpec
 from drills.record.journal import ScenarioFiles
 from drills.record.timeline import Category, EventKind, Step
-from drills.trends.baseline import Baseline, load_baseline, regression_rows
+from drills.trends.baseline import Baseline, load_baseline
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from drills.report.runbook import runbook_markdown
 from drills.report.summary import build_summary
 from drills.report.summary_view import drilled
 from drills.report.trend_chart import trend_svg
-from drills.trends.series import load_trends
+from drills.report.trend_series import load_trends
 from drills.trends.store import Point
 
 __all__ = ["Rendered", "ReportPaths", "render_reports", "write_files", "write_reports"]
@@ -88,7 +88,7 @@ def render_reports(
     """Render index.html, runbook.md, summary.json, junit.xml and metrics.prom, unwritten.
 
     Writes only what states no verdict: each scenario's ids files. The trends come from the
-    run's own trends.json (drills.trends.series), when it has one.
+    run's own trends.json (drills.report.trend_series), when it has one.
     """
     run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     # URL credentials in no report: the results come from journals already redacted

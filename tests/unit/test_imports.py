@@ -25,6 +25,8 @@ LAYERS = [
     ("stack", "plan"),  # a plan names services; a service never reads a plan
     ("record", "measure"),  # what a drill recorded, below what is computed from it
     ("record", "report"),
+    ("trends", "measure"),  # the runs database and a baseline, below the judging against them
+    ("trends", "report"),
 ]
 
 

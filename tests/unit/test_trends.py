@@ -11,9 +11,10 @@ import pytest
 
 from drills.measure.evaluate import evaluate
 from drills.measure.findings import Finding
+from drills.measure.regression import regression_rows
 from drills.measure.verdict import Verdict
 from drills.report.summary_view import change
-from drills.trends.baseline import Baseline, regression_rows, save_baseline
+from drills.trends.baseline import Baseline, save_baseline
 from drills.trends.store import Point, RunStore
 from tests.synthetic import make_scenario_dir
 

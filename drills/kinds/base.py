@@ -73,7 +73,7 @@ class ServiceKind(ABC):
     #: the check of a plan that queries it: ``sql`` or ``redis``
     check_language: ClassVar[str | None] = None
     #: a backup job of this kind can be rehearsed (``verify: restore``): restored into a
-    #: scratch server before the fault (drills.plan_rehearsal)
+    #: scratch server before the fault (drills.plan_drill.rehearsal)
     rehearses_restore: ClassVar[bool] = False
     #: the replication settings a plan's service of this kind may give (``replica_of``
     #: first): its settings' field names. Empty: no replicas in a plan (clients of the

@@ -2,7 +2,7 @@
 
 Before the fault, the drill restores the backup it just took into a scratch PostgreSQL with
 the plan's own restore procedure, runs there the plan's ``sql`` checks on the job's service,
-and lists the scratch server's tables (drills.plan_rehearsal). The step holds all of
+and lists the scratch server's tables (drills.plan_drill.rehearsal). The step holds all of
 it; this module turns it into one verdict row per rehearsal, ``backup.JOB.rehearsal``:
 
 - fail (REHEARSAL_FAILED) when the procedure failed, a check failed there, or a table of the

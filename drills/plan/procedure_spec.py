@@ -104,7 +104,7 @@ class BackupJob:
     compressed_to_s: float = 10.0
     #: ``verify: restore``: the procedure restoring this job (the one naming
     #: ``{latest:JOB}``), rehearsed into a scratch server before the fault
-    #: (drills.plan_rehearsal); None: no rehearsal
+    #: (drills.plan_drill.rehearsal); None: no rehearsal
     rehearse: str | None = None
     #: the job this one continues (``base: JOB``): WAL archived between base backups,
     #: incrementals after a full, a log shipped after a dump (drills.plan.chains)

@@ -9,5 +9,5 @@ leftovers.py what a procedure started, found again (its group, its session, its 
 
 The command as a fault, a recovery step or a backup method lives with its kind:
 drills.faults.procedure, drills.recovery.procedure, drills.backup.procedure; a backup
-job's restore rehearsed into a scratch server (verify: restore) in drills.plan_rehearsal.
+job's restore rehearsed into a scratch server (verify: restore) in drills.plan_drill.rehearsal.
 """

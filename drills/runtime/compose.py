@@ -28,7 +28,7 @@ from drills.stack.ownership import Owner
 from drills.stack.service import Service, check_name
 from drills.stack.storage.lazyfs import LazyFS
 from drills.stack.storage.loopfs import LoopFS
-from drills.stack.storage.mounts import clean as storage_clean
+from drills.stack.storage.mounts import release_workdir
 from drills.stack.workdir import make_workdir
 
 
@@ -180,17 +180,8 @@ class ComposeRuntime:
             problems.append(f"removing what is left of project {self.project}: {exc}")
         finally:
             self.docker.close()
-            mounts: list[LazyFS | LoopFS] = [*self._lazyfs, *self._disks]
-            for mounted in mounts:  # no container holds them any more
-                try:
-                    mounted.unmount()
-                except StackError as exc:
-                    problems.append(str(exc))
-            try:
-                storage_clean(self.workdir)
-            except StackError as exc:
-                problems.append(str(exc))
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            # no container holds the mounts any more
+            problems += release_workdir(self.workdir, [*self._lazyfs, *self._disks])
         if problems:
             raise StackError(f"tearing down {self.project}: " + "; ".join(problems))
 

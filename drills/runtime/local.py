@@ -11,7 +11,6 @@ the directory goes (drills.stack.shm).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from drills.stack import shm
 from drills.stack.local_service import LocalContext
 from drills.stack.service import Service, check_name
 from drills.stack.storage.lazyfs import LazyFS
-from drills.stack.storage.mounts import clean as storage_clean
+from drills.stack.storage.mounts import release_workdir
 from drills.stack.workdir import make_workdir
 
 
@@ -56,17 +55,8 @@ class LocalRuntime:
             # before the directory goes: the lock files there name what dead servers left
             problems = shm.release(self.workdir)
             # the servers are stopped: nothing holds their LazyFS or loop mounts any more
-            for service in self._made.values():
-                mounted = getattr(service, "lazyfs", None)
-                if isinstance(mounted, LazyFS):
-                    try:
-                        mounted.unmount()  # and LazyFS itself ends, waited for
-                    except StackError as exc:
-                        problems.append(str(exc))
-            try:
-                storage_clean(self.workdir)
-            except StackError as exc:
-                problems.append(str(exc))
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            mounted = [getattr(service, "lazyfs", None) for service in self._made.values()]
+            problems += release_workdir(self.workdir,
+                                        [m for m in mounted if isinstance(m, LazyFS)])
             if problems:  # on the record of the teardown (drills.stack.stack.Stack.close)
                 raise StackError("; ".join(problems))

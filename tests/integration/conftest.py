@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,19 @@ def drill_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60
         [sys.executable, "-m", "drills.cli", *args], cwd=REPO, capture_output=True, text=True,
         timeout=timeout, env={**os.environ, **(env or {})}, check=False, **kwargs,  # type: ignore[arg-type]
     )
+
+
+def wait_until(what: str, check: Callable[[], object], timeout_s: float) -> float:
+    """Poll ``check()`` until truthy, instead of a fixed sleep; the seconds it took.
+
+    Fails naming ``what`` after ``timeout_s``: a bound for a broken run, never the wait.
+    """
+    began = time.monotonic()
+    while not check():
+        if time.monotonic() - began > timeout_s:
+            raise AssertionError(f"{what}: not after {timeout_s} s")
+        time.sleep(0.05)
+    return time.monotonic() - began
 
 
 def chromium() -> str:

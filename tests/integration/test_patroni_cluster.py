@@ -30,7 +30,7 @@ from drills.runtime.local import LocalRuntime
 from drills.stack.local_service import LocalService
 from drills.stack.process import descendants
 from drills.stack.stack import Stack
-from tests.integration.conftest import processes_mentioning
+from tests.integration.conftest import processes_mentioning, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -137,16 +137,6 @@ class Load(threading.Thread):
 
     def first_ok_after(self, t: float) -> Op | None:
         return next((op for op in self.ops if op.outcome == "ok" and op.invoked > t), None)
-
-
-def wait_until(what: str, check: object, timeout_s: float) -> float:
-    """Poll ``check()`` until truthy; seconds waited."""
-    began = time.monotonic()
-    while not check():  # type: ignore[operator]
-        if time.monotonic() - began > timeout_s:
-            raise AssertionError(f"{what}: not after {timeout_s} s")
-        time.sleep(0.05)
-    return time.monotonic() - began
 
 
 def test_leader_loss_fails_over_through_haproxy_without_losing_acknowledged_writes(

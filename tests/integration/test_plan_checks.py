@@ -12,7 +12,7 @@ from drills.kinds.redis import store as redis_store
 from drills.kinds.redis.settings import RedisSettings
 from drills.measure.verdict import Verdict
 from drills.plan.scenario_spec import Bound, CheckKind, CheckSpec
-from drills.plan_checks import run_check
+from drills.plan_drill.checks import run_check
 from drills.runtime import choose
 from drills.stack.stack import Stack
 

@@ -66,7 +66,7 @@ def test_a_mongodb_check_counts_the_teams_documents(tmp_path: Path) -> None:
     from drills.kinds.mongodb.settings import MongoSettings
     from drills.measure.verdict import Verdict
     from drills.plan.scenario_spec import Bound, CheckKind, CheckSpec
-    from drills.plan_checks import run_check
+    from drills.plan_drill.checks import run_check
     from drills.runtime.local import LocalRuntime
     from drills.stack.stack import Stack
 

@@ -33,7 +33,7 @@ from drills.stack.ports import free_port
 from drills.stack.stack import Stack
 from drills.workload.ids import ID_BLOCK
 from drills.workload.runner import Workload
-from tests.integration.conftest import drill_cli
+from tests.integration.conftest import drill_cli, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DRILL = Path(sys.executable).with_name("drill")
@@ -69,8 +69,8 @@ def test_a_local_and_a_joining_worker_merge_into_one_check(postgres: Endpoint,
     joining = _join(postgres, port, ledger, tmp_path / "worker.log")
     try:
         load.start()  # returns once both workers joined and the users run
-        time.sleep(3.0)
-        assert load.latest is not None and load.latest.ok > 0
+        wait_until("500 acknowledged writes from the two workers",
+                   lambda: load.latest is not None and load.latest.ok >= 500, 60)
         code = load.stop()
     finally:
         if joining.poll() is None:
@@ -110,7 +110,8 @@ def test_a_worker_that_dies_before_handing_in_its_history_fails_the_load(
     joining = _join(postgres, port, tmp_path / "other-host", tmp_path / "worker.log")
     try:
         load.start()
-        time.sleep(2.0)
+        wait_until("100 acknowledged writes", lambda: load.latest is not None
+                   and load.latest.ok >= 100, 60)
         os.killpg(joining.pid, signal.SIGKILL)  # the other host is lost, history and all
         joining.wait(10)
         started = time.monotonic()

@@ -99,7 +99,7 @@ def test_a_manual_detection_counts_as_stated_in_its_phase(tmp_path: Path) -> Non
 
 def test_a_command_monitor_and_check(tmp_path: Path) -> None:
     """A team's own monitoring script: it exits 0 while all is well."""
-    from drills.plan_checks import run_check
+    from drills.plan_drill.checks import run_check
 
     plan = load_plan(plan_with_detect(tmp_path, "{monitor: {command: [sh, -c, 'exit 0']}, "
                                                 "every: 1s}"))

@@ -176,7 +176,7 @@ def test_the_rehearsal_row_is_among_the_drills_verdicts(tmp_path: Path) -> None:
 
 def test_the_checks_rehearsed_are_the_sql_checks_of_the_scenarios_restoring_the_job(
         tmp_path: Path) -> None:
-    from drills.plan_rehearsal import sql_checks
+    from drills.plan_drill.rehearsal import sql_checks
 
     plan = load_plan(plan_with(tmp_path, LOSS + """
   loss-again:
@@ -207,7 +207,7 @@ def test_no_postgres_binaries_is_could_not_verify_and_leaves_nothing(
     from drills.drill import Drill
     from drills.errors import StackError
     from drills.kinds.postgres import local
-    from drills.plan_rehearsal import rehearse
+    from drills.plan_drill.rehearsal import rehearse
     from drills.procedures.context import ProcedureContext
 
     def missing() -> Path:

@@ -14,8 +14,10 @@ import enum
 import re
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from drills.errors import StackError
 
@@ -183,3 +185,29 @@ def clean(root: Path) -> list[Leftover]:
     if failed:
         raise StackError(f"left under {root}: " + " | ".join(failed))
     return gone
+
+
+class Mounted(Protocol):
+    """A file system a runtime mounted for a service (LazyFS, a loop-mounted disk)."""
+
+    def unmount(self) -> None: ...
+
+
+def release_workdir(workdir: Path, mounted: Iterable[Mounted]) -> list[str]:
+    """A runtime's last step: its mounts down, any leftover below ``workdir``, then ``workdir``.
+
+    Call it once nothing uses the mounts (servers stopped, containers gone). Every step runs
+    even when one fails; the problems are returned, for the caller to raise with its own.
+    """
+    problems = []
+    for mount in mounted:
+        try:
+            mount.unmount()  # LazyFS's daemon ends with it, waited for
+        except StackError as exc:
+            problems.append(str(exc))
+    try:
+        clean(workdir)
+    except StackError as exc:
+        problems.append(str(exc))
+    shutil.rmtree(workdir, ignore_errors=True)
+    return problems

@@ -34,7 +34,7 @@ from drills.plan.contradictions import restored_jobs
 from drills.plan.model import Plan
 from drills.plan.procedure_spec import BackupJob
 from drills.plan.scenario_spec import CheckKind, CheckSpec
-from drills.plan_checks import run_check
+from drills.plan_drill.checks import run_check
 from drills.procedures.context import ProcedureContext, ServiceAccess
 from drills.procedures.runner import run
 from drills.record.timeline import Category

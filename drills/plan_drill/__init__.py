@@ -7,7 +7,7 @@ The order is the one ``drill check`` prints (drills.plan.preview):
 2. load into drills' write ledger in the ledger service, probed with every service's
    health check;
 3. the backups the recovery will restore, each job taken once (and, with ``verify:
-   restore``, rehearsed into a scratch server: drills.plan_rehearsal), and the fault
+   restore``, rehearsed into a scratch server: drills.plan_drill.rehearsal), and the fault
    its compressed interval after the backup started: the worst moment of its schedule;
 4. the fault, detection, each recovery step in order (procedures, built-in steps, and
    manual steps that take no time here but count in the RTO), the wait for the service;
@@ -41,8 +41,8 @@ from drills.plan.interpolate import expand
 from drills.plan.model import Plan, ScenarioPlan
 from drills.plan.scenario_spec import DetectSpec, FaultAction, StepAction
 from drills.plan.stack_spec import HealthCheck, StackSpec
-from drills.plan_checks import run_check
-from drills.plan_rehearsal import rehearse, tables_now
+from drills.plan_drill.checks import run_check
+from drills.plan_drill.rehearsal import rehearse, tables_now
 from drills.procedures.context import ProcedureContext, ServiceAccess
 from drills.record.timeline import Category, EventKind
 from drills.recovery.procedure import RunProcedure

@@ -1,8 +1,8 @@
 """The report as a PDF for auditors, rendered from index.html by WeasyPrint, in two editions.
 
 WeasyPrint lays out HTML and CSS itself (pango for text), so the PDF holds the same
-tables and the same SVG charts as the page, with the page breaks of the report's print
-stylesheet (a table is kept whole).
+tables and the same SVG charts as the page (each drawn as an image of its SVG), with the
+page breaks of the report's print stylesheet (a table is kept whole).
 
 The condensed edition, the default, is the page with its detail left out: the summary,
 the controls, the run, and per scenario one unbreakable block (its verdict rows, its
@@ -80,8 +80,9 @@ def charts_as_images(text: str) -> str:
 
     The same vector picture, but out of the HTML tree: WeasyPrint no longer parses each
     mark as HTML nor matches the page's style sheet against it. Measured on the default
-    plan's condensed PDF: 35.2 s inline, 26.5 s as images (bench/pdf_cost.py, one run).
-    The report's charts hold no nested ``<svg>`` (drills.report.svg).
+    plan's condensed PDF, one run each with other work beside it: 35.2 s inline, 26.5 s as
+    images (bench/pdf_cost.py; the README has the quiet machine's figures). The report's
+    charts hold no nested ``<svg>`` (drills.report.svg).
     """
     def image(match: re.Match[str]) -> str:
         data = base64.b64encode(match.group().encode("utf-8")).decode("ascii")

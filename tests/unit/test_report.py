@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -328,9 +329,7 @@ def test_the_latency_line_marks_only_the_bins_it_cannot_draw() -> None:
 
 
 def test_a_chart_loses_only_its_empty_groups() -> None:
-    """matplotlib's id-only <g> wrappers go; every mark and every group that styles stays."""
-    import re
-
+    """matplotlib's id-only <g> wrappers go; every mark stays, and the text is stable."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -344,7 +343,6 @@ def test_a_chart_loses_only_its_empty_groups() -> None:
     ax.set_title("a & b < c")
     ax.legend()
     svg = figure_svg(fig, "t")
-    import io
     raw = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": "t", "svg.fonttype": "none"}):
         fig.savefig(raw, format="svg")
@@ -355,17 +353,21 @@ def test_a_chart_loses_only_its_empty_groups() -> None:
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert marks(svg) == marks(raw.getvalue())
     assert re.search(r'<g id="[^"]*">', svg) is None  # no group that holds only an id
-    # a group that does something (a transform, a clip, a style) is kept, tags and all
+    assert "a &amp; b &lt; c" in svg
+    # the same figure, the same text, whatever namespace prefix another library in the
+    # process gave ElementTree (WeasyPrint registers its own)
+    ET.register_namespace("svg", "http://www.w3.org/2000/svg")
+    assert figure_svg(fig, "t") == svg
+
+
+def test_a_group_that_does_something_is_kept_tags_and_all() -> None:
     from drills.report.svg import dissolve_bare_groups
+
     nested = ('<svg>\n <g id="a">\n  <g id="b" transform="scale(2)">\n   <path d="M0 0"/>\n'
               '  </g>\n  <g id="c"><text>t</text></g>\n  <g id="d"/>\n </g>\n</svg>')
     assert dissolve_bare_groups(nested) == ('<svg>\n  <g id="b" transform="scale(2)">\n'
                                             '   <path d="M0 0"/>\n  </g>\n<text>t</text>\n'
                                             '</svg>')
-    # whatever namespace prefixes another library registered with ElementTree
-    import xml.etree.ElementTree as ET
-    ET.register_namespace("svg", "http://www.w3.org/2000/svg")
-    assert figure_svg(fig, "t") == svg
 
 
 def test_the_pdf_page_drops_what_is_marked_detail_and_keeps_the_rest() -> None:
